@@ -1,0 +1,384 @@
+"""Splitting a tenant's usage across its subscriptions and charging overage (SPEC M1–M6, P3).
+
+The hot path works on integer codes: every usage row gets a period, usage-type and
+subscription code, rows that cannot be attributed get a reason code, and the measures are
+computed with ``np.bincount`` over the combined key. Everything the rules need per day
+(which subscription is active, who is primary) is a small lookup table indexed by day, built
+from the timelines once. That keeps ``allocate`` linear in the number of rows.
+
+Nothing is lost (M6): every row is either measured and attributed to a subscription, or
+listed in ``unallocated`` with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from toolkit.model import Tenant, tenant_license_model
+from toolkit.periods import day_number, local_days, period_bounds, period_codes, prorated
+from toolkit.periods import period_range_for_days
+from toolkit.timeline import PRIMARY
+from toolkit.usage import as_usage_frame
+from toolkit.users import subscriptions_of_users
+
+#: Why a row (or a period's leftover) could not be attributed; index = reason code.
+REASONS = (
+    "",
+    "unknown usage type",
+    "unknown subscription",
+    "user not in the users table",
+    "user mapped to no subscription",
+    "subscription not active on that day",
+    "no active subscription on that day",
+    "per-subscription usage names no subscription",
+    "a distinct measure needs a user_id",
+    "no subscription holds the type with an entitlement in the period",
+)
+(OK, UNKNOWN_TYPE, UNKNOWN_SUB, USER_UNKNOWN, USER_UNMAPPED, SUB_INACTIVE, NO_PRIMARY,
+ UNNAMED_OWN, NO_USER, NO_HOLDER) = range(len(REASONS))
+
+POOLED_COLUMNS = ["period", "usage_type", "usage", "entitlement", "overage", "owner"]
+BY_SUB_COLUMNS = ["period", "usage_type", "subscription_id", "department", "usage",
+                  "entitlement", "overage"]
+UNALLOCATED_COLUMNS = ["timestamp", "period", "usage_type", "subscription_id", "user_id",
+                       "quantity", "reason"]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The result of :func:`allocate`: pooled figures, the split per subscription, leftovers."""
+
+    pooled: pd.DataFrame
+    by_subscription: pd.DataFrame
+    unallocated: pd.DataFrame
+    tenant: Tenant
+    period: str
+    license_model: str
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """Per-row integer codes of one usage frame."""
+
+    period: np.ndarray
+    type: np.ndarray
+    sub: np.ndarray  # n_subs = not attributed to a named subscription (pro rata later)
+    reason: np.ndarray
+    day: np.ndarray
+
+
+def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+             period: str = "M") -> Allocation:
+    """Allocate ``usage`` (the ``usage.csv`` shape) to the tenant's subscriptions.
+
+    ``period`` is a pandas Period frequency (``"M"`` calendar month, ``"Q"``, …), in the
+    tenant's time zone. See the module docstring for how the rules are applied.
+    """
+    license_model = tenant_license_model(tenant)
+    if usage.empty:
+        return _empty(tenant, period, license_model)
+    if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
+        usage = as_usage_frame(usage, tenant.timezone)
+    types = list(tenant.usage_types)
+    subs = [sub.id for sub in tenant.subscriptions]
+    days = local_days(usage["timestamp"], tenant.timezone)
+    first_day, last_day = int(days.min()), int(days.max())
+    periods = period_range_for_days(first_day, last_day, period)
+    codes = _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs)
+    measures = [tenant.usage_types[t].measure_for(license_model) for t in types]
+    shape = (len(periods), len(types), len(subs) + 1)
+    measured = _measure(usage, codes, measures, shape)
+    entitled = _entitlements(tenant, periods, types, subs)
+    leftover = _pro_rata(tenant, measured, entitled, types)
+    pooled, by_sub = _overage(tenant, periods, types, subs, measured, entitled)
+    unallocated = _unallocated(usage, codes, leftover, periods, types, subs)
+    return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
+
+
+def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs) -> _Codes:
+    n_subs = len(subs)
+    day_index = days - first_day
+    period = period_codes(first_day, last_day, periods)[day_index]
+    type_code = pd.Categorical(usage["usage_type"], categories=types).codes.astype(np.int64)
+    named = usage["subscription_id"] if "subscription_id" in usage else None
+    sub = _sub_codes(named, subs, len(usage))
+    reason = np.zeros(len(usage), dtype=np.int8)
+    reason[type_code < 0] = UNKNOWN_TYPE
+    if named is not None:
+        reason[(sub < 0) & named.notna().to_numpy() & (reason == OK)] = UNKNOWN_SUB
+    if users is not None and "user_id" in usage:
+        sub, reason = _map_users(usage, users, subs, sub, reason)
+
+    rules = [tenant.usage_types[t].rule for t in types]
+    to_primary = np.array([rule.usage_to_primary for rule in rules] + [False])[type_code]
+    primary = _primary_by_day(tenant, subs, first_day, last_day)[day_index]
+    sub = np.where(to_primary & (reason == OK), primary, sub)
+    reason[to_primary & (sub < 0) & (reason == OK)] = NO_PRIMARY
+
+    active = _active_by_day(tenant, first_day, last_day)
+    named_ok = (sub >= 0) & (reason == OK)
+    inactive = np.zeros(len(usage), dtype=bool)
+    inactive[named_ok] = ~active[sub[named_ok], day_index[named_ok]]
+    reason[inactive] = SUB_INACTIVE
+
+    pooled = np.array([rule.pooled for rule in rules] + [False])[type_code]
+    reason[(sub < 0) & ~pooled & (reason == OK)] = UNNAMED_OWN
+    license_model = tenant_license_model(tenant)
+    distinct = np.array(
+        [tenant.usage_types[t].measure_for(license_model) == "distinct" for t in types] + [False]
+    )[type_code]
+    if distinct.any():
+        no_user = usage["user_id"].isna().to_numpy() if "user_id" in usage else True
+        reason[distinct & no_user & (reason == OK)] = NO_USER
+    sub = np.where(sub < 0, n_subs, sub)
+    return _Codes(period, type_code, sub, reason, days)
+
+
+def _sub_codes(named: pd.Series | None, subs: list[str], n: int) -> np.ndarray:
+    if named is None:
+        return np.full(n, -1, dtype=np.int64)
+    return pd.Categorical(named, categories=subs).codes.astype(np.int64)
+
+
+def _map_users(usage, users, subs, sub, reason):
+    """Rows that name a user but no subscription take the user's subscription (M5)."""
+    wanted = (sub < 0) & (reason == OK) & usage["user_id"].notna().to_numpy()
+    if not wanted.any():
+        return sub, reason
+    rows = usage.loc[wanted, ["user_id", "usage_type", "timestamp"]]
+    mapped, known = subscriptions_of_users(users, rows)
+    codes = pd.Categorical(mapped, categories=subs).codes.astype(np.int64)
+    sub, reason = sub.copy(), reason.copy()
+    positions = wanted.nonzero()[0]
+    sub[positions] = codes
+    reason[positions[~known]] = USER_UNKNOWN
+    reason[positions[known & (codes < 0)]] = USER_UNMAPPED
+    return sub, reason
+
+
+def _active_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray:
+    """active[s, d]: subscription s has a term containing day first_day + d (R1)."""
+    active = np.zeros((len(tenant.subscriptions), last_day - first_day + 1), dtype=bool)
+    for s, sub in enumerate(tenant.subscriptions):
+        for term in sub.terms:
+            lo = max(day_number(term.start) - first_day, 0)
+            hi = max(day_number(term.end) - first_day, 0)
+            active[s, lo:hi] = True
+    return active
+
+
+def _primary_by_day(tenant: Tenant, subs: list[str], first_day: int, last_day: int) -> np.ndarray:
+    """primary[d]: code of the primary subscription on day first_day + d, -1 when none (R2)."""
+    primary = np.full(last_day - first_day + 1, -1, dtype=np.int64)
+    position = {sid: s for s, sid in enumerate(subs)}
+    changes = tenant._timelines.changes(PRIMARY)
+    bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
+    for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
+        primary[max(lo, 0):max(hi, 0)] = position.get(sid, -1)
+    return primary
+
+
+def _measure(usage: pd.DataFrame, codes: _Codes, measures: list[str], shape) -> np.ndarray:
+    """usage[p, t, s] by each type's measure (M2); s = n_subs collects unnamed pooled usage."""
+    n_p, n_t, n_s = shape
+    ok = codes.reason == OK
+    row_measure = np.array(measures + ["sum"])[codes.type]
+    key = (codes.period * n_t + codes.type) * n_s + codes.sub
+    quantity = usage["quantity"].to_numpy(dtype=np.float64)
+    total = np.zeros(n_p * n_t * n_s)
+    summed = ok & (row_measure == "sum")
+    total += np.bincount(key[summed], weights=quantity[summed], minlength=total.size)
+    peak = ok & (row_measure == "peak")
+    if peak.any():
+        total += _coincident_peak(usage, codes, key, quantity, peak, total.size)
+    distinct = ok & (row_measure == "distinct")
+    if distinct.any():
+        total += _distinct_users(usage, codes, key, distinct, total.size)
+    return total.reshape(shape)
+
+
+def _coincident_peak(usage, codes, key, quantity, rows, size) -> np.ndarray:
+    """M2/M4: each subscription's part at the tenant's peak sample of the period.
+
+    Samples are grouped by (usage type, instant); the instant with the largest tenant-wide
+    total in each (period, type) is the peak (the earliest on ties), and each subscription's
+    samples at that instant are its part, so the parts add up to the pooled peak.
+    """
+    stamps = pd.DatetimeIndex(usage["timestamp"]).asi8[rows]
+    n_types = int(codes.type.max()) + 2
+    instant, instants = pd.factorize(stamps * n_types + codes.type[rows])
+    tenant_total = np.bincount(instant, weights=quantity[rows])
+    group_period = np.zeros(len(instants), dtype=np.int64)
+    group_period[instant] = codes.period[rows]
+    group_type = instants % n_types
+    group_time = instants // n_types
+    order = np.lexsort((group_time, -tenant_total, group_type, group_period))
+    slot = group_period[order] * n_types + group_type[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = slot[1:] != slot[:-1]
+    is_peak = np.zeros(len(instants), dtype=bool)
+    is_peak[order[first]] = True
+    at_peak = is_peak[instant]
+    return np.bincount(key[rows][at_peak], weights=quantity[rows][at_peak], minlength=size)
+
+
+def _distinct_users(usage, codes, key, rows, size) -> np.ndarray:
+    """M2: distinct users per (period, type); a user counts once, for the subscription of their
+    latest row in the period (a user remapped mid-period is not counted twice)."""
+    frame = pd.DataFrame({
+        "slot": codes.period[rows] * (int(codes.type.max()) + 2) + codes.type[rows],
+        "user": usage["user_id"].to_numpy()[rows],
+        "time": usage["timestamp"].to_numpy()[rows],
+        "key": key[rows],
+    })
+    latest = frame.sort_values("time", kind="stable").drop_duplicates(["slot", "user"], keep="last")
+    return np.bincount(latest["key"].to_numpy(), minlength=size).astype(np.float64)
+
+
+def _entitlements(tenant: Tenant, periods: pd.PeriodIndex, types, subs) -> np.ndarray:
+    """entitlement[p, t, s]: prorated quantities of the lines (P2)."""
+    starts, ends = period_bounds(periods)
+    entitled = np.zeros((len(periods), len(types), len(subs)))
+    type_index = {t: i for i, t in enumerate(types)}
+    for s, sub in enumerate(tenant.subscriptions):
+        for line in sub.lines:
+            lo, hi = day_number(line.start), day_number(line.end)
+            entitled[:, type_index[line.usage_type], s] += prorated(line.quantity, lo, hi,
+                                                                    starts, ends)
+    return entitled
+
+
+def _pro_rata(tenant: Tenant, measured: np.ndarray, entitled: np.ndarray, types) -> np.ndarray:
+    """M5: unnamed pooled usage split by the holders' entitlements; returns what has no holder.
+
+    Works in place on ``measured``; the returned [p, t] array is usage nobody could take.
+    """
+    unnamed = measured[:, :, -1].copy()
+    weights = entitled.sum(axis=2)
+    pooled = np.array([tenant.usage_types[t].rule.pooled for t in types])
+    can_split = (weights > 0) & pooled[None, :]
+    share = np.divide(entitled, weights[:, :, None], out=np.zeros_like(entitled),
+                      where=can_split[:, :, None])
+    measured[:, :, :-1] += unnamed[:, :, None] * share
+    measured[:, :, -1] = 0
+    return np.where(can_split, 0.0, unnamed)
+
+
+def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
+    """P3: pooled figures with their owner, and the per-subscription split with owned overage."""
+    usage = measured[:, :, :-1]
+    owned = np.zeros_like(entitled)
+    pooled_rows = []
+    starts, ends = period_bounds(periods)
+    position = {sid: s for s, sid in enumerate(subs)}
+    for t, name in enumerate(types):
+        rule = tenant.usage_types[name].rule
+        for p, per in enumerate(periods):
+            u, e = usage[p, t], entitled[p, t]
+            if not u.any() and not e.any():
+                continue
+            owner = None if rule.owner == "self" else _last_owner(tenant, name, starts[p], ends[p])
+            if rule.pooled:
+                over = max(0.0, u.sum() - e.sum())
+                if owner is not None:
+                    owned[p, t, position[owner]] = over
+                usable = e.sum()
+            else:
+                owned[p, t] = np.maximum(0.0, u - e)
+                over = owned[p, t].sum()
+                usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
+                    if rule.usage_to_primary else e.sum()
+            pooled_rows.append((per, name, u.sum(), usable, over, owner))
+    pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
+    pooled["owner"] = pooled["owner"].astype("str")
+    return _typed(pooled, periods.freq), _by_subscription(tenant, periods, types, subs, usage,
+                                                           entitled, owned)
+
+
+def _last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
+    """The owner on the last day of [start, end) that has one (P3)."""
+    changes = tenant._timelines.changes(usage_type)
+    bounds = [day_number(day) for day, _ in changes] + [end]
+    for (_, owner), lo, hi in zip(reversed(changes), reversed(bounds[:-1]), reversed(bounds[1:]),
+                                  strict=True):
+        if lo < end and hi > start and owner is not None:
+            return owner
+        if hi <= start:
+            break
+    return None
+
+
+def _primaries_in(tenant: Tenant, subs: list[str], start: int, end: int) -> list[int]:
+    """Positions of the subscriptions that were primary on some day of [start, end)."""
+    changes = tenant._timelines.changes(PRIMARY)
+    bounds = [day_number(day) for day, _ in changes] + [end]
+    return sorted({
+        subs.index(sid)
+        for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False)
+        if sid is not None and lo < end and hi > start
+    })
+
+
+def _by_subscription(tenant, periods, types, subs, usage, entitled, owned) -> pd.DataFrame:
+    p, t, s = np.nonzero((usage > 0) | (entitled > 0) | (owned > 0))
+    frame = pd.DataFrame({
+        "period": periods[p],
+        "usage_type": np.array(types, dtype=object)[t],
+        "subscription_id": np.array(subs, dtype=object)[s],
+        "usage": usage[p, t, s],
+        "entitlement": entitled[p, t, s],
+        "overage": owned[p, t, s],
+    })
+    frame.insert(3, "department", frame["subscription_id"].map(tenant.departments))
+    return _typed(frame[BY_SUB_COLUMNS], periods.freq)
+
+
+def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.DataFrame:
+    """Rows refused by a rule, plus period-level usage no holder could take (M6)."""
+    rejected = np.nonzero(codes.reason != OK)[0]
+    rows = usage.iloc[rejected]
+    parts = [pd.DataFrame({
+        "timestamp": rows["timestamp"].to_numpy(),
+        "period": periods[codes.period[rejected]],
+        "usage_type": rows["usage_type"].to_numpy(),
+        "subscription_id": rows["subscription_id"].to_numpy() if "subscription_id" in rows
+        else None,
+        "user_id": rows["user_id"].to_numpy() if "user_id" in rows else None,
+        "quantity": rows["quantity"].to_numpy(dtype=np.float64),
+        "reason": np.array(REASONS, dtype=object)[codes.reason[rejected]],
+    })]
+    p, t = np.nonzero(leftover > 0)
+    if len(p):
+        parts.append(pd.DataFrame({
+            "timestamp": pd.NaT, "period": periods[p],
+            "usage_type": np.array(types, dtype=object)[t], "subscription_id": None,
+            "user_id": None, "quantity": leftover[p, t], "reason": REASONS[NO_HOLDER],
+        }))
+    frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
+    return _typed(frame[UNALLOCATED_COLUMNS], periods.freq)
+
+
+def _typed(frame: pd.DataFrame, freq) -> pd.DataFrame:
+    """Stable dtypes for every output frame: Period periods, str labels, float figures."""
+    frame = frame.copy()
+    frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
+    for column in ("usage_type", "subscription_id", "department", "owner", "user_id", "reason"):
+        if column in frame:
+            frame[column] = frame[column].astype("str")
+    for column in ("usage", "entitlement", "overage", "quantity"):
+        if column in frame:
+            frame[column] = frame[column].astype("float64")
+    return frame.sort_values(
+        [c for c in ("period", "usage_type", "subscription_id") if c in frame], kind="stable",
+        ignore_index=True,
+    )
+
+
+def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:
+    periods = pd.PeriodIndex([], freq=period)
+    frames = [pd.DataFrame(columns=columns) for columns in
+              (POOLED_COLUMNS, BY_SUB_COLUMNS, UNALLOCATED_COLUMNS)]
+    return Allocation(*(_typed(f, periods.freq) for f in frames), tenant, period, license_model)

@@ -1,0 +1,1 @@
+"""One module per ``multisub`` subcommand; each exposes ``register(subparsers)``."""

@@ -1,0 +1,49 @@
+"""A whole tenant directory (SPEC §6) loaded at once, with every file's problems reported
+together: an analyst fixing a tenant wants the full list, not one file at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.errors import InputError
+from toolkit.model import Tenant
+from toolkit.tenant_file import load_tenant
+from toolkit.usage import load_usage
+from toolkit.users import load_users
+
+USAGE_FILE = "usage.csv"
+USERS_FILE = "users.csv"
+
+
+@dataclass(frozen=True)
+class TenantData:
+    """The tenant and the optional tables found next to it (``None`` when absent)."""
+
+    tenant: Tenant
+    usage: pd.DataFrame | None
+    users: pd.DataFrame | None
+    directory: Path
+
+
+def load_tenant_dir(path: str | Path) -> TenantData:
+    """Load ``tenant.yaml`` and, when present, ``usage.csv`` and ``users.csv``."""
+    directory = Path(path)
+    if not directory.is_dir():
+        directory = directory.parent
+    tenant = load_tenant(path)
+    tables, problems = {}, []
+    for name, file, loader in (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users)):
+        target = directory / file
+        if not target.exists():
+            tables[name] = None
+            continue
+        try:
+            tables[name] = loader(target, tenant)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
+    return TenantData(tenant, tables["usage"], tables["users"], directory)

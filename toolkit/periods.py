@@ -1,0 +1,59 @@
+"""Billing periods and the prorated entitlement of lines in them (SPEC P1–P2).
+
+Days are integers (days since 1970-01-01) so that hot paths index arrays instead of parsing
+dates; a period is a pandas Period of the chosen frequency (calendar month by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def local_days(timestamps: pd.Series, timezone: str) -> np.ndarray:
+    """Day numbers of the timestamps in the tenant's zone, where its days begin.
+
+    Naive timestamps are taken as already local; aware ones are converted first.
+    """
+    stamps = timestamps
+    if not isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = pd.to_datetime(stamps)
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        if str(stamps.dt.tz) != timezone:
+            stamps = stamps.dt.tz_convert(timezone)
+        stamps = stamps.dt.tz_localize(None)
+    return stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def period_range_for_days(first_day: int, last_day: int, freq: str) -> pd.PeriodIndex:
+    start = pd.Period(np.datetime64(first_day, "D"), freq=freq)
+    end = pd.Period(np.datetime64(last_day, "D"), freq=freq)
+    return pd.period_range(start, end, freq=freq)
+
+
+def period_codes(first_day: int, last_day: int, periods: pd.PeriodIndex) -> np.ndarray:
+    """For each day in ``[first_day, last_day]``, the position of its period in ``periods``."""
+    days = np.arange(first_day, last_day + 1).astype("datetime64[D]")
+    ordinals = pd.PeriodIndex(days, freq=periods.freq).asi8
+    return ordinals - periods[0].ordinal
+
+
+def period_bounds(periods: pd.PeriodIndex) -> tuple[np.ndarray, np.ndarray]:
+    """First day and day after the last day of each period, as day numbers."""
+    starts = periods.start_time.to_numpy().astype("datetime64[D]").astype(np.int64)
+    ends = periods.end_time.to_numpy().astype("datetime64[D]").astype(np.int64) + 1
+    return starts, ends
+
+
+def prorated(quantity: float, start: int, end: int, p_starts: np.ndarray, p_ends: np.ndarray):
+    """P2: quantity × active days of ``[start, end)`` in each period ÷ days in the period."""
+    overlap = np.clip(np.minimum(end, p_ends) - np.maximum(start, p_starts), 0, None)
+    return quantity * overlap / (p_ends - p_starts)

@@ -1,0 +1,101 @@
+"""The usage-type policy table (SPEC §1): rules as data.
+
+Every behaviour that differs between usage types — whether usage is pooled across the tenant,
+who owns the overage, how usage is measured — is read from this table, so a tenant file can
+add a usage type or override a row without touching code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class OwnershipRule:
+    """How one policy pools usage and picks the subscription that pays the overage."""
+
+    pooled: bool  # usage and entitlement are summed across the tenant (M1)
+    owner: str  # "primary", "first_holder" or "self" (each subscription its own)
+    usage_to_primary: bool = False  # all usage is attributed to the primary (R6)
+    description: str = ""
+
+
+POLICIES = MappingProxyType(
+    {
+        "pooled_primary": OwnershipRule(
+            pooled=True,
+            owner="primary",
+            description="pooled across the tenant; overage billed to the primary subscription",
+        ),
+        "pooled_first_holder": OwnershipRule(
+            pooled=True,
+            owner="first_holder",
+            description=(
+                "pooled across the subscriptions holding the type; overage billed to the one "
+                "that held the type first and still holds it"
+            ),
+        ),
+        "primary_only": OwnershipRule(
+            pooled=False,
+            owner="primary",
+            usage_to_primary=True,
+            description="all usage allocated to the primary subscription, against its own entitlement",
+        ),
+        "per_subscription": OwnershipRule(
+            pooled=False,
+            owner="self",
+            description="split by subscription; each pays its own overage",
+        ),
+    }
+)
+
+MEASURES = ("sum", "peak", "distinct")
+LICENSE_MODELS = ("concurrent", "named")
+
+
+@dataclass(frozen=True)
+class UsageType:
+    """One row of the policy table."""
+
+    name: str
+    policy: str  # a key of POLICIES
+    measure: str  # measure under the concurrent model (and the only one for non-agent types)
+    unit: str
+    named_measure: str | None = None  # measure under the named model, when it differs
+    license_bound: bool = False  # its lines follow the concurrent/named license model (V1)
+    label: str = ""
+
+    @property
+    def rule(self) -> OwnershipRule:
+        return POLICIES[self.policy]
+
+    def measure_for(self, license_model: str) -> str:
+        """The measure that applies under a license model (M2)."""
+        if license_model == "named" and self.named_measure:
+            return self.named_measure
+        return self.measure
+
+
+DEFAULT_USAGE_TYPES = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            UsageType("cc_standard_agent", "pooled_primary", "peak", "agents", "distinct", True,
+                      "Contact Center Standard agent"),
+            UsageType("cc_premium_agent", "pooled_primary", "peak", "agents", "distinct", True,
+                      "Contact Center Premium agent"),
+            UsageType("ivr_port", "pooled_primary", "peak", "concurrent IVR sessions", None, True,
+                      "IVR port"),
+            UsageType("ai_agent", "pooled_first_holder", "sum", "sessions", label="AI Agent"),
+            UsageType("ai_assistant", "pooled_first_holder", "sum", "sessions",
+                      label="AI Assistant"),
+            UsageType("ivr_outbound_campaign", "pooled_first_holder", "sum", "campaign minutes",
+                      label="IVR outbound campaign"),
+            UsageType("webex_connect", "primary_only", "sum", "automated interactions",
+                      label="Webex Connect"),
+            UsageType("wfo", "per_subscription", "distinct", "named users",
+                      label="Workforce Optimization"),
+        )
+    }
+)

@@ -1,0 +1,316 @@
+"""Reading ``tenant.yaml`` (SPEC §6) into a :class:`~toolkit.model.Tenant`.
+
+Pydantic checks the shape of the file; the validators below add the rules a careful analyst
+would check by hand (terms that overlap, lines outside their term, duplicate ids). Every
+problem is turned into a :class:`~toolkit.errors.Problem` that names its place in the file,
+e.g. ``subscriptions[2].terms[0]``, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import model_validator
+
+from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.model import Line, Subscription, Tenant, Term
+from toolkit.policy import DEFAULT_USAGE_TYPES, LICENSE_MODELS, MEASURES, POLICIES, UsageType
+
+TENANT_FILE = "tenant.yaml"
+#: Offers the loader recognises. Only Flex and Flex 3 support several subscriptions in one
+#: tenant (seed); ``ea`` (Enterprise Agreement) is accepted so that validation can flag it (V7).
+OFFERS = ("flex", "flex3", "ea")
+MULTI_SUBSCRIPTION_OFFERS = ("flex", "flex3")
+DEPLOYMENTS = ("cloud", "hybrid")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsageTypeRow(_Strict):
+    policy: Literal[tuple(POLICIES)] | None = None  # type: ignore[valid-type]
+    measure: Literal[MEASURES] | None = None  # type: ignore[valid-type]
+    named_measure: Literal[MEASURES] | None = None  # type: ignore[valid-type]
+    unit: str | None = None
+    license_bound: bool | None = None
+    label: str | None = None
+
+
+class LineFile(_Strict):
+    type: str
+    quantity: float = Field(ge=0)
+    unit_price: float = Field(ge=0)
+    overage_price: float | None = Field(default=None, ge=0)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("usage_types", DEFAULT_USAGE_TYPES)
+        if value not in known:
+            raise ValueError(f"a known usage type ({', '.join(sorted(known))})")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LineFile:
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end {self.end} to be after start {self.start}")
+        return self
+
+
+class TermFile(_Strict):
+    start: dt.date
+    end: dt.date
+    lines: list[LineFile] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TermFile:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} to be after start {self.start}")
+        outside = [
+            f"lines[{i}]"
+            for i, line in enumerate(self.lines)
+            if (line.start and not self.start <= line.start < self.end)
+            or (line.end and not self.start < line.end <= self.end)
+        ]
+        if outside:
+            raise ValueError(
+                f"lines inside the term [{self.start}, {self.end}); outside: {', '.join(outside)}"
+            )
+        return self
+
+
+class SubscriptionFile(_Strict):
+    id: str = Field(pattern=r"^Sub\S*$")
+    department: str = Field(min_length=1)
+    license_model: Literal[LICENSE_MODELS]  # type: ignore[valid-type]
+    offer: Literal[OFFERS]  # type: ignore[valid-type]
+    deployment: Literal[DEPLOYMENTS]  # type: ignore[valid-type]
+    terms: list[TermFile] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> SubscriptionFile:
+        ordered = sorted(enumerate(self.terms), key=lambda pair: pair[1].start)
+        clashes = [
+            f"terms[{a}] [{ta.start}, {ta.end}) and terms[{b}] [{tb.start}, {tb.end})"
+            for (a, ta), (b, tb) in zip(ordered, ordered[1:], strict=False)
+            if tb.start < ta.end
+        ]
+        if clashes:
+            raise ValueError(f"terms that do not overlap; overlapping: {'; '.join(clashes)}")
+        return self
+
+
+class TenantFile(_Strict):
+    tenant: str = Field(min_length=1)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timezone: str = "UTC"
+    overage_prices: dict[str, float] = {}
+    usage_types: dict[str, UsageTypeRow] = {}
+    subscriptions: list[SubscriptionFile] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone name such as 'Europe/Rome'") from None
+        return value
+
+    @field_validator("overage_prices")
+    @classmethod
+    def _priced_types(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        known = (info.context or {}).get("usage_types", DEFAULT_USAGE_TYPES)
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(f"known usage types; unknown: {', '.join(unknown)}")
+        negative = sorted(name for name, price in value.items() if price < 0)
+        if negative:
+            raise ValueError(f"prices of at least 0; negative: {', '.join(negative)}")
+        return value
+
+
+def load_tenant(path: str | Path) -> Tenant:
+    """Read a ``tenant.yaml`` (or a tenant directory holding one) into a :class:`Tenant`.
+
+    Raises :class:`InputError` listing every problem in the file at once.
+    """
+    file = _tenant_path(Path(path))
+    raw = _read_yaml(file)
+    usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
+    problems += _duplicate_ids(raw.get("subscriptions"), str(file))
+    try:
+        parsed = TenantFile.model_validate(raw, context={"usage_types": usage_types})
+    except ValidationError as exc:
+        problems += [_problem(str(file), error) for error in exc.errors()]
+        parsed = None
+    raise_if_any(problems)
+    return _to_tenant(parsed, usage_types)
+
+
+def _tenant_path(path: Path) -> Path:
+    file = path / TENANT_FILE if path.is_dir() else path
+    if not file.exists():
+        raise InputError([Problem(str(file), "", "", None, "a tenant.yaml file")])
+    return file
+
+
+def _read_yaml(file: Path) -> dict:
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise InputError([Problem(str(file), where, "", None, f"valid YAML ({exc})")]) from None
+    if not isinstance(raw, dict):
+        raise InputError([Problem(str(file), "", "", raw, "a mapping with tenant, currency, "
+                                  "subscriptions")])
+    return raw
+
+
+def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], list[Problem]]:
+    """The default policy table with the file's ``usage_types:`` rows laid over it."""
+    table = dict(DEFAULT_USAGE_TYPES)
+    if not isinstance(overrides, dict):
+        return table, [Problem(file, "usage_types", "", overrides, "a mapping of usage types")]
+    problems = []
+    for name, row in overrides.items():
+        try:
+            parsed = UsageTypeRow.model_validate(row or {})
+        except ValidationError as exc:
+            problems += [_problem(file, e, prefix=("usage_types", name)) for e in exc.errors()]
+            continue
+        given = parsed.model_dump(exclude_none=True)
+        if name in table:
+            table[name] = UsageType(**{**table[name].__dict__, **given})
+        elif {"policy", "measure", "unit"} <= given.keys():
+            table[name] = UsageType(name=name, **given)
+        else:
+            problems.append(Problem(file, f"usage_types.{name}", "", row,
+                                    "policy, measure and unit for a new usage type"))
+    return table, problems
+
+
+def _duplicate_ids(subscriptions: object, file: str) -> list[Problem]:
+    if not isinstance(subscriptions, list):
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for index, sub in enumerate(subscriptions):
+        sub_id = sub.get("id") if isinstance(sub, dict) else None
+        if sub_id in seen:
+            problems.append(Problem(file, f"subscriptions[{index}]", "id", sub_id,
+                                    f"a unique id (also used by subscriptions[{seen[sub_id]}])"))
+        elif sub_id is not None:
+            seen[sub_id] = index
+    return problems
+
+
+def _problem(file: str, error: dict, prefix: tuple = ()) -> Problem:
+    """A pydantic error as a Problem: model path as the place, the last field as the column."""
+    loc = [*prefix, *error["loc"]]
+    column = ""
+    if loc and isinstance(loc[-1], str) and error["type"] not in ("value_error",):
+        column = loc.pop()
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] != "value_error":
+        message = message[0].lower() + message[1:]
+    value = None if error["type"] == "missing" else error.get("input")
+    if isinstance(value, dict):
+        value = None
+    return Problem(file, where.lstrip("."), column, value, message)
+
+
+def _to_tenant(parsed: TenantFile, usage_types: dict[str, UsageType]) -> Tenant:
+    return Tenant(
+        name=parsed.tenant,
+        currency=parsed.currency,
+        timezone=parsed.timezone,
+        overage_prices=parsed.overage_prices,
+        usage_types=usage_types,
+        subscriptions=tuple(_to_subscription(sub) for sub in parsed.subscriptions),
+    )
+
+
+def _to_subscription(sub: SubscriptionFile) -> Subscription:
+    terms = tuple(
+        Term(
+            start=term.start,
+            end=term.end,
+            lines=tuple(
+                Line(
+                    usage_type=line.type,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    overage_price=line.overage_price,
+                    start=line.start or term.start,
+                    end=line.end or term.end,
+                )
+                for line in term.lines
+            ),
+        )
+        for term in sorted(sub.terms, key=lambda t: t.start)
+    )
+    return Subscription(sub.id, sub.department, sub.license_model, sub.offer, sub.deployment, terms)
+
+
+def tenant_to_dict(tenant: Tenant) -> dict:
+    """The tenant as the ``tenant.yaml`` mapping, so generated or what-if tenants can be saved."""
+    defaults = DEFAULT_USAGE_TYPES
+    overrides = {
+        name: {k: v for k, v in row.__dict__.items() if k != "name"}
+        for name, row in tenant.usage_types.items()
+        if defaults.get(name) != row
+    }
+    data: dict = {"tenant": tenant.name, "currency": tenant.currency, "timezone": tenant.timezone}
+    if tenant.overage_prices:
+        data["overage_prices"] = dict(tenant.overage_prices)
+    if overrides:
+        data["usage_types"] = overrides
+    data["subscriptions"] = [
+        {
+            "id": sub.id,
+            "department": sub.department,
+            "license_model": sub.license_model,
+            "offer": sub.offer,
+            "deployment": sub.deployment,
+            "terms": [
+                {
+                    "start": term.start,
+                    "end": term.end,
+                    "lines": [_line_to_dict(line, term) for line in term.lines],
+                }
+                for term in sub.terms
+            ],
+        }
+        for sub in tenant.subscriptions
+    ]
+    return data
+
+
+def _line_to_dict(line: Line, term: Term) -> dict:
+    data = {"type": line.usage_type, "quantity": line.quantity, "unit_price": line.unit_price}
+    if line.overage_price is not None:
+        data["overage_price"] = line.overage_price
+    if line.start != term.start:
+        data["start"] = line.start
+    if line.end != term.end:
+        data["end"] = line.end
+    return data
+
+
+def save_tenant(tenant: Tenant, path: str | Path) -> Path:
+    """Write the tenant as YAML (to ``path/tenant.yaml`` when ``path`` is a directory)."""
+    path = Path(path)
+    file = path / TENANT_FILE if path.is_dir() else path
+    file.write_text(yaml.safe_dump(tenant_to_dict(tenant), sort_keys=False), encoding="utf-8")
+    return file

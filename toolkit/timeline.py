@@ -1,0 +1,155 @@
+"""Who is primary, and who owns each type's overage, over time (R2–R6).
+
+State only changes where a term or a line starts or ends, so the timelines are computed by
+sweeping those change points in date order, never by looping over days. A heap per question
+keeps the current winner: the oldest active subscription for the primary (R2), and per
+first-holder type the earliest first-held holder (R4). Entries of subscriptions that stopped
+being eligible are dropped lazily when they reach the top, so the sweep costs
+O(E log E) for E change points: linear in the number of lines, up to the log factor.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+from collections import defaultdict
+
+import pandas as pd
+
+from toolkit.model import Tenant
+
+PRIMARY = "__primary__"
+
+
+def seniority(sub) -> tuple:
+    """R2 ordering key: earliest first-term start, then smallest id."""
+    return (sub.first_start, sub.id)
+
+
+def holder_rank(sub, usage_type: str) -> tuple:
+    """R4 ordering key: earliest first-held date, then earlier first-term start, then id."""
+    return (sub.first_held(usage_type), sub.first_start, sub.id)
+
+
+class Timelines:
+    """Change points of the primary and of every owned usage type, with point lookups."""
+
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+        owned = {
+            name: row.rule.owner
+            for name, row in tenant.usage_types.items()
+            if row.rule.owner in ("primary", "first_holder")
+        }
+        self.owner_rule = owned
+        self._stretches = _sweep(tenant, [t for t, rule in owned.items() if rule == "first_holder"])
+
+    def changes(self, key: str) -> list[tuple[dt.date, str | None]]:
+        """(date, value) pairs from which ``key`` (PRIMARY or a usage type) takes ``value``."""
+        if self.owner_rule.get(key) == "primary":
+            key = PRIMARY
+        return self._stretches.get(key, [])
+
+    def value_on(self, key: str, day: dt.date) -> str | None:
+        changes = self.changes(key)
+        index = bisect.bisect_right(changes, day, key=lambda pair: pair[0]) - 1
+        return changes[index][1] if index >= 0 else None
+
+    def primary_on(self, day: dt.date) -> str | None:
+        return self.value_on(PRIMARY, day)
+
+    def owner_on(self, usage_type: str, day: dt.date) -> str | None:
+        if usage_type not in self.tenant.usage_types:
+            known = ", ".join(sorted(self.tenant.usage_types))
+            raise ValueError(f"unknown usage type {usage_type!r}; known: {known}")
+        if usage_type not in self.owner_rule:
+            return None
+        return self.value_on(usage_type, day)
+
+    def frame(self, key: str, value_column: str) -> pd.DataFrame:
+        """The stretches of ``key`` with a value, as a half-open ``start, end, value`` frame."""
+        changes = self.changes(key)
+        rows = [
+            (start, end, value)
+            for (start, value), (end, _) in zip(changes, [*changes[1:], (None, None)], strict=True)
+            if value is not None
+        ]
+        frame = pd.DataFrame(rows, columns=["start", "end", value_column])
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+        frame[value_column] = frame[value_column].astype("str")
+        return frame
+
+
+def _sweep(tenant: Tenant, first_holder_types: list[str]) -> dict[str, list]:
+    """One pass over all change points; returns key → [(date, value), …] at every change."""
+    events: dict[dt.date, list[tuple[str, str, int]]] = defaultdict(list)
+    wanted = set(first_holder_types)
+    for sub in tenant.subscriptions:
+        for term in sub.terms:
+            events[term.start].append((PRIMARY, sub.id, +1))
+            events[term.end].append((PRIMARY, sub.id, -1))
+        for line in sub.lines:
+            if line.usage_type in wanted:
+                events[line.start].append((line.usage_type, sub.id, +1))
+                events[line.end].append((line.usage_type, sub.id, -1))
+
+    subs = {sub.id: sub for sub in tenant.subscriptions}
+    ranks: dict[tuple[str, str], tuple] = {}
+
+    def rank(key: str, sid: str) -> tuple:
+        if (key, sid) not in ranks:
+            sub = subs[sid]
+            ranks[key, sid] = seniority(sub) if key == PRIMARY else holder_rank(sub, key)
+        return ranks[key, sid]
+
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    heaps: dict[str, list] = defaultdict(list)
+    current: dict[str, str | None] = {}
+    changes: dict[str, list] = defaultdict(list)
+    for day in sorted(events):
+        touched = set()
+        for key, sid, step in events[day]:
+            counts[key, sid] += step
+            if step > 0 and counts[key, sid] == 1:
+                heapq.heappush(heaps[key], (rank(key, sid), sid))
+            touched.add(key)
+        for key in sorted(touched):
+            heap = heaps[key]
+            while heap and counts[key, heap[0][1]] <= 0:
+                heapq.heappop(heap)
+            winner = heap[0][1] if heap else None
+            if current.get(key, None) != winner or key not in current:
+                current[key] = winner
+                changes[key].append((day, winner))
+    return dict(changes)
+
+
+def primary_timeline(tenant: Tenant) -> pd.DataFrame:
+    """Stretches with a primary subscription: ``start, end, subscription_id`` (half-open).
+
+    ``end`` is NaT while the stretch is still open. Days with no active subscription at all
+    appear as gaps between rows.
+    """
+    return tenant._timelines.frame(PRIMARY, "subscription_id")
+
+
+def ownership_timeline(tenant: Tenant) -> pd.DataFrame:
+    """One row per stretch in which a usage type's overage has an owner (R4–R6).
+
+    Columns ``usage_type, start, end, owner``; a gap between a type's rows is a stretch with no
+    owner (e.g. nobody holds the type). Per-subscription types (``wfo``) have no tenant-wide
+    owner and do not appear.
+    """
+    timelines = tenant._timelines
+    parts = []
+    for usage_type in timelines.owner_rule:
+        frame = timelines.frame(usage_type, "owner")
+        frame.insert(0, "usage_type", usage_type)
+        parts.append(frame)
+    if not parts:
+        return pd.DataFrame(columns=["usage_type", "start", "end", "owner"])
+    result = pd.concat(parts, ignore_index=True)
+    result["usage_type"] = result["usage_type"].astype("str")
+    return result.sort_values(["usage_type", "start"], ignore_index=True)
