@@ -18,8 +18,14 @@ import numpy as np
 import pandas as pd
 
 from toolkit.model import Tenant, tenant_license_model
-from toolkit.periods import day_number, local_days, period_bounds, period_codes, prorated
-from toolkit.periods import period_range_for_days
+from toolkit.periods import (
+    day_number,
+    local_days,
+    period_bounds,
+    period_codes,
+    period_range_for_days,
+    prorated,
+)
 from toolkit.timeline import PRIMARY
 from toolkit.usage import as_usage_frame
 from toolkit.users import subscriptions_of_users
@@ -102,8 +108,8 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
     n_subs = len(subs)
     day_index = days - first_day
     period = period_codes(first_day, last_day, periods)[day_index]
-    type_code = pd.Categorical(usage["usage_type"], categories=types).codes.astype(np.int64)
-    named = usage["subscription_id"] if "subscription_id" in usage else None
+    type_code = _codes(usage["usage_type"], types)
+    named = usage.get("subscription_id")
     sub = _sub_codes(named, subs, len(usage))
     reason = np.zeros(len(usage), dtype=np.int8)
     reason[type_code < 0] = UNKNOWN_TYPE
@@ -140,7 +146,12 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
 def _sub_codes(named: pd.Series | None, subs: list[str], n: int) -> np.ndarray:
     if named is None:
         return np.full(n, -1, dtype=np.int64)
-    return pd.Categorical(named, categories=subs).codes.astype(np.int64)
+    return _codes(named, subs)
+
+
+def _codes(values: pd.Series, labels: list[str]) -> np.ndarray:
+    """Position of each value in ``labels``; -1 for missing or unknown values."""
+    return pd.Index(labels, dtype="str").get_indexer(values).astype(np.int64)
 
 
 def _map_users(usage, users, subs, sub, reason):
@@ -150,7 +161,7 @@ def _map_users(usage, users, subs, sub, reason):
         return sub, reason
     rows = usage.loc[wanted, ["user_id", "usage_type", "timestamp"]]
     mapped, known = subscriptions_of_users(users, rows)
-    codes = pd.Categorical(mapped, categories=subs).codes.astype(np.int64)
+    codes = _codes(mapped, subs)
     sub, reason = sub.copy(), reason.copy()
     positions = wanted.nonzero()[0]
     sub[positions] = codes

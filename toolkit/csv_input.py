@@ -25,7 +25,9 @@ def row_label(index: int) -> str:
     return f"row {index + HEADER_ROWS + 1}"
 
 
-def read_text_table(path: str | Path, required: Iterable[str], optional: Iterable[str] = ()) -> pd.DataFrame:
+def read_text_table(
+    path: str | Path, required: Iterable[str], optional: Iterable[str] = ()
+) -> pd.DataFrame:
     """Read a CSV as trimmed text, empty cells as NA; raise InputError on a malformed file.
 
     A file that is missing, empty, ragged (rows with the wrong number of fields) or lacks a
@@ -53,7 +55,8 @@ def read_text_table(path: str | Path, required: Iterable[str], optional: Iterabl
         problems.append(Problem(file, "", "", None, "at least one data row after the header"))
     raise_if_any(problems)
     known = [*required, *optional]
-    ordered = [c for c in known if c in frame.columns] + [c for c in frame.columns if c not in known]
+    extra = [c for c in frame.columns if c not in known]
+    ordered = [c for c in known if c in frame.columns] + extra
     frame = frame[ordered]
     for column in frame.columns:
         text = frame[column].str.strip()

@@ -35,7 +35,8 @@ def load_tenant_dir(path: str | Path) -> TenantData:
         directory = directory.parent
     tenant = load_tenant(path)
     tables, problems = {}, []
-    for name, file, loader in (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users)):
+    loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users))
+    for name, file, loader in loaders:
         target = directory / file
         if not target.exists():
             tables[name] = None

@@ -24,7 +24,8 @@ class Problem:
     def __str__(self) -> str:
         place = ", ".join(part for part in (self.file, self.where) if part)
         column = f", column {self.column!r}" if self.column else ""
-        value = "" if self.value is None else f": found {self.value!r}"
+        shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
+        value = "" if self.value is None else f": found {shown}"
         return f"{place}{column}{value}; expected {self.expected}"
 
 

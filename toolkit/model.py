@@ -80,7 +80,7 @@ class Subscription:
         return min(starts) if starts else None
 
     def overage_price(self, usage_type: str, day: dt.date | None = None) -> float | None:
-        """The overage price its lines of the type carry (the active one's when ``day`` is given)."""
+        """The overage price its lines of the type carry (the active line's, given ``day``)."""
         lines = [line for line in self.lines if line.usage_type == usage_type]
         if day is not None:
             active = [line for line in lines if line.active_on(day)]

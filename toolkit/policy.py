@@ -40,7 +40,9 @@ POLICIES = MappingProxyType(
             pooled=False,
             owner="primary",
             usage_to_primary=True,
-            description="all usage allocated to the primary subscription, against its own entitlement",
+            description=(
+                "all usage allocated to the primary subscription, against its own entitlement"
+            ),
         ),
         "per_subscription": OwnershipRule(
             pooled=False,

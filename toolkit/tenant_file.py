@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from pydantic import model_validator
 
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.model import Line, Subscription, Tenant, Term
@@ -58,11 +57,15 @@ class LineFile(_Strict):
             raise ValueError(f"a known usage type ({', '.join(sorted(known))})")
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> LineFile:
-        if self.start and self.end and self.end <= self.start:
-            raise ValueError(f"end {self.end} to be after start {self.start}")
-        return self
+    _ordered = field_validator("end")(classmethod(lambda cls, v, info: _after_start(v, info)))
+
+
+def _after_start(end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    """Checked on the field, so it is reported even when other fields of the model fail."""
+    start = info.data.get("start")
+    if end is not None and start is not None and end <= start:
+        raise ValueError(f"an end after start {start}, found end {end}")
+    return end
 
 
 class TermFile(_Strict):
@@ -70,21 +73,25 @@ class TermFile(_Strict):
     end: dt.date
     lines: list[LineFile] = []
 
-    @model_validator(mode="after")
-    def _ordered(self) -> TermFile:
-        if self.end <= self.start:
-            raise ValueError(f"end {self.end} to be after start {self.start}")
+    _ordered = field_validator("end")(classmethod(lambda cls, v, info: _after_start(v, info)))
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_inside(cls, lines: list[LineFile], info: ValidationInfo) -> list[LineFile]:
+        start, end = info.data.get("start"), info.data.get("end")
+        if start is None or end is None:
+            return lines
         outside = [
             f"lines[{i}]"
-            for i, line in enumerate(self.lines)
-            if (line.start and not self.start <= line.start < self.end)
-            or (line.end and not self.start < line.end <= self.end)
+            for i, line in enumerate(lines)
+            if (line.start and not start <= line.start < end)
+            or (line.end and not start < line.end <= end)
         ]
         if outside:
             raise ValueError(
-                f"lines inside the term [{self.start}, {self.end}); outside: {', '.join(outside)}"
+                f"lines inside the term [{start}, {end}); outside: {', '.join(outside)}"
             )
-        return self
+        return lines
 
 
 class SubscriptionFile(_Strict):
@@ -94,18 +101,6 @@ class SubscriptionFile(_Strict):
     offer: Literal[OFFERS]  # type: ignore[valid-type]
     deployment: Literal[DEPLOYMENTS]  # type: ignore[valid-type]
     terms: list[TermFile] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _no_overlap(self) -> SubscriptionFile:
-        ordered = sorted(enumerate(self.terms), key=lambda pair: pair[1].start)
-        clashes = [
-            f"terms[{a}] [{ta.start}, {ta.end}) and terms[{b}] [{tb.start}, {tb.end})"
-            for (a, ta), (b, tb) in zip(ordered, ordered[1:], strict=False)
-            if tb.start < ta.end
-        ]
-        if clashes:
-            raise ValueError(f"terms that do not overlap; overlapping: {'; '.join(clashes)}")
-        return self
 
 
 class TenantFile(_Strict):
@@ -146,7 +141,7 @@ def load_tenant(path: str | Path) -> Tenant:
     file = _tenant_path(Path(path))
     raw = _read_yaml(file)
     usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
-    problems += _duplicate_ids(raw.get("subscriptions"), str(file))
+    problems += _cross_checks(raw.get("subscriptions"), str(file))
     try:
         parsed = TenantFile.model_validate(raw, context={"usage_types": usage_types})
     except ValidationError as exc:
@@ -199,35 +194,76 @@ def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], li
     return table, problems
 
 
-def _duplicate_ids(subscriptions: object, file: str) -> list[Problem]:
+def _cross_checks(subscriptions: object, file: str) -> list[Problem]:
+    """Checks across list items, run on the raw file so that they are reported even when
+    an item has other problems: duplicate subscription ids and overlapping terms."""
     if not isinstance(subscriptions, list):
         return []
     seen: dict[str, int] = {}
     problems = []
     for index, sub in enumerate(subscriptions):
-        sub_id = sub.get("id") if isinstance(sub, dict) else None
+        if not isinstance(sub, dict):
+            continue
+        sub_id = sub.get("id")
         if sub_id in seen:
             problems.append(Problem(file, f"subscriptions[{index}]", "id", sub_id,
                                     f"a unique id (also used by subscriptions[{seen[sub_id]}])"))
         elif sub_id is not None:
             seen[sub_id] = index
+        problems += _overlapping_terms(sub.get("terms"), f"subscriptions[{index}]", file)
     return problems
+
+
+def _overlapping_terms(terms: object, where: str, file: str) -> list[Problem]:
+    if not isinstance(terms, list):
+        return []
+    dated = sorted(
+        (term["start"], term["end"], i)
+        for i, term in enumerate(terms)
+        if isinstance(term, dict) and isinstance(term.get("start"), dt.date)
+        and isinstance(term.get("end"), dt.date) and term["start"] < term["end"]
+    )
+    return [
+        Problem(file, f"{where}.terms[{b}]", "start", start_b,
+                f"terms of one subscription that do not overlap: terms[{a}] runs "
+                f"[{start_a}, {end_a}) (a renewal is a new term starting on or after the end)")
+        for (start_a, end_a, a), (start_b, _, b) in zip(dated, dated[1:], strict=False)
+        if start_b < end_a
+    ]
+
+
+#: Pydantic error types in the words of someone fixing a tenant file.
+_EXPECTED = {
+    "missing": "this field (it is missing)",
+    "greater_than_equal": "a number of at least 0",
+    "string_too_short": "a non-empty value",
+    "too_short": "at least one item",
+    "string_pattern_mismatch": "an id starting with 'Sub' (e.g. Sub-A, Sub119911)",
+    "date_from_datetime_parsing": "a date written YYYY-MM-DD",
+    "date_parsing": "a date written YYYY-MM-DD",
+    "date_type": "a date written YYYY-MM-DD",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "extra_forbidden": "no such field (check its spelling)",
+}
 
 
 def _problem(file: str, error: dict, prefix: tuple = ()) -> Problem:
     """A pydantic error as a Problem: model path as the place, the last field as the column."""
     loc = [*prefix, *error["loc"]]
-    column = ""
-    if loc and isinstance(loc[-1], str) and error["type"] not in ("value_error",):
-        column = loc.pop()
+    column = loc.pop() if loc and isinstance(loc[-1], str) else ""
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] != "value_error":
-        message = message[0].lower() + message[1:]
-    value = None if error["type"] == "missing" else error.get("input")
-    if isinstance(value, dict):
+    kind = error["type"]
+    if kind == "value_error":
+        expected = error["msg"].removeprefix("Value error, ")
+    elif kind == "literal_error":
+        expected = "one of " + error["msg"].removeprefix("Input should be ")
+    else:
+        expected = _EXPECTED.get(kind, error["msg"][0].lower() + error["msg"][1:])
+    value = None if kind == "missing" else error.get("input")
+    if isinstance(value, dict | list) and value:
         value = None
-    return Problem(file, where.lstrip("."), column, value, message)
+    return Problem(file, where.lstrip("."), column, value, expected)
 
 
 def _to_tenant(parsed: TenantFile, usage_types: dict[str, UsageType]) -> Tenant:

@@ -12,8 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.csv_input import parse_numbers, parse_timestamps, problem_rows, read_text_table
-from toolkit.csv_input import schema_problems
+from toolkit.csv_input import (
+    parse_numbers,
+    parse_timestamps,
+    problem_rows,
+    read_text_table,
+    schema_problems,
+)
 from toolkit.errors import raise_if_any
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
@@ -25,11 +30,10 @@ USAGE_OPTIONAL = ["subscription_id", "user_id"]
 def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     """The typed usage frame: known types, non-negative quantities, known subscriptions."""
     type_names = sorted(usage_types)
-    sub_check = (
-        [pa.Check.isin(sorted(subscription_ids),
-                       error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)))]
-        if subscription_ids is not None else []
-    )
+    sub_check = [] if subscription_ids is None else [pa.Check.isin(
+        sorted(subscription_ids),
+        error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)),
+    )]
     return pa.DataFrameSchema(
         {
             "timestamp": pa.Column(nullable=False),

@@ -1,0 +1,238 @@
+"""A seeded generator of a believable sample tenant, and the bundled ``data/sample`` it writes.
+
+The sample is an Italian insurer with five departments whose subscriptions tell the seed's
+stories: the oldest subscription is primary throughout; Sales lets its subscription lapse and
+renews it two months later, so IVR outbound ownership moves to Collections and back; Collections
+joins later; an Operations WFO subscription expires with users still mapped to it. Usage is
+drawn around each subscription's entitlement with seasonality, so some months run into
+overage. Run ``python -m toolkit.sample [DIR]`` to regenerate; same seed, same files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.model import Line, Subscription, Tenant, Term
+from toolkit.tenant_file import save_tenant
+
+SEED = 20240101
+USAGE_START = dt.date(2024, 1, 1)
+USAGE_END = dt.date(2026, 11, 1)  # exclusive: 34 months of usage
+AS_OF = dt.date(2026, 10, 31)
+SAMPLE_HOURS = (10, 11, 15)  # local sampling instants of concurrency on working days
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+#: Monthly list prices (EUR) per unit and the overage price the tenant falls back to.
+PRICES = {
+    "cc_standard_agent": (95.0, 120.0),
+    "cc_premium_agent": (140.0, 175.0),
+    "ivr_port": (38.0, 48.0),
+    "ai_agent": (0.45, 0.60),
+    "ai_assistant": (0.20, 0.26),
+    "ivr_outbound_campaign": (0.03, 0.04),
+    "webex_connect": (0.012, 0.016),
+    "wfo": (42.0, 55.0),
+}
+
+
+def _line(usage_type: str, quantity: float, start: dt.date, end: dt.date) -> Line:
+    unit_price, overage_price = PRICES[usage_type]
+    return Line(usage_type, quantity, unit_price, start, end, overage_price)
+
+
+def _term(start: dt.date, end: dt.date, *lines: tuple) -> Term:
+    """A term whose lines run for the whole term unless given their own dates."""
+    return Term(start, end, tuple(
+        _line(t, q, *(rest or (start, end))) for t, q, *rest in lines
+    ))
+
+
+def sample_tenant() -> Tenant:
+    d = dt.date
+    subscriptions = (
+        Subscription("Sub-1001", "Customer Care", "concurrent", "flex3", "cloud", (
+            _term(d(2024, 1, 1), d(2027, 1, 1),
+                  ("cc_standard_agent", 80), ("cc_premium_agent", 15, d(2025, 1, 1), d(2027, 1, 1)),
+                  ("ivr_port", 60), ("ai_agent", 18000), ("ai_assistant", 12000),
+                  ("webex_connect", 90000)),
+        )),
+        Subscription("Sub-1002", "Sales", "concurrent", "flex", "cloud", (
+            _term(d(2024, 4, 1), d(2026, 4, 1),
+                  ("cc_standard_agent", 35), ("cc_premium_agent", 10), ("ai_assistant", 6000),
+                  ("ivr_outbound_campaign", 40000)),
+            _term(d(2026, 6, 1), d(2028, 6, 1),
+                  ("cc_standard_agent", 35), ("cc_premium_agent", 12), ("ai_assistant", 6000),
+                  ("ai_agent", 5000), ("ivr_outbound_campaign", 40000)),
+        )),
+        Subscription("Sub-1003", "Claims", "concurrent", "flex3", "hybrid", (
+            _term(d(2024, 3, 1), d(2027, 3, 1),
+                  ("cc_standard_agent", 50), ("cc_premium_agent", 20), ("ivr_port", 30),
+                  ("ai_agent", 8000), ("wfo", 70), ("webex_connect", 10000)),
+        )),
+        Subscription("Sub-1004", "Collections", "concurrent", "flex", "cloud", (
+            _term(d(2025, 9, 1), d(2027, 9, 1),
+                  ("cc_standard_agent", 25), ("ai_agent", 4000),
+                  ("ivr_outbound_campaign", 30000)),
+        )),
+        Subscription("Sub-1005", "Operations", "concurrent", "flex", "cloud", (
+            _term(d(2024, 7, 1), d(2026, 7, 1), ("wfo", 40)),
+        )),
+    )
+    fallback = {t: overage for t, (_, overage) in PRICES.items()}
+    return Tenant("Assicurazioni Aurora", "EUR", subscriptions, "Europe/Rome", fallback)
+
+
+def _days() -> pd.DatetimeIndex:
+    return pd.date_range(USAGE_START, USAGE_END - dt.timedelta(days=1), freq="D")
+
+
+def _season(days: pd.DatetimeIndex) -> np.ndarray:
+    """Busier in winter and in the run-up to renewals of motor policies (Jan, Nov, Dec)."""
+    month = days.month.to_numpy()
+    return 1.0 + 0.12 * np.cos((month - 1) / 12 * 2 * np.pi) + 0.03 * (days.year - 2024)
+
+
+def _active_lines(tenant: Tenant, usage_type: str):
+    for sub in tenant.subscriptions:
+        for line in sub.lines:
+            if line.usage_type == usage_type:
+                yield sub, line
+
+
+def _peak_samples(tenant: Tenant, rng: np.random.Generator) -> pd.DataFrame:
+    """Concurrency samples of the peak-measured types at fixed hours of working days."""
+    days = _days()
+    workdays = days[days.day_of_week < 5]
+    season = _season(workdays)
+    parts = []
+    for usage_type in ("cc_standard_agent", "cc_premium_agent", "ivr_port"):
+        for sub, line in _active_lines(tenant, usage_type):
+            held = (workdays.date >= line.start) & (workdays.date < line.end)
+            for hour in SAMPLE_HOURS:
+                load = 0.70 + 0.05 * (hour == 11)
+                mean = line.quantity * load * season[held]
+                counts = rng.poisson(mean).astype(float)
+                stamps = workdays[held] + pd.Timedelta(hours=hour)
+                parts.append(pd.DataFrame({"timestamp": stamps, "usage_type": usage_type,
+                                           "quantity": counts, "subscription_id": sub.id}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _daily_sums(tenant: Tenant, rng: np.random.Generator) -> pd.DataFrame:
+    """Daily totals of the summed types; some AI usage arrives without a subscription."""
+    days = _days()
+    season = _season(days)
+    weekday = np.where(days.day_of_week < 5, 1.24, 0.4)  # averages 1 over a week
+    parts = []
+    for usage_type, load in (("ai_agent", 0.9), ("ai_assistant", 0.85),
+                             ("ivr_outbound_campaign", 0.9), ("webex_connect", 0.88)):
+        for sub, line in _active_lines(tenant, usage_type):
+            held = (days.date >= line.start) & (days.date < line.end)
+            mean = line.quantity / 30.4 * load * season[held] * weekday[held]
+            quantity = rng.poisson(mean).astype(float)
+            named = np.where(rng.random(held.sum()) < 0.05, None, sub.id)
+            if tenant.usage_types[usage_type].rule.usage_to_primary:
+                named = np.full(held.sum(), None)
+            parts.append(pd.DataFrame({
+                "timestamp": days[held] + pd.Timedelta(hours=18),
+                "usage_type": usage_type, "quantity": quantity, "subscription_id": named,
+            }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def sample_users(tenant: Tenant, rng: np.random.Generator) -> pd.DataFrame:
+    """Agents sized to each subscription's agent lines, plus supervisors, admins and WFO seats.
+
+    A few provisioning problems are planted on purpose, as real tenants have them: admins and
+    agents left on the Operations subscription after it expires, one admin mapped to nothing,
+    one agent holding both Standard and Premium licenses.
+    """
+    rows = []
+
+    def add(role, license, sub, department):
+        number = len({r[0] for r in rows}) + 1
+        user_id = f"u{number:04d}"
+        rows.append((user_id, role, license, sub, department,
+                     f"{user_id}@aurora-assicurazioni.example"))
+        return user_id
+
+    for sub in tenant.subscriptions:
+        agent_lines = {line.usage_type: line.quantity for line in sub.lines
+                       if line.usage_type in ("cc_standard_agent", "cc_premium_agent")}
+        for license, quantity in agent_lines.items():
+            for _ in range(int(quantity * 1.2)):
+                add("agent", license, sub.id, sub.department)
+        if agent_lines:
+            for _ in range(max(2, int(sum(agent_lines.values()) / 15))):
+                add("supervisor", "cc_premium_agent", sub.id, sub.department)
+            add("admin", None, sub.id, sub.department)
+    frame = pd.DataFrame(rows, columns=["user_id", "role", "license", "subscription_id",
+                                        "department", "email"])
+    claims_agents = frame[(frame.department == "Claims") & (frame.role == "agent")]
+    wfo_claims = claims_agents.sample(60, random_state=rng.integers(1 << 31))
+    care_agents = frame[(frame.department == "Customer Care") & (frame.role == "agent")]
+    wfo_ops = care_agents.sample(36, random_state=rng.integers(1 << 31))
+    extra = [
+        wfo_claims.assign(license="wfo"),
+        wfo_ops.assign(license="wfo", subscription_id="Sub-1005"),
+        pd.DataFrame([
+            ("u9001", "admin", None, "Sub-1005", "Operations",
+             "u9001@aurora-assicurazioni.example"),
+            ("u9002", "agent", "cc_standard_agent", "Sub-1005", "Operations",
+             "u9002@aurora-assicurazioni.example"),
+            ("u9003", "admin", None, None, "Operations", "u9003@aurora-assicurazioni.example"),
+        ], columns=frame.columns),
+    ]
+    dual = care_agents.iloc[[0]].assign(license="cc_premium_agent")
+    users = pd.concat([frame, *extra, dual], ignore_index=True)
+    return users.sort_values(["user_id", "license"], kind="stable", ignore_index=True)
+
+
+def _wfo_usage(tenant: Tenant, users: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """WFO named users active each month (distinct measure): one row per active user."""
+    seats = users[users.license == "wfo"]
+    months = pd.period_range(USAGE_START, USAGE_END - dt.timedelta(days=1), freq="M")
+    parts = []
+    for month in months:
+        day = month.start_time + pd.Timedelta(days=int(rng.integers(0, 27)), hours=9)
+        for sub_id, group in seats.groupby("subscription_id"):
+            sub = tenant.subscription(sub_id)
+            if not sub.active_on(day.date()):
+                continue
+            active = group[rng.random(len(group)) < 0.92]
+            parts.append(pd.DataFrame({"timestamp": day, "usage_type": "wfo", "quantity": 1.0,
+                                       "subscription_id": None, "user_id": active.user_id}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def sample_usage(tenant: Tenant, users: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    usage = pd.concat([_peak_samples(tenant, rng), _daily_sums(tenant, rng),
+                       _wfo_usage(tenant, users, rng)], ignore_index=True)
+    usage["timestamp"] = pd.to_datetime(usage["timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    usage = usage.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
+                              kind="stable", ignore_index=True)
+    return usage[["timestamp", "usage_type", "quantity", "subscription_id", "user_id"]]
+
+
+def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
+    """Generate the sample tenant into ``directory``; the same seed writes the same bytes."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    tenant = sample_tenant()
+    save_tenant(tenant, directory / "tenant.yaml")
+    users = sample_users(tenant, rng)
+    users.to_csv(directory / "users.csv", index=False)
+    usage = sample_usage(tenant, users, rng)
+    usage["quantity"] = usage["quantity"].astype(int)
+    usage.to_csv(directory / "usage.csv", index=False)
+    return directory
+
+
+if __name__ == "__main__":
+    print(write_sample(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_DIR))
