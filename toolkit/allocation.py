@@ -74,6 +74,7 @@ class _Codes:
     sub: np.ndarray  # n_subs = not attributed to a named subscription (pro rata later)
     reason: np.ndarray
     day: np.ndarray
+    measure: np.ndarray  # MEASURE_CODES of each row's type
 
 
 def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
@@ -94,9 +95,8 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     first_day, last_day = int(days.min()), int(days.max())
     periods = period_range_for_days(first_day, last_day, period)
     codes = _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs)
-    measures = [tenant.usage_types[t].measure_for(license_model) for t in types]
     shape = (len(periods), len(types), len(subs) + 1)
-    measured = _measure(usage, codes, measures, shape)
+    measured = _measure(usage, codes, shape)
     entitled = _entitlements(tenant, periods, types, subs)
     leftover = _pro_rata(tenant, measured, entitled, types)
     pooled, by_sub = _overage(tenant, periods, types, subs, measured, entitled)
@@ -104,43 +104,51 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
 
 
+MEASURE_CODES = {"sum": 0, "peak": 1, "distinct": 2}
+
+
+def _type_table(tenant: Tenant, types: list[str], license_model: str) -> dict[str, np.ndarray]:
+    """Per-type rule flags as arrays indexed by type code; the last slot (code -1) stands for
+    unknown types. Rules stay data: the hot path looks them up, it never branches on names."""
+    rows = [tenant.usage_types[t] for t in types]
+    return {
+        "to_primary": np.array([r.rule.usage_to_primary for r in rows] + [False]),
+        "pooled": np.array([r.rule.pooled for r in rows] + [False]),
+        "measure": np.array([MEASURE_CODES[r.measure_for(license_model)] for r in rows] + [0],
+                            dtype=np.int8),
+    }
+
+
 def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs) -> _Codes:
-    n_subs = len(subs)
     day_index = days - first_day
     period = period_codes(first_day, last_day, periods)[day_index]
     type_code = _codes(usage["usage_type"], types)
+    table = _type_table(tenant, types, tenant_license_model(tenant))
     named = usage.get("subscription_id")
     sub = _sub_codes(named, subs, len(usage))
-    reason = np.zeros(len(usage), dtype=np.int8)
-    reason[type_code < 0] = UNKNOWN_TYPE
+    reason = np.where(type_code < 0, UNKNOWN_TYPE, OK).astype(np.int8)
     if named is not None:
-        reason[(sub < 0) & named.notna().to_numpy() & (reason == OK)] = UNKNOWN_SUB
+        reason[(sub < 0) & (reason == OK) & named.notna().to_numpy()] = UNKNOWN_SUB
     if users is not None and "user_id" in usage:
         sub, reason = _map_users(usage, users, subs, sub, reason)
 
-    rules = [tenant.usage_types[t].rule for t in types]
-    to_primary = np.array([rule.usage_to_primary for rule in rules] + [False])[type_code]
-    primary = _primary_by_day(tenant, subs, first_day, last_day)[day_index]
-    sub = np.where(to_primary & (reason == OK), primary, sub)
-    reason[to_primary & (sub < 0) & (reason == OK)] = NO_PRIMARY
+    to_primary = table["to_primary"][type_code]
+    if to_primary.any():
+        primary = _primary_by_day(tenant, first_day, last_day)[day_index]
+        sub = np.where(to_primary & (reason == OK), primary, sub)
+        reason[to_primary & (sub < 0) & (reason == OK)] = NO_PRIMARY
 
+    attributed = (sub >= 0) & (reason == OK)
     active = _active_by_day(tenant, first_day, last_day)
-    named_ok = (sub >= 0) & (reason == OK)
-    inactive = np.zeros(len(usage), dtype=bool)
-    inactive[named_ok] = ~active[sub[named_ok], day_index[named_ok]]
-    reason[inactive] = SUB_INACTIVE
-
-    pooled = np.array([rule.pooled for rule in rules] + [False])[type_code]
-    reason[(sub < 0) & ~pooled & (reason == OK)] = UNNAMED_OWN
-    license_model = tenant_license_model(tenant)
-    distinct = np.array(
-        [tenant.usage_types[t].measure_for(license_model) == "distinct" for t in types] + [False]
-    )[type_code]
+    reason[attributed & ~active[sub, day_index]] = SUB_INACTIVE
+    unnamed = (sub < 0) & (reason == OK)
+    reason[unnamed & ~table["pooled"][type_code]] = UNNAMED_OWN
+    distinct = table["measure"][type_code] == MEASURE_CODES["distinct"]
     if distinct.any():
         no_user = usage["user_id"].isna().to_numpy() if "user_id" in usage else True
         reason[distinct & no_user & (reason == OK)] = NO_USER
-    sub = np.where(sub < 0, n_subs, sub)
-    return _Codes(period, type_code, sub, reason, days)
+    sub[sub < 0] = len(subs)
+    return _Codes(period, type_code, sub, reason, days, table["measure"][type_code])
 
 
 def _sub_codes(named: pd.Series | None, subs: list[str], n: int) -> np.ndarray:
@@ -150,8 +158,14 @@ def _sub_codes(named: pd.Series | None, subs: list[str], n: int) -> np.ndarray:
 
 
 def _codes(values: pd.Series, labels: list[str]) -> np.ndarray:
-    """Position of each value in ``labels``; -1 for missing or unknown values."""
-    return pd.Index(labels, dtype="str").get_indexer(values).astype(np.int64)
+    """Position of each value in ``labels``; -1 for missing or unknown values.
+
+    The column is factorized first (fast on Arrow strings) so only its few distinct values
+    are looked up.
+    """
+    codes, uniques = pd.factorize(values)
+    lookup = np.append(pd.Index(labels, dtype="str").get_indexer(uniques), -1)
+    return lookup[codes].astype(np.int64)
 
 
 def _map_users(usage, users, subs, sub, reason):
@@ -181,10 +195,10 @@ def _active_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray:
     return active
 
 
-def _primary_by_day(tenant: Tenant, subs: list[str], first_day: int, last_day: int) -> np.ndarray:
+def _primary_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray:
     """primary[d]: code of the primary subscription on day first_day + d, -1 when none (R2)."""
     primary = np.full(last_day - first_day + 1, -1, dtype=np.int64)
-    position = {sid: s for s, sid in enumerate(subs)}
+    position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
     changes = tenant._timelines.changes(PRIMARY)
     bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
     for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
@@ -192,20 +206,19 @@ def _primary_by_day(tenant: Tenant, subs: list[str], first_day: int, last_day: i
     return primary
 
 
-def _measure(usage: pd.DataFrame, codes: _Codes, measures: list[str], shape) -> np.ndarray:
+def _measure(usage: pd.DataFrame, codes: _Codes, shape) -> np.ndarray:
     """usage[p, t, s] by each type's measure (M2); s = n_subs collects unnamed pooled usage."""
     n_p, n_t, n_s = shape
     ok = codes.reason == OK
-    row_measure = np.array(measures + ["sum"])[codes.type]
     key = (codes.period * n_t + codes.type) * n_s + codes.sub
     quantity = usage["quantity"].to_numpy(dtype=np.float64)
     total = np.zeros(n_p * n_t * n_s)
-    summed = ok & (row_measure == "sum")
+    summed = ok & (codes.measure == MEASURE_CODES["sum"])
     total += np.bincount(key[summed], weights=quantity[summed], minlength=total.size)
-    peak = ok & (row_measure == "peak")
+    peak = ok & (codes.measure == MEASURE_CODES["peak"])
     if peak.any():
         total += _coincident_peak(usage, codes, key, quantity, peak, total.size)
-    distinct = ok & (row_measure == "distinct")
+    distinct = ok & (codes.measure == MEASURE_CODES["distinct"])
     if distinct.any():
         total += _distinct_users(usage, codes, key, distinct, total.size)
     return total.reshape(shape)
@@ -242,7 +255,7 @@ def _distinct_users(usage, codes, key, rows, size) -> np.ndarray:
     frame = pd.DataFrame({
         "slot": codes.period[rows] * (int(codes.type.max()) + 2) + codes.type[rows],
         "user": usage["user_id"].to_numpy()[rows],
-        "time": usage["timestamp"].to_numpy()[rows],
+        "time": pd.DatetimeIndex(usage["timestamp"]).asi8[rows],
         "key": key[rows],
     })
     latest = frame.sort_values("time", kind="stable").drop_duplicates(["slot", "user"], keep="last")
@@ -350,14 +363,13 @@ def _by_subscription(tenant, periods, types, subs, usage, entitled, owned) -> pd
 def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.DataFrame:
     """Rows refused by a rule, plus period-level usage no holder could take (M6)."""
     rejected = np.nonzero(codes.reason != OK)[0]
-    rows = usage.iloc[rejected]
+    rows = usage.iloc[rejected].reset_index(drop=True)
     parts = [pd.DataFrame({
-        "timestamp": rows["timestamp"].to_numpy(),
+        "timestamp": rows["timestamp"],
         "period": periods[codes.period[rejected]],
-        "usage_type": rows["usage_type"].to_numpy(),
-        "subscription_id": rows["subscription_id"].to_numpy() if "subscription_id" in rows
-        else None,
-        "user_id": rows["user_id"].to_numpy() if "user_id" in rows else None,
+        "usage_type": rows["usage_type"],
+        "subscription_id": rows.get("subscription_id"),
+        "user_id": rows.get("user_id"),
         "quantity": rows["quantity"].to_numpy(dtype=np.float64),
         "reason": np.array(REASONS, dtype=object)[codes.reason[rejected]],
     })]

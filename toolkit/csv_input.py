@@ -37,7 +37,10 @@ def read_text_table(
     if not Path(path).is_file():
         raise InputError([Problem(file, "", "", None, "an existing CSV file")])
     try:
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
+        # header=None: the parser then refuses rows longer than the header instead of
+        # silently turning the first column into an index.
+        raw = pd.read_csv(path, header=None, dtype="str", keep_default_na=False,
+                          encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise InputError([Problem(file, "", "", None, "a header row naming the columns "
                                   + ", ".join(required))]) from None
@@ -45,6 +48,11 @@ def read_text_table(
         raise InputError(_ragged_rows(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError([Problem(file, "", "", None, f"UTF-8 text ({exc.reason})")]) from None
+    short = raw.isna().any(axis=1).to_numpy().nonzero()[0]
+    if len(short):
+        raise InputError(_ragged_rows(path))
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = list(raw.iloc[0])
     frame.columns = [str(column).strip() for column in frame.columns]
     problems = [
         Problem(file, "row 1", column, None, "this column in the header")

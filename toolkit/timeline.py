@@ -72,7 +72,7 @@ class Timelines:
         changes = self.changes(key)
         rows = [
             (start, end, value)
-            for (start, value), (end, _) in zip(changes, [*changes[1:], (None, None)], strict=True)
+            for (start, value), (end, _) in zip(changes, [*changes[1:], (None, None)], strict=False)
             if value is not None
         ]
         frame = pd.DataFrame(rows, columns=["start", "end", value_column])
@@ -120,7 +120,7 @@ def _sweep(tenant: Tenant, first_holder_types: list[str]) -> dict[str, list]:
             while heap and counts[key, heap[0][1]] <= 0:
                 heapq.heappop(heap)
             winner = heap[0][1] if heap else None
-            if current.get(key, None) != winner or key not in current:
+            if current.get(key) != winner or key not in current:
                 current[key] = winner
                 changes[key].append((day, winner))
     return dict(changes)

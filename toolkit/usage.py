@@ -36,7 +36,7 @@ def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     )]
     return pa.DataFrameSchema(
         {
-            "timestamp": pa.Column(nullable=False),
+            "timestamp": pa.Column(nullable=True),  # parse_timestamps reports gaps
             "usage_type": pa.Column(
                 "str", pa.Check.isin(type_names, error="a usage type: " + ", ".join(type_names))
             ),

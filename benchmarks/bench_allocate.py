@@ -1,0 +1,126 @@
+"""Benchmark: ``allocate`` against a bare groupby of the same frame, and timeline scaling.
+
+Targets (issue 2): allocate on 10M usage rows (20 subscriptions, 5 types, 36 months) within
+3x of ``groupby([month, type, subscription]).sum()`` measured in the same run; peak memory
+within 4x of the input frame; ``ownership_timeline`` growing linearly with the number of
+lines (100 vs 1,000 vs 10,000 subscriptions).
+
+Run: ``python benchmarks/bench_allocate.py [--rows N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import best_of, machine, peak_memory  # noqa: E402
+
+from toolkit import Line, Subscription, Tenant, Term, allocate, ownership_timeline  # noqa: E402
+
+TYPES = ["cc_standard_agent", "cc_premium_agent", "ai_agent", "ai_assistant", "webex_connect"]
+START = dt.date(2024, 1, 1)
+MONTHS = 36
+
+
+def bench_tenant(subscriptions: int, lines_per_term: int = 5) -> Tenant:
+    """Subscriptions starting a month apart, each with two 2-year terms and a gap between."""
+    subs = []
+    for i in range(subscriptions):
+        first = START + dt.timedelta(days=(i * 30) % 360)
+        middle = first + dt.timedelta(days=700)
+        renewal = middle + dt.timedelta(days=(i % 3) * 20)
+        terms = tuple(
+            Term(a, b, tuple(
+                Line(TYPES[(i + k) % len(TYPES)], 50.0 + k, 10.0, a, b)
+                for k in range(lines_per_term)
+            ))
+            for a, b in ((first, middle), (renewal, renewal + dt.timedelta(days=730)))
+        )
+        subs.append(Subscription(f"Sub-{i:05d}", f"Dept {i % 7}", "concurrent", "flex",
+                                 "cloud", terms))
+    return Tenant("Benchmark", "EUR", tuple(subs))
+
+
+def bench_usage(rows: int, tenant: Tenant, seed: int = 1) -> pd.DataFrame:
+    """40% concurrency samples on a 15-minute grid, 60% summed usage at random instants."""
+    rng = np.random.default_rng(seed)
+    span = (pd.Timestamp(START) + pd.DateOffset(months=MONTHS) - pd.Timestamp(START))
+    seconds = rng.integers(0, int(span.total_seconds()), rows)
+    peak = rng.random(rows) < 0.4
+    seconds[peak] -= seconds[peak] % 900
+    stamps = pd.to_datetime(seconds * 1_000_000 + pd.Timestamp(START).value // 1000, unit="us")
+    type_index = np.where(peak, rng.integers(0, 2, rows), rng.integers(2, 5, rows))
+    subs = np.array([s.id for s in tenant.subscriptions])
+    return pd.DataFrame({
+        "timestamp": stamps.tz_localize("UTC"),
+        "usage_type": pd.array(np.array(TYPES)[type_index], dtype="str"),
+        "quantity": rng.integers(0, 20, rows).astype(np.float64),
+        "subscription_id": pd.array(subs[rng.integers(0, len(subs), rows)], dtype="str"),
+        "user_id": pd.array([None] * rows, dtype="str"),
+    })
+
+
+def floor(frame: pd.DataFrame) -> pd.Series:
+    """The bare aggregation allocate is compared with."""
+    month = frame["timestamp"].dt.tz_localize(None).dt.to_period("M")
+    return frame.groupby([month, "usage_type", "subscription_id"])["quantity"].sum()
+
+
+def bench_allocation(rows: int) -> None:
+    tenant = bench_tenant(20)
+    frame = bench_usage(rows, tenant)
+    size = frame.memory_usage(deep=True).sum()
+    print(f"input: {rows:,} rows, {size / 2**20:,.0f} MiB, 20 subscriptions, 5 types, "
+          f"{MONTHS} months")
+    floor_time, _ = best_of(3, lambda: floor(frame))
+    allocate(tenant, frame.head(1000))  # warm caches (timelines)
+    gc.collect()
+    alloc_time, _ = best_of(3, lambda: allocate(tenant, frame))
+    gc.collect()
+    memory: dict = {}
+    with peak_memory(memory):
+        allocate(tenant, frame)
+    print(f"floor groupby([month, type, subscription]).sum(): {floor_time:.2f} s")
+    print(f"allocate: {alloc_time:.2f} s, {rows / alloc_time:,.0f} rows/s")
+    print(f"time ratio allocate/floor: {alloc_time / floor_time:.2f}x (target <= 3x)")
+    print(f"peak memory during allocate: {memory['peak'] / 2**20:,.0f} MiB = "
+          f"{memory['peak'] / size:.2f}x the input frame (target <= 4x)")
+
+
+def bench_timelines() -> None:
+    print("ownership_timeline scaling (each subscription: 2 terms x 5 lines)")
+    previous = None
+    for count in (100, 1_000, 10_000):
+        tenant = bench_tenant(count)
+        lines = sum(len(s.lines) for s in tenant.subscriptions)
+        seconds, frame = best_of(3, lambda t=tenant: ownership_timeline(bench_copy(t)))
+        growth = "" if previous is None else (
+            f", x{seconds / previous[0]:.1f} time for x{lines / previous[1]:.0f} lines")
+        print(f"  {count:>6,} subscriptions, {lines:>7,} lines: {seconds * 1000:8.1f} ms "
+              f"({seconds / lines * 1e6:.1f} µs/line, {len(frame):,} stretches){growth}")
+        previous = (seconds, lines)
+
+
+def bench_copy(tenant: Tenant) -> Tenant:
+    """A fresh Tenant, so the cached timelines are computed again."""
+    return Tenant(tenant.name, tenant.currency, tenant.subscriptions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    bench_allocation(args.rows)
+    bench_timelines()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The bundled sample is what the seeded generator writes, and it tells the intended stories."""
+
+import filecmp
+
+from toolkit import allocate, load_tenant
+from toolkit.cli import SAMPLE_DIR
+from toolkit.dataset import load_tenant_dir
+from toolkit.sample import write_sample
+
+
+def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path):
+    write_sample(tmp_path / "a")
+    write_sample(tmp_path / "b")
+    for name in ("tenant.yaml", "usage.csv", "users.csv"):
+        assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False)
+        assert filecmp.cmp(tmp_path / "a" / name, SAMPLE_DIR / name, shallow=False), name
+
+
+def test_sample_shape():
+    tenant = load_tenant(SAMPLE_DIR)
+    assert len({s.department for s in tenant.subscriptions}) >= 3
+    assert 4 <= len(tenant.subscriptions) <= 6
+    years = {(t.end.year - t.start.year) for s in tenant.subscriptions for t in s.terms}
+    assert {2, 3} <= years
+    assert any(len(s.terms) > 1 for s in tenant.subscriptions)  # an expiry and a renewal
+    assert tenant.currency == "EUR"
+    size = sum(p.stat().st_size for p in SAMPLE_DIR.iterdir())
+    assert size < 5_000_000
+
+
+def test_sample_stories():
+    data = load_tenant_dir(SAMPLE_DIR)
+    t = data.tenant
+    assert t.overage_owner("ivr_outbound_campaign", "2026-03-31") == "Sub-1002"
+    assert t.overage_owner("ivr_outbound_campaign", "2026-04-01") == "Sub-1004"
+    assert t.overage_owner("ivr_outbound_campaign", "2026-06-01") == "Sub-1002"
+    result = allocate(t, data.usage, data.users)
+    months = result.pooled["period"].astype(str)
+    assert months.min() == "2024-01" and months.max() == "2026-10"
+    assert result.unallocated.empty
+    overage = result.pooled[result.pooled.overage > 0]
+    assert {"cc_standard_agent", "ai_agent", "webex_connect"} <= set(overage.usage_type)
