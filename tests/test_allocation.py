@@ -3,8 +3,8 @@ first-holder ownership, proration, time zones and the unallocated table."""
 
 import pandas as pd
 import pytest
-from conftest import D, seed_tenant, subscription, tenant, term, usage
 
+from conftest import D, seed_tenant, subscription, tenant, term, usage
 from toolkit import allocate
 
 

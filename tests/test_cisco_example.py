@@ -2,8 +2,8 @@
 billed to the primary (the oldest active subscription)."""
 
 import pytest
-from conftest import cisco_agents_tenant, usage
 
+from conftest import cisco_agents_tenant, usage
 from toolkit import allocate
 
 

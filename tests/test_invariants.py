@@ -113,7 +113,8 @@ def test_timeline_frames_agree_with_point_queries(t):
             assert row.start < row.end
     # Stretches of one key never overlap.
     for _, stretches in owners.groupby("usage_type"):
-        assert (stretches["start"].iloc[1:].to_numpy() >= stretches["end"].iloc[:-1].to_numpy()).all()
+        starts, ends = stretches["start"].to_numpy(), stretches["end"].to_numpy()
+        assert (starts[1:] >= ends[:-1]).all()
 
 
 @FAST

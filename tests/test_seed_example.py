@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-from conftest import D
 
+from conftest import D
 from toolkit import ownership_timeline, primary_timeline
 
 
