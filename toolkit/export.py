@@ -22,9 +22,9 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for column in safe.columns:
         values = safe[column]
         if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
             text = values.astype("str")
-            risky = text.str.startswith(FORMULA_STARTS, na=False) & values.map(
-                lambda v: isinstance(v, str))
+            risky = is_text & text.str.startswith(FORMULA_STARTS, na=False).astype(bool)
             safe[column] = values.where(~risky, "'" + text)
     safe.columns = [("'" + c if str(c).startswith(FORMULA_STARTS) else c) for c in safe.columns]
     return safe
