@@ -1,0 +1,66 @@
+"""``multisub costs`` and ``multisub focus`` on a small tenant directory."""
+
+import pandas as pd
+import pytest
+from test_costs import march_usage, priced_tenant
+
+from toolkit.cli import main
+from toolkit.focus import FOCUS_COLUMNS
+from toolkit.tenant_file import save_tenant
+
+
+@pytest.fixture
+def tenant_dir(tmp_path):
+    folder = tmp_path / "tenant"
+    folder.mkdir()
+    save_tenant(priced_tenant(), folder)
+    march_usage().to_csv(folder / "usage.csv", index=False)
+    return folder
+
+
+def test_costs_prints_totals_and_writes_the_tables(tenant_dir, tmp_path, capsys):
+    (tenant_dir / "budgets.csv").write_text(
+        "department,period,amount\nSales,2025-03,2000\nSupport,2025-03,2000\n")
+    out = tmp_path / "out" / "chargeback.csv"
+    assert main(["costs", str(tenant_dir), "--method", "caused", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "chargeback (caused) in EUR" in printed
+    assert "1,800.00" in printed and "1,935.00" in printed and "3,735.00" in printed
+    assert "budgets: 2 department-period(s) flagged" in printed
+    frame = pd.read_csv(out)
+    assert frame.set_index("department")["total_cost"].to_dict() == {"Sales": 1800.0,
+                                                                   "Support": 1935.0}
+    assert len(pd.read_csv(out.with_suffix(".costs.csv"))) == 4
+    budgets = pd.read_csv(out.with_suffix(".budgets.csv")).set_index("department")
+    assert budgets.loc["Sales", "flag"] == "reached 80% of budget"
+    assert budgets.loc["Support", "flag"] == "reached 80% of budget"
+
+
+def test_costs_to_xlsx_puts_details_in_sheets(tenant_dir, tmp_path):
+    out = tmp_path / "chargeback.xlsx"
+    assert main(["costs", str(tenant_dir), "--out", str(out)]) == 0
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["data", "costs"]
+    assert sheets["data"]["total_cost"].sum() == 3735.0
+
+
+def test_bad_budgets_are_reported_with_exit_status_2(tenant_dir, capsys):
+    (tenant_dir / "budgets.csv").write_text("department,period,amount\nLegal,2025-03,x\n")
+    assert main(["costs", str(tenant_dir)]) == 2
+    error = capsys.readouterr().err
+    assert "2 problems" in error and "'Legal'" in error and "'x'" in error
+
+
+def test_a_missing_price_or_usage_is_an_input_error(tenant_dir, capsys):
+    (tenant_dir / "usage.csv").unlink()
+    assert main(["focus", str(tenant_dir), "--out", str(tenant_dir / "f.csv")]) == 2
+    assert "usage.csv" in capsys.readouterr().err
+
+
+def test_focus_writes_the_table(tenant_dir, tmp_path, capsys):
+    out = tmp_path / "focus.parquet"
+    assert main(["focus", str(tenant_dir), "--out", str(out)]) == 0
+    assert "wrote 8 FOCUS charges" in capsys.readouterr().out
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == FOCUS_COLUMNS
+    assert frame["BilledCost"].sum() == 3735.0

@@ -1,0 +1,118 @@
+"""What-if transforms return new tenants; compare reports ownership shifts and cost changes.
+
+Expiring Sub-A (the oldest) on 2025-03-15 in the priced tenant of test_costs makes Sub-B the
+primary from that day, so every primary-owned type (agents, IVR ports, Webex Connect) and the
+AI Agent first-holder ownership move from A to B. March costs by hand (billed view):
+Sales pays A's 14 days: (10 × 100.00 + 1000 × 0.50) × 14/31 = 451.61 + 225.81 = 677.42.
+Support: committed 1625.00; agents 28 − (10 × 14/31 + 15) = 8.4839 over × 140.00 = 1187.74;
+AI 1700 − (1000 × 14/31 + 500) = 748.39 over × 0.85 = 636.13 → 3448.87.
+"""
+
+import pandas as pd
+import pytest
+from test_costs import march_usage, priced_subscription, priced_tenant
+
+from conftest import D, seed_tenant
+from toolkit import Line, allocate
+from toolkit.whatif import add, change_quantity, compare, expire, ownership_shifts, renew
+
+PRIMARY_TYPES = ("cc_standard_agent", "cc_premium_agent", "ivr_port", "webex_connect")
+
+
+def test_expiring_the_oldest_moves_primary_owned_types_to_the_next_oldest_from_that_day():
+    before = priced_tenant()
+    after = expire(before, "Sub-A", D(2025, 3, 15))
+    assert before.subscription("Sub-A").terms[0].end == D(2026, 1, 1)  # the original is intact
+    for usage_type in PRIMARY_TYPES:
+        assert before.overage_owner(usage_type, D(2025, 3, 14)) == "Sub-A"
+        assert after.overage_owner(usage_type, D(2025, 3, 14)) == "Sub-A"
+        assert after.overage_owner(usage_type, D(2025, 3, 15)) == "Sub-B"
+    line_ends = {line.end for line in after.subscription("Sub-A").lines}
+    assert line_ends == {D(2025, 3, 15)}
+
+
+def test_compare_reports_the_shift_and_the_cost_change():
+    before = priced_tenant()
+    result = compare(before, expire(before, "Sub-A", D(2025, 3, 15)), march_usage())
+    shifts = result.shifts.set_index("usage_type")
+    for usage_type in ("(primary)", *PRIMARY_TYPES, "ai_agent"):
+        row = shifts.loc[usage_type]
+        assert (row.start, row.end, row.before_owner, row.after_owner) == (
+            pd.Timestamp("2025-03-15"), pd.Timestamp("2026-01-01"), "Sub-A", "Sub-B"), usage_type
+    assert "wfo" not in shifts.index  # per-subscription: no tenant-wide owner to shift
+    change = result.cost_change.set_index("department")
+    assert change.loc["Sales", ["before_cost", "after_cost", "change"]].tolist() == [
+        2110.00, 677.42, -1432.58]
+    assert change.loc["Support", ["before_cost", "after_cost", "change"]].tolist() == [
+        1625.00, 3448.87, 1823.87]
+    assert result.after.unallocated.empty  # the usage all falls before the 15th or on B
+
+
+def test_a_renewal_keeps_seniority_and_takes_ownership_back():
+    expired = expire(priced_tenant(), "Sub-A", D(2025, 3, 15))
+    renewed = renew(expired, "Sub-A", D(2025, 6, 1), D(2027, 6, 1), [
+        {"type": "cc_standard_agent", "quantity": 12, "unit_price": 95.0, "overage_price": 150.0},
+    ])
+    assert renewed.primary(D(2025, 5, 31)) == "Sub-B"
+    assert renewed.primary(D(2025, 6, 1)) == "Sub-A"  # older first start than B
+    shifts = compare(expired, renewed, march_usage()).shifts
+    primary = shifts[shifts["usage_type"] == "(primary)"]
+    assert primary["start"].tolist() == [pd.Timestamp("2025-06-01"), pd.Timestamp("2026-06-01")]
+    assert primary["end"].tolist() == [pd.Timestamp("2026-06-01"), pd.Timestamp("2027-06-01")]
+    assert primary["after_owner"].tolist() == ["Sub-A", "Sub-A"]
+    assert primary["before_owner"].iloc[0] == "Sub-B"
+    assert pd.isna(primary["before_owner"].iloc[1])  # after B ends there was no primary at all
+    with pytest.raises(ValueError, match="overlaps"):
+        renew(renewed, "Sub-A", D(2027, 1, 1), D(2028, 1, 1), [])
+
+
+def test_change_quantity_splits_the_line_and_keeps_history():
+    changed = change_quantity(priced_tenant(), "Sub-B", "cc_standard_agent", 20, D(2025, 3, 16))
+    lines = [ln for ln in changed.subscription("Sub-B").lines
+             if ln.usage_type == "cc_standard_agent"]
+    assert [(ln.start, ln.end, ln.quantity) for ln in lines] == [
+        (D(2024, 6, 1), D(2025, 3, 16), 15), (D(2025, 3, 16), D(2026, 6, 1), 20.0)]
+    # March entitlement 10 + 15 × 15/31 + 20 × 16/31 = 27.58: overage 0.42 instead of 3.
+    pooled = allocate(changed, march_usage()).pooled.set_index("usage_type")
+    assert pooled.loc["cc_standard_agent", "overage"] == pytest.approx(28 - (10 + 545 / 31))
+    with pytest.raises(ValueError, match="no ivr_port line"):
+        change_quantity(priced_tenant(), "Sub-B", "ivr_port", 3, D(2025, 3, 16))
+
+
+def test_adding_a_subscription_and_its_guards():
+    c = priced_subscription("Sub-C", "Claims", D(2025, 3, 1), D(2026, 3, 1),
+                            ("cc_standard_agent", 5, 80.0, 120.0))
+    bigger = add(priced_tenant(), c)
+    assert [s.id for s in bigger.subscriptions] == ["Sub-A", "Sub-B", "Sub-C"]
+    result = compare(priced_tenant(), bigger, march_usage())
+    assert result.shifts.empty  # the newest subscription owns nothing
+    change = result.cost_change.set_index("department")
+    assert change.loc["Claims", "change"] == 400.00  # 5 × 80.00 committed
+    assert change.loc["Sales", "change"] == -450.00  # 30 agents entitled now: no overage
+    with pytest.raises(ValueError, match="already has"):
+        add(bigger, c)
+    with pytest.raises(ValueError, match="inside the term"):
+        renew(priced_tenant(), "Sub-A", D(2026, 1, 1), D(2027, 1, 1),
+              [Line("ai_agent", 1, 1.0, D(2025, 1, 1), D(2027, 1, 1))])
+
+
+def test_expiring_before_the_start_removes_the_subscription():
+    gone = expire(priced_tenant(), "Sub-B", D(2024, 6, 1))
+    assert [s.id for s in gone.subscriptions] == ["Sub-A"]
+
+
+def test_shifts_in_the_seed_example_include_stretches_with_no_owner():
+    # SPEC §2: C (2026-02-01) holds outbound first; A adds outbound on renewal 2026-06-01.
+    # Without C after 2026-03-01 nobody holds outbound until A's renewal, and after A's term
+    # ends (2028-06-01) nobody does until C's would have ended (2029-02-01).
+    before = seed_tenant()
+    shifts = ownership_shifts(before, expire(before, "Sub-C", D(2026, 3, 1)))
+    outbound = shifts[shifts["usage_type"] == "ivr_outbound_campaign"]
+    assert outbound["start"].dt.date.tolist() == [D(2026, 3, 1), D(2026, 6, 1), D(2028, 6, 1)]
+    assert outbound["end"].dt.date.tolist() == [D(2026, 6, 1), D(2028, 6, 1), D(2029, 2, 1)]
+    assert outbound["before_owner"].tolist() == ["Sub-C"] * 3
+    assert outbound["after_owner"].isna().tolist() == [True, False, True]
+    assert outbound["after_owner"].iloc[1] == "Sub-A"
+    primary = shifts[shifts["usage_type"] == "(primary)"]  # C was primary only after A and B
+    assert primary[["start", "end"]].map(lambda x: x.date()).values.tolist() == [
+        [D(2028, 6, 1), D(2029, 2, 1)]]

@@ -1,0 +1,188 @@
+"""Department budgets (optional ``budgets.csv``: ``department, period, amount``) against spend.
+
+Finance sets a budget per department and month; the analyst wants to see, per month, how much
+of it the chargeback has used and to be warned *before* it is gone, hence the thresholds
+(default 80% and 100%). Budgets are read like every other input: every bad cell is reported
+at once, nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from toolkit.csv_input import (
+    missing_values,
+    parse_numbers,
+    problem_rows,
+    read_text_table,
+    row_label,
+    schema_problems,
+)
+from toolkit.errors import Problem, raise_if_any
+from toolkit.model import Tenant
+from toolkit.money import from_cents, to_cents
+
+BUDGETS_FILE = "budgets.csv"
+BUDGET_COLUMNS = ["department", "period", "amount"]
+RESULT_COLUMNS = ["period", "department", "budget", "actual", "variance", "used",
+                  "threshold_crossed", "flag"]
+
+
+def budgets_schema() -> pa.DataFrameSchema:
+    """The typed amounts: present and not negative (departments are checked on their own so
+    that a row with a bad amount still has its department checked)."""
+    return pa.DataFrameSchema(
+        {"amount": pa.Column("float64", pa.Check.ge(0, error="an amount of at least 0"),
+                             nullable=False)},
+        strict=False,
+    )
+
+
+def _department_problems(text: pd.DataFrame, file: str, departments) -> list[Problem]:
+    problems = missing_values(text, "department", file, "a department")
+    if departments is not None:
+        expected = "a department of the tenant: " + ", ".join(sorted(departments))
+        problems += [
+            Problem(file, row_label(i), "department", value, expected)
+            for i, value in enumerate(text["department"])
+            if isinstance(value, str) and value not in departments
+        ]
+    return problems
+
+
+def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M") -> pd.DataFrame:
+    """Read and validate ``budgets.csv``; raise InputError listing every problem.
+
+    ``period`` is a month like ``2025-03`` (any pandas Period of ``freq``). With a ``tenant``,
+    departments must be ones owning a subscription. One budget per department and period.
+    """
+    file = str(path)
+    text = read_text_table(path, BUDGET_COLUMNS)
+    frame = text.copy()
+    frame["amount"], bad_numbers = parse_numbers(text, "amount", file)
+    frame["period"], bad_periods = _parse_periods(text, file, freq)
+    problems = bad_numbers + bad_periods + missing_values(text, "period", file,
+                                                          "a period such as 2025-03")
+    problems += schema_problems(frame, budgets_schema(), file,
+                                skip_rows=problem_rows(bad_numbers))
+    departments = set(tenant.departments.values()) if tenant else None
+    problems += _department_problems(text, file, departments)
+    problems += _duplicates(frame, file)
+    raise_if_any(problems)
+    frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
+    return frame[BUDGET_COLUMNS].sort_values(["period", "department"], ignore_index=True)
+
+
+def _parse_periods(text: pd.DataFrame, file: str, freq: str) -> tuple[pd.Series, list[Problem]]:
+    """Periods as pandas Periods; text that does not start with a 4-digit year is refused
+    (pandas would read "March" as March of year 1)."""
+    values, problems = [], []
+    for i, cell in enumerate(text["period"]):
+        if cell is None or pd.isna(cell):
+            values.append(None)
+            continue
+        try:
+            if not re.match(r"\d{4}\b", cell):
+                raise ValueError(cell)
+            values.append(pd.Period(cell, freq=freq))
+        except (ValueError, TypeError):
+            values.append(None)
+            problems.append(Problem(file, row_label(i), "period", cell,
+                                    "a period such as 2025-03"))
+    return pd.Series(values, index=text.index, dtype=object), problems
+
+
+def _duplicates(frame: pd.DataFrame, file: str) -> list[Problem]:
+    known = frame.dropna(subset=["department", "period"])
+    dup = known.duplicated(["department", "period"], keep="first")
+    return [
+        Problem(file, row_label(int(i)), "period", str(frame.at[i, "period"]),
+                f"one budget per department and period ({frame.at[i, 'department']} repeats)")
+        for i in known.index[dup.to_numpy()]
+    ]
+
+
+def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
+                     thresholds=(0.8, 1.0)) -> pd.DataFrame:
+    """Per ``period, department``: budget, actual spend (``total_cost``), and how far it went.
+
+    ``variance`` = budget − actual (negative: over budget); ``used`` = actual ÷ budget;
+    ``threshold_crossed`` = the highest threshold the spend reached (NaN when none) and
+    ``flag`` says it in words. Spend with no budget is flagged ``no budget``; a budget with no
+    spend shows an actual of 0. Only periods and departments present in either table appear.
+    """
+    levels = np.sort(np.asarray(thresholds, dtype=np.float64))
+    actual = chargeback_frame.groupby(["period", "department"], as_index=False)["total_cost"].sum()
+    merged = pd.merge(budgets[["period", "department", "amount"]], actual,
+                      on=["period", "department"], how="outer")
+    budget_cents = to_cents(merged["amount"].fillna(0))
+    actual_cents = to_cents(merged["total_cost"].fillna(0))
+    has_budget = merged["amount"].notna().to_numpy()
+    result = pd.DataFrame({
+        "period": merged["period"],
+        "department": merged["department"].astype("str"),
+        "budget": np.where(has_budget, from_cents(budget_cents), np.nan),
+        "actual": from_cents(actual_cents),
+        "variance": np.where(has_budget, from_cents(budget_cents - actual_cents), np.nan),
+    })
+    with np.errstate(divide="ignore", invalid="ignore"):
+        used = np.where(has_budget & (budget_cents > 0), actual_cents / budget_cents, np.nan)
+    result["used"] = used
+    crossed = _crossed(actual_cents, budget_cents, has_budget, levels)
+    result["threshold_crossed"] = crossed
+    result["flag"] = pd.Series(_flags(crossed, has_budget, actual_cents), dtype="str")
+    return result.sort_values(["period", "department"], ignore_index=True)[RESULT_COLUMNS]
+
+
+def _crossed(actual_cents, budget_cents, has_budget, levels) -> np.ndarray:
+    """The highest level with actual ≥ level × budget (a zero budget is crossed by any spend)."""
+    crossed = np.full(len(actual_cents), np.nan)
+    for level in levels:
+        reached = has_budget & (actual_cents >= level * budget_cents) & (actual_cents > 0)
+        crossed[reached] = level
+    return crossed
+
+
+def _flags(crossed, has_budget, actual_cents) -> list[str]:
+    flags = []
+    for level, budgeted, spent in zip(crossed, has_budget, actual_cents, strict=True):
+        if not budgeted:
+            flags.append("no budget" if spent > 0 else "")
+        elif np.isnan(level):
+            flags.append("")
+        else:
+            flags.append(f"reached {level:.0%} of budget")
+    return flags
+
+
+def sample_budgets(tenant: Tenant, chargeback_frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Believable budgets for a sample tenant: one round monthly amount per department.
+
+    Each department's budget is its 75th-percentile monthly spend times a seeded factor between
+    1.0 and 1.2, rounded up to a round step (100, 500, 1,000 or 5,000 depending on size), and kept
+    flat across the months, as finance teams set them. Some months then come close to or go
+    over budget, which is what the thresholds are for.
+    """
+    rng = np.random.default_rng(seed)
+    spend = chargeback_frame.groupby(["department", "period"])["total_cost"].sum()
+    rows = []
+    departments = sorted(set(tenant.departments.values()) & set(spend.index.get_level_values(0)))
+    for department in departments:
+        monthly = spend.loc[department]
+        amount = _round_up(float(monthly.quantile(0.75)) * rng.uniform(1.0, 1.2))
+        rows += [(department, period, amount) for period in monthly.index]
+    frame = pd.DataFrame(rows, columns=BUDGET_COLUMNS)
+    frame["department"] = frame["department"].astype("str")
+    frame["amount"] = frame["amount"].astype("float64")
+    return frame.sort_values(["period", "department"], ignore_index=True)
+
+
+def _round_up(amount: float) -> float:
+    steps = ((1_000, 100), (10_000, 500), (100_000, 1_000))
+    step = next((s for limit, s in steps if amount < limit), 5_000)
+    return float(max(step, np.ceil(amount / step) * step))

@@ -1,0 +1,182 @@
+"""Run-rate forecast of usage and cost to each subscription's term end.
+
+How it is computed, so that nobody mistakes it for more than it is:
+
+1. ``as_of`` is the last billing period with actuals to trust (a parameter, never "today").
+   Each subscription active on the last day of ``as_of`` is projected from the next period up
+   to the period holding the last day of its current term; one that is not active then but has
+   a term starting later is projected over that next term (with no history: zero usage, but
+   its entitlement counts). Usage of a subscription after its term ends is not moved to anyone.
+2. For each subscription and usage type, the **run rate** is the mean of its attributed usage
+   (``Allocation.by_subscription.usage``) over the last ``lookback`` periods up to ``as_of`` in
+   which it had a row; the **band** is the lowest and the highest of those same periods. The band
+   is the honest spread of what was actually seen, not a statistical confidence interval; with
+   one period of history it has no width, and ``history_periods`` says how many there were.
+   The run rate is applied in full to every projected period, a partial last one included.
+3. Entitlements are the subscription's lines prorated into each projected period (P2); usage
+   and entitlement are then pooled and charged exactly as :func:`toolkit.allocation.allocate`
+   does (P3: pooled overage to the owner on the last day of the period that has one;
+   non-pooled types per subscription), and priced by :func:`toolkit.costs.costs` (P4).
+4. The low and high scenarios price every subscription's low (or high) usage at once, so the
+   band of a pooled type's overage is as wide as it can be: all subscriptions at their quietest
+   month, or all at their busiest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from toolkit.allocation import BY_SUB_COLUMNS, POOLED_COLUMNS, UNALLOCATED_COLUMNS, Allocation
+from toolkit.costs import costs
+from toolkit.model import Tenant
+from toolkit.periods import day_number, period_bounds, prorated
+
+SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
+FORECAST_COLUMNS = [
+    "period", "usage_type", "subscription_id", "department", "term_end", "history_periods",
+    "entitlement", "usage_low", "usage", "usage_high", "overage_low", "overage", "overage_high",
+    "committed_cost", "overage_cost_low", "overage_cost", "overage_cost_high",
+    "total_cost_low", "total_cost", "total_cost_high",
+]
+
+
+def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
+    """Projected usage and cost per period, usage type and subscription (see module docstring).
+
+    ``as_of`` is a period (``"2025-06"`` or a pandas Period of the allocation's frequency);
+    ``lookback`` is how many periods of history the run rate and the band use.
+    """
+    if lookback < 1:
+        raise ValueError("lookback must be at least 1 period")
+    tenant, freq = allocation.tenant, allocation.period
+    as_of = pd.Period(as_of, freq=freq)
+    rates = _run_rates(allocation.by_subscription, as_of, lookback)
+    base = _projection(tenant, as_of, rates, freq)
+    if base.empty:
+        return pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
+    priced = {}
+    owners = _owners(tenant, base)
+    for suffix, column in SCENARIOS.items():
+        scenario = _scenario_allocation(allocation, base, column, owners)
+        priced[suffix] = costs(scenario, tenant).set_index(
+            ["period", "usage_type", "subscription_id"])
+    keys = pd.MultiIndex.from_frame(base[["period", "usage_type", "subscription_id"]])
+    result = base.copy()
+    for suffix, table in priced.items():
+        name = f"_{suffix}" if suffix else ""
+        aligned = table.reindex(keys)
+        result[f"overage{name}"] = aligned["overage"].to_numpy()
+        result[f"overage_cost{name}"] = aligned["overage_cost"].to_numpy()
+        result[f"total_cost{name}"] = aligned["total_cost"].to_numpy()
+    result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].to_numpy()
+    return result[FORECAST_COLUMNS]
+
+
+def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataFrame:
+    """Mean, min, max and count of usage per (usage_type, subscription_id) in the window."""
+    window = split[(split["period"] > as_of - lookback) & (split["period"] <= as_of)]
+    stats = window.groupby(["usage_type", "subscription_id"])["usage"].agg(
+        ["mean", "min", "max", "count"])
+    return stats.rename(columns={"mean": "usage", "min": "usage_low", "max": "usage_high",
+                                 "count": "history_periods"})
+
+
+def _projection(tenant: Tenant, as_of: pd.Period, rates: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """One row per future period × type × subscription with its entitlement and run rates."""
+    last_day = as_of.end_time.date()
+    rows = []
+    for sub in tenant.subscriptions:
+        term = sub.term_on(last_day) or next(
+            (t for t in sub.terms if t.start > last_day), None)
+        if term is None:
+            continue
+        final = pd.Period(term.end - dt.timedelta(days=1), freq=freq)
+        first = max(as_of + 1, pd.Period(term.start, freq=freq))
+        if final < first:
+            continue
+        periods = pd.period_range(first, final, freq=freq)
+        starts, ends = period_bounds(periods)
+        types = {line.usage_type for line in term.lines}
+        types |= {t for t, s in rates.index if s == sub.id}
+        for usage_type in sorted(types):
+            entitled = np.zeros(len(periods))
+            for line in term.lines:
+                if line.usage_type == usage_type:
+                    entitled += prorated(line.quantity, day_number(line.start),
+                                         day_number(line.end), starts, ends)
+            rate = rates.loc[(usage_type, sub.id)] if (usage_type, sub.id) in rates.index \
+                else None
+            for period, entitlement in zip(periods, entitled, strict=True):
+                rows.append(_row(period, usage_type, sub, term.end, entitlement, rate))
+    frame = pd.DataFrame(rows, columns=["period", "usage_type", "subscription_id", "department",
+                                        "term_end", "history_periods", "entitlement",
+                                        "usage_low", "usage", "usage_high"])
+    if frame.empty:
+        return frame
+    frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
+    for column in ("usage_type", "subscription_id", "department"):
+        frame[column] = frame[column].astype("str")
+    return frame.sort_values(["period", "usage_type", "subscription_id"], ignore_index=True)
+
+
+def _row(period, usage_type, sub, term_end, entitlement, rate) -> tuple:
+    if rate is None:
+        return (period, usage_type, sub.id, sub.department, term_end, 0, entitlement,
+                0.0, 0.0, 0.0)
+    return (period, usage_type, sub.id, sub.department, term_end, int(rate["history_periods"]),
+            entitlement, float(rate["usage_low"]), float(rate["usage"]),
+            float(rate["usage_high"]))
+
+
+def _scenario_allocation(allocation: Allocation, base: pd.DataFrame, column: str,
+                         owners: pd.Series) -> Allocation:
+    """The projected rows of one scenario charged like ``allocate`` charges actuals (P3).
+
+    ``owners`` maps (period, usage_type) to the owner of pooled overage (see :func:`_owners`).
+    """
+    tenant = allocation.tenant
+    split = base[["period", "usage_type", "subscription_id", "department", "entitlement"]].copy()
+    split["usage"] = base[column].to_numpy()
+    keys = ["period", "usage_type"]
+    sums = split.groupby(keys)[["usage", "entitlement"]].transform("sum")
+    pooled_type = split["usage_type"].map(
+        lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
+    owner = owners.reindex(pd.MultiIndex.from_frame(split[keys])).to_numpy()
+    pooled_over = np.maximum(0.0, (sums["usage"] - sums["entitlement"]).to_numpy())
+    own_over = np.maximum(0.0, (split["usage"] - split["entitlement"]).to_numpy())
+    is_owner = split["subscription_id"].to_numpy(dtype=object) == owner
+    split["overage"] = np.where(pooled_type, np.where(is_owner, pooled_over, 0.0), own_over)
+    pooled = split.groupby(keys, as_index=False)[["usage", "entitlement"]].sum()
+    over = split.groupby(keys)["overage"].sum().to_numpy()
+    pooled_rows = pooled["usage_type"].map(
+        lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
+    pooled["overage"] = np.where(
+        pooled_rows, np.maximum(0.0, pooled["usage"] - pooled["entitlement"]), over)
+    pooled["owner"] = owners.reindex(pd.MultiIndex.from_frame(pooled[keys])).to_numpy()
+    empty = pd.DataFrame({c: [] for c in UNALLOCATED_COLUMNS})
+    return Allocation(pooled[POOLED_COLUMNS], split[BY_SUB_COLUMNS], empty, tenant,
+                      allocation.period, allocation.license_model)
+
+
+def _owners(tenant: Tenant, base: pd.DataFrame) -> pd.Series:
+    """Owner of each projected (period, usage_type): the last owner of the period (P3)."""
+    pairs = base[["period", "usage_type"]].drop_duplicates()
+    index = pd.MultiIndex.from_frame(pairs)
+    values = [_last_owner(tenant, t, p) if tenant.usage_types[t].rule.owner != "self" else None
+              for p, t in pairs.itertuples(index=False)]
+    return pd.Series(values, index=index, dtype=object)
+
+
+def _last_owner(tenant: Tenant, usage_type: str, period: pd.Period) -> str | None:
+    """The overage owner on the last day of the period that has one (P3)."""
+    day = period.end_time.date()
+    first = period.start_time.date()
+    while day >= first:
+        owner = tenant.overage_owner(usage_type, day)
+        if owner is not None:
+            return owner
+        day -= dt.timedelta(days=1)
+    return None
