@@ -11,7 +11,7 @@ from toolkit.sample import write_sample
 def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path):
     write_sample(tmp_path / "a")
     write_sample(tmp_path / "b")
-    for name in ("tenant.yaml", "usage.csv", "users.csv"):
+    for name in ("tenant.yaml", "usage.csv", "users.csv", "budgets.csv"):
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False)
         assert filecmp.cmp(tmp_path / "a" / name, SAMPLE_DIR / name, shallow=False), name
 
@@ -34,6 +34,7 @@ def test_sample_stories():
     assert t.overage_owner("ivr_outbound_campaign", "2026-03-31") == "Sub-1002"
     assert t.overage_owner("ivr_outbound_campaign", "2026-04-01") == "Sub-1004"
     assert t.overage_owner("ivr_outbound_campaign", "2026-06-01") == "Sub-1002"
+    assert set(data.budgets["department"]) == {s.department for s in t.subscriptions}
     result = allocate(t, data.usage, data.users)
     months = result.pooled["period"].astype(str)
     assert months.min() == "2024-01" and months.max() == "2026-10"

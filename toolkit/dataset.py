@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.budgets import load_budgets
 from toolkit.errors import InputError
 from toolkit.model import Tenant
 from toolkit.tenant_file import load_tenant
@@ -16,6 +17,7 @@ from toolkit.users import load_users
 
 USAGE_FILE = "usage.csv"
 USERS_FILE = "users.csv"
+BUDGETS_FILE = "budgets.csv"
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,18 @@ class TenantData:
     usage: pd.DataFrame | None
     users: pd.DataFrame | None
     directory: Path
+    budgets: pd.DataFrame | None = None
 
 
 def load_tenant_dir(path: str | Path) -> TenantData:
-    """Load ``tenant.yaml`` and, when present, ``usage.csv`` and ``users.csv``."""
+    """Load ``tenant.yaml`` and, when present, ``usage.csv``, ``users.csv``, ``budgets.csv``."""
     directory = Path(path)
     if not directory.is_dir():
         directory = directory.parent
     tenant = load_tenant(path)
     tables, problems = {}, []
-    loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users))
+    loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users),
+               ("budgets", BUDGETS_FILE, load_budgets))
     for name, file, loader in loaders:
         target = directory / file
         if not target.exists():
@@ -47,4 +51,4 @@ def load_tenant_dir(path: str | Path) -> TenantData:
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return TenantData(tenant, tables["usage"], tables["users"], directory)
+    return TenantData(tenant, tables["usage"], tables["users"], directory, tables["budgets"])

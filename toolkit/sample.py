@@ -231,7 +231,20 @@ def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
     usage = sample_usage(tenant, users, rng)
     usage["quantity"] = usage["quantity"].astype(int)
     usage.to_csv(directory / "usage.csv", index=False)
+    _sample_budgets(directory, seed).to_csv(directory / "budgets.csv", index=False)
     return directory
+
+
+def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
+    """Budgets set from what the written sample costs, read back as any analyst would."""
+    from toolkit.allocation import allocate
+    from toolkit.budgets import sample_budgets
+    from toolkit.chargeback import chargeback
+    from toolkit.dataset import load_tenant_dir
+
+    data = load_tenant_dir(directory)
+    billed = chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
+    return sample_budgets(data.tenant, billed, seed)
 
 
 if __name__ == "__main__":
