@@ -1,6 +1,11 @@
 """Loading ``users.csv`` (SPEC §6): who is mapped to which subscription, with which license.
 
-A user may have several rows, one per license (e.g. an agent who also holds a WFO seat).
+A user may have several rows, one per license (e.g. an agent who also holds a WFO seat), and,
+with the optional ``start``/``end`` columns, one row per mapping period: an agent remapped from
+one subscription to another mid-month has two rows, ``[start, end)`` each, and usage counts
+toward the subscription the user was mapped to at the instant it happened. Empty ``start`` or
+``end`` means "since ever" / "until further notice".
+
 Mapping matters twice: usage carrying a user id is attributed to the user's subscription
 (SPEC M5), and a user mapped to no active subscription loses access (SPEC V2–V4).
 """
@@ -9,26 +14,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.csv_input import read_text_table, schema_problems
-from toolkit.errors import raise_if_any
+from toolkit.csv_input import (
+    parse_timestamps,
+    problem_rows,
+    read_text_table,
+    row_label,
+    schema_problems,
+)
+from toolkit.errors import Problem, raise_if_any
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
 
 USER_COLUMNS = ["user_id", "role", "license", "subscription_id"]
-USER_OPTIONAL = ["department", "email"]
+USER_OPTIONAL = ["department", "email", "start", "end"]
 ROLES = ("agent", "supervisor", "admin")
+WINDOW = ("start", "end")
 
 
 def users_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     licenses = sorted(usage_types)
-    sub_check = (
-        [pa.Check.isin(sorted(subscription_ids),
-                       error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)))]
-        if subscription_ids is not None else []
-    )
+    sub_check = [] if subscription_ids is None else [pa.Check.isin(
+        sorted(subscription_ids),
+        error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)),
+    )]
     return pa.DataFrameSchema(
         {
             "user_id": pa.Column("str", nullable=False),
@@ -48,37 +60,136 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """Read and validate ``users.csv``; raise InputError listing every bad row.
 
     An empty ``subscription_id`` is allowed: an unmapped user is a provisioning finding
-    (V2), not a broken file. With a ``tenant``, subscription ids must belong to it.
+    (V2), not a broken file. With a ``tenant``, subscription ids must belong to it and the
+    optional ``start``/``end`` mapping bounds are read in its time zone (a bare date means
+    midnight there). A mapping that ends before it starts, or two rows of one user and
+    license whose periods overlap, are problems: which subscription counts would be a guess.
     """
-    frame = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
+    file = str(path)
+    timezone = tenant.timezone if tenant else "UTC"
+    text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
     for column in USER_OPTIONAL:
-        if column not in frame.columns:
-            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+        if column not in text.columns:
+            text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
+    frame = text.copy()
+    problems: list[Problem] = []
+    for column in WINDOW:
+        frame[column], bad = parse_timestamps(text, column, file, timezone, required=False)
+        problems += bad
+    problems += _window_problems(frame, text, file, skip=problem_rows(problems))
     usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
     subscription_ids = tenant.departments.keys() if tenant else None
     frame["role"] = frame["role"].str.lower()
-    problems = schema_problems(frame, users_schema(usage_types, subscription_ids), str(path))
-    raise_if_any(problems)
+    problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
+    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
     return frame
 
 
-def subscriptions_of_users(users: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.Series, "np.ndarray"]:
-    """The subscription each usage row's user is mapped to (M5).
+def _row_number(where: str) -> int:
+    return int(where.removeprefix("row ")) if where.startswith("row ") else 0
 
-    ``rows`` has ``user_id`` and ``usage_type`` (and ``timestamp``). A user's row whose license
-    matches the usage type wins; otherwise the user's first mapped row. Returns the
-    subscription ids (NA where the user has none) and a mask of users found in the table.
+
+def _window_problems(frame: pd.DataFrame, text: pd.DataFrame, file: str, skip) -> list[Problem]:
+    """Mapping periods that end before they start, or overlap another of the same license."""
+    start, end = frame["start"], frame["end"]
+    backwards = (start.notna() & end.notna() & (end <= start)).to_numpy()
+    problems = [
+        Problem(file, row_label(i), "end", text["end"].iloc[i],
+                f"an end after the start {text['start'].iloc[i]} (mappings are [start, end))")
+        for i in backwards.nonzero()[0] if i not in skip
+    ]
+    usable = ~backwards & ~np.isin(np.arange(len(frame)), list(skip))
+    ordered = frame.loc[usable, ["user_id", "license", "start", "end"]].copy()
+    if ordered.empty:
+        return problems
+    ordered["_row"] = np.flatnonzero(usable)
+    ordered = ordered.sort_values(["user_id", "license", "start"], na_position="first",
+                                  kind="stable")
+    same = (ordered["user_id"].eq(ordered["user_id"].shift())
+            & ordered["license"].eq(ordered["license"].shift())).to_numpy()
+    prev_end = ordered["end"].shift()
+    open_before = prev_end.isna().to_numpy()
+    this_start = ordered["start"]
+    overlap = same & (open_before | this_start.isna().to_numpy()
+                      | (this_start < prev_end).fillna(False).to_numpy())
+    rows = ordered["_row"].to_numpy()
+    for k in overlap.nonzero()[0]:
+        problems.append(Problem(
+            file, row_label(rows[k]), "start", text["start"].iloc[rows[k]],
+            f"a mapping period that does not overlap {row_label(rows[k - 1])} of the same user "
+            "and license (a user is mapped to one subscription at a time)"))
+    return problems
+
+
+def active_user_rows(users: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (row position, users-table row) where the mapping holds at the row's instant.
+
+    ``rows`` has ``user_id`` and ``timestamp``. Returns ``pos`` (position in ``rows``),
+    ``license``, ``subscription_id`` and ``order`` (position in ``users``). Without
+    ``start``/``end`` every row of the user holds at every instant.
     """
-    import numpy as np
-
     table = users.dropna(subset=["user_id"])
-    by_license = table.dropna(subset=["subscription_id"]).drop_duplicates(["user_id", "license"])
-    by_user = table.sort_values("subscription_id", na_position="last", kind="stable")
-    by_user = by_user.drop_duplicates("user_id")
-    keys = pd.MultiIndex.from_frame(rows[["user_id", "usage_type"]])
-    matched = by_license.set_index(["user_id", "license"])["subscription_id"].reindex(keys)
-    fallback = by_user.set_index("user_id")["subscription_id"].reindex(rows["user_id"])
-    mapped = pd.Series(matched.to_numpy(), index=rows.index, dtype="str")
-    mapped = mapped.fillna(pd.Series(fallback.to_numpy(), index=rows.index, dtype="str"))
-    known = rows["user_id"].isin(table["user_id"]).to_numpy()
-    return mapped, known
+    columns = ["user_id", "license", "subscription_id"]
+    windowed = [c for c in WINDOW if c in table.columns and table[c].notna().any()]
+    right = table[columns + windowed].assign(order=np.flatnonzero(users["user_id"].notna()))
+    left = pd.DataFrame({"pos": np.arange(len(rows)), "user_id": rows["user_id"].to_numpy()})
+    if windowed:
+        left["timestamp"] = rows["timestamp"].to_numpy()
+    pairs = left.merge(right, on="user_id", how="inner", sort=False)
+    if windowed:
+        stamps = pd.Series(pd.DatetimeIndex(rows["timestamp"]))
+        zone = stamps.dt.tz
+        time = pd.DatetimeIndex(pairs["timestamp"])
+        inside = np.ones(len(pairs), dtype=bool)
+        if "start" in windowed:
+            start = _aware(pairs["start"], zone)
+            inside &= (start.isna() | (start <= time)).to_numpy()
+        if "end" in windowed:
+            end = _aware(pairs["end"], zone)
+            inside &= (end.isna() | (time < end)).to_numpy()
+        pairs = pairs[inside]
+    return pairs[["pos", "license", "subscription_id", "order"]].reset_index(drop=True)
+
+
+def _aware(values: pd.Series, zone) -> pd.Series:
+    """Mapping bounds as tz-aware instants; naive ones (frames built in code) are local."""
+    stamps = pd.to_datetime(values)
+    if stamps.dt.tz is None:
+        stamps = stamps.dt.tz_localize(zone or "UTC")
+    return stamps
+
+
+def subscriptions_of_users(users: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    """The subscription each usage row's user is mapped to at the row's instant (M5).
+
+    ``rows`` has ``user_id``, ``usage_type`` and ``timestamp``. Among the user's mappings that
+    hold at that instant (all of them without ``start``/``end``), one whose license matches
+    the usage type wins; otherwise any mapped one; ties go to the smallest subscription id,
+    so the answer never depends on row order. Returns the subscription ids (NA where the user
+    has none at that instant) and a mask of users found in the table at all.
+    """
+    keys = rows[["user_id", "usage_type", "timestamp"]]
+    windowed = any(c in users.columns and users[c].notna().any() for c in WINDOW)
+    if not windowed:  # the mapping does not depend on time: resolve each (user, type) once
+        code, unique = pd.factorize(
+            pd.MultiIndex.from_frame(keys[["user_id", "usage_type"]].astype("object")))
+        distinct = unique.to_frame(index=False, name=["user_id", "usage_type"])
+        distinct["timestamp"] = pd.NaT
+        values = _resolve(users, distinct)
+        result = np.where(code >= 0, values[np.maximum(code, 0)], None)
+    else:
+        result = _resolve(users, keys)
+    known = rows["user_id"].isin(users["user_id"].dropna()).to_numpy()
+    return pd.Series(result, index=rows.index, dtype="str"), known
+
+
+def _resolve(users: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Per row, the subscription of its best mapping (object array, None when unmapped)."""
+    pairs = active_user_rows(users, rows).dropna(subset=["subscription_id"])
+    wanted = rows["usage_type"].to_numpy(dtype=object)[pairs["pos"].to_numpy()]
+    pairs = pairs.assign(rank=np.where(pairs["license"].to_numpy(dtype=object) == wanted, 0, 1))
+    best = pairs.sort_values(["pos", "rank", "subscription_id"], kind="stable")
+    best = best.drop_duplicates("pos")
+    mapped = np.full(len(rows), None, dtype=object)
+    mapped[best["pos"].to_numpy()] = best["subscription_id"].to_numpy(dtype=object)
+    return mapped

@@ -1,0 +1,61 @@
+"""``multisub import-webex LICENSES.json PEOPLE.json --out DIR [--tenant DIR]``.
+
+Turns saved ``GET /v1/licenses`` and ``GET /v1/people`` responses (files or folders of pages)
+into ``DIR/users.csv``, ``DIR/licenses.csv`` (every license, Contact Center or not, marked)
+and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml against Webex's
+totalUnits; without it, the licenses that could not be mapped to a usage type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from toolkit.export import write_table
+from toolkit.reconcile import reconcile, unmatched_licenses
+from toolkit.tenant_file import load_tenant
+from toolkit.users import USER_COLUMNS, USER_OPTIONAL
+from toolkit.webex import load_webex_licenses, load_webex_people
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("import-webex",
+                                   help="users.csv and a reconciliation from Webex API exports")
+    parser.add_argument("licenses", type=Path, metavar="LICENSES.json",
+                        help="GET /v1/licenses response, or a folder of its pages")
+    parser.add_argument("people", type=Path, metavar="PEOPLE.json",
+                        help="GET /v1/people response, or a folder of its pages")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="directory for users.csv, licenses.csv, reconciliation.csv")
+    parser.add_argument("--tenant", type=Path, metavar="DIR",
+                        help="tenant directory or tenant.yaml to reconcile against")
+    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+                        help="day of the export, for the tenant's entitlements (YYYY-MM-DD)")
+    parser.add_argument("--names", type=Path, metavar="CSV",
+                        help="extra license-name table: columns name, usage_type")
+    parser.add_argument("--user-id", choices=("email", "id"), default="email",
+                        help="what becomes user_id: the person's email (default) or Webex id")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    tenant = load_tenant(args.tenant) if args.tenant else None
+    licenses = load_webex_licenses(args.licenses, names=args.names)
+    people = load_webex_people(args.people, licenses, user_id=args.user_id)
+    findings = reconcile(tenant, licenses, on=args.on) if tenant else \
+        unmatched_licenses(licenses)
+    out: Path = args.out
+    written = [
+        write_table(people[USER_COLUMNS + USER_OPTIONAL], out / "users.csv"),
+        write_table(licenses, out / "licenses.csv"),
+        write_table(findings, out / "reconciliation.csv"),
+    ]
+    mapped = int(licenses["usage_type"].notna().sum())
+    print(f"read {len(licenses):,} licenses ({mapped:,} mapped to a usage type) and "
+          f"{people['user_id'].nunique():,} Contact Center users "
+          f"({people.attrs.get('skipped', 0):,} people without a Contact Center license)")
+    warnings = int((findings["severity"] != "info").sum())
+    print(f"{len(findings):,} reconciliation findings, {warnings:,} to look at")
+    for path in written:
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,576 @@
+"""Agent sessions (``sessions.csv``, SPEC §6) and the usage they imply (SPEC M3, M4).
+
+Analysts rarely have measured agent usage; they have login/logout records. This module turns
+those into the ``usage.csv`` shape that :func:`toolkit.allocate` takes:
+
+* ``concurrent`` licenses: per interval (default 15 minutes, in the sessions' time zone) the
+  maximum, over the instants of the interval, of the number of *distinct* users logged in.
+  Sessions are half-open ``[login, logout)``; a user with overlapping sessions (two
+  browsers, a re-login before the old session timed out) counts once.
+* ``named`` licenses: one row per user per local day on which the user was logged in, with
+  ``user_id`` set, for ``distinct`` measures.
+
+**Split per subscription, so that parts add up (M4).** Allocation splits a ``peak`` measure by
+each subscription's samples at the instant where the tenant-wide total peaks, summing the
+samples that share a timestamp. So each interval row of a subscription is *not* that
+subscription's own maximum in the interval (the maxima of the parts can occur at different
+instants and would add up to more than the tenant's peak): it is the subscription's
+concurrency at the instant where the tenant-wide concurrency of that agent type peaks in the
+interval (the earliest such instant on ties). The rows of one interval therefore add up
+exactly to the tenant's interval peak, and allocation's coincident peak stays exact.
+
+Each user counts toward the subscription they are mapped to at that instant
+(:func:`toolkit.users.subscriptions_of_users`, with the optional ``start``/``end`` mapping
+columns), under the agent license type they hold at that instant (Premium wins when both
+are held, as Webex applies it). Users not in the users table, or mapped to nothing, are
+counted with an empty ``subscription_id``: allocation then attributes them pro rata (M5),
+nothing is dropped.
+
+The work is a sweep over sorted instants in numpy, not a loop over sessions: sessions are
+merged per user (one sort by user and login), then the concurrency at every login instant is
+``#logins <= t - #logouts <= t`` from two sorted arrays, and each interval's maximum is a
+segmented reduction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.csv_input import (
+    missing_values,
+    parse_timestamps,
+    problem_rows,
+    read_text_table,
+    row_label,
+)
+from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.model import Tenant
+from toolkit.policy import LICENSE_MODELS
+from toolkit.usage import USAGE_COLUMNS, USAGE_OPTIONAL
+from toolkit.users import active_user_rows, subscriptions_of_users
+
+SESSION_COLUMNS = ["user_id", "login", "logout"]
+#: Agent license types in order of precedence: a user holding both counts as Premium
+#: (Webex applies the Premium license; V6 reports the wasted Standard one).
+AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
+#: The type counted for a user whose agent license is not known.
+DEFAULT_AGENT_TYPE = "cc_standard_agent"
+_LIMIT = 2**62  # packed sort keys must stay below this to fit int64
+
+
+def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
+    """Read and validate ``sessions.csv`` (``user_id, login, logout``); sorted by login.
+
+    Times are read in the tenant's time zone (UTC without a tenant). A session without a
+    logout, or whose logout is not after its login, is reported, never guessed: a missing
+    logout could mean a crash, a still-open session or a lost record.
+    """
+    file = str(path)
+    timezone = tenant.timezone if tenant else "UTC"
+    text = read_text_table(path, SESSION_COLUMNS)
+    frame = text.copy()
+    problems = missing_values(text, "user_id", file, "a user id")
+    frame["login"], bad = parse_timestamps(text, "login", file, timezone)
+    problems += bad
+    frame["logout"], bad = parse_timestamps(text, "logout", file, timezone, required=False)
+    problems += bad
+    problems += missing_values(text, "logout", file,
+                               "a logout time (an open session is not guessed)")
+    skip = problem_rows(problems)
+    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
+    problems += [
+        Problem(file, row_label(i), "logout", text["logout"].iloc[i],
+                f"a logout after the login {text['login'].iloc[i]} (sessions are [login, logout))")
+        for i in backwards.nonzero()[0] if i not in skip
+    ]
+    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0)))
+    return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
+
+
+def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
+                     interval: str = "15min", license_model: str = "concurrent") -> pd.DataFrame:
+    """Usage rows (the ``usage.csv`` shape) measured from agent sessions (SPEC M3).
+
+    ``interval`` is a fixed duration (``"15min"``, ``"1h"``) for ``concurrent``; ``named``
+    counts per local day. See the module docstring for the rules.
+    """
+    if license_model not in LICENSE_MODELS:
+        raise ValueError(f"license_model must be one of {', '.join(LICENSE_MODELS)}, "
+                         f"not {license_model!r}")
+    step = _step(interval)
+    frame, timezone = _checked(sessions)
+    if frame.empty:
+        return _usage_frame({}, timezone)
+    user_code, user_ids = pd.factorize(frame["user_id"])
+    login = _micros(frame["login"])
+    logout = _micros(frame["logout"])
+    start, end, who = _merge_per_user(login, logout, user_code.astype(np.int64))
+    pieces = _attribute(start, end, who, np.asarray(user_ids, dtype=object), users, timezone)
+    if license_model == "named":
+        return _named(pieces, timezone)
+    return _concurrency(pieces, interval, step, timezone)
+
+
+# --- input -------------------------------------------------------------------------------
+
+def _step(interval: str) -> int:
+    try:
+        step = pd.Timedelta(interval)
+    except ValueError:
+        raise ValueError(f"interval must be a fixed duration such as '15min' or '1h', "
+                         f"not {interval!r}") from None
+    if step <= pd.Timedelta(0):
+        raise ValueError(f"interval must be positive, not {interval!r}")
+    return int(step / pd.Timedelta(microseconds=1))
+
+
+def _checked(sessions: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Sessions built in code, held to the loader's rules; naive times are taken as UTC."""
+    missing = [c for c in SESSION_COLUMNS if c not in sessions.columns]
+    if missing:
+        raise InputError([Problem("sessions", "", c, None, "this column") for c in missing])
+    frame = sessions[SESSION_COLUMNS].copy()
+    zone = None
+    for column in ("login", "logout"):
+        stamps = pd.to_datetime(frame[column])
+        if stamps.dt.tz is None:
+            stamps = stamps.dt.tz_localize("UTC")
+        zone = zone or str(stamps.dt.tz)
+        frame[column] = stamps.dt.tz_convert(zone).dt.as_unit("us")
+    problems = []
+    for column in SESSION_COLUMNS:
+        problems += missing_values(frame, column, "sessions", f"a {column}")
+    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
+    problems += [Problem("sessions", row_label(i), "logout", str(frame["logout"].iloc[i]),
+                         "a logout after the login (sessions are [login, logout))")
+                 for i in backwards.nonzero()[0]]
+    raise_if_any(problems)
+    return frame, zone or "UTC"
+
+
+def _micros(stamps: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64."""
+    return np.asarray(stamps.array.as_unit("us").asi8, dtype=np.int64)
+
+
+# --- one user counts once --------------------------------------------------------------
+
+def _merge_per_user(login: np.ndarray, logout: np.ndarray, user: np.ndarray):
+    """Each user's sessions merged into disjoint intervals (overlapping or touching).
+
+    After this, counting intervals that cover an instant counts distinct users. Sorting by
+    (user, login) then a running maximum of logouts finds where a new stretch begins; the
+    user is packed into the high part of the key so the running maximum never carries from
+    one user to the next.
+    """
+    origin = int(login.min())
+    span = int(logout.max()) - origin + 1
+    n_users = int(user.max()) + 1
+    packable = n_users * span < _LIMIT
+    order = _user_login_order(login, user, n_users, packable, origin, span)
+    lo, hi = login[order], logout[order]
+    u = np.repeat(np.arange(n_users, dtype=np.int64), np.bincount(user, minlength=n_users))
+    n = len(u)
+    fresh = np.empty(n, dtype=bool)
+    fresh[0] = True
+    if packable:
+        # packed: a user's keys all lie above the previous user's, so the running maximum
+        # restarts at each user by itself and every user's first session is "fresh"
+        base = u * span
+        base -= origin
+        running = hi + base
+        np.maximum.accumulate(running, out=running)
+        lo_packed = lo + base
+        np.greater(lo_packed[1:], running[:-1], out=fresh[1:])
+        del lo_packed
+    else:
+        base = np.zeros(n, dtype=np.int64)
+        running = pd.Series(hi).groupby(u).cummax().to_numpy()
+        np.greater(lo[1:], running[:-1], out=fresh[1:])
+        fresh[1:] |= u[1:] != u[:-1]
+    first = np.flatnonzero(fresh)
+    last = np.empty_like(first)
+    last[:-1] = first[1:] - 1
+    last[-1] = n - 1
+    return lo[first], running[last] - base[last], u[first]
+
+
+def _user_login_order(login, user, n_users, packable, origin, span) -> np.ndarray:
+    if n_users < 2**15 and bool(np.all(login[1:] >= login[:-1])):
+        # Already in login order (as load_sessions returns it): a stable radix pass by user.
+        return np.argsort(user.astype(np.int16), kind="stable")
+    if packable:
+        return np.argsort(user * span + (login - origin))
+    return np.lexsort((login, user))
+
+
+# --- who and what at each instant --------------------------------------------------------
+
+class _Pieces:
+    """Disjoint-per-user stretches of presence, each with one agent type and subscription."""
+
+    def __init__(self, start, end, who, type_code, sub_code, types, subs, user_ids):
+        self.start, self.end, self.who = start, end, who
+        self.type_code, self.sub_code = type_code, sub_code
+        self.types, self.subs, self.user_ids = types, subs, user_ids
+
+
+def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
+    """Cut stretches where a user's mapping changes, then give each piece a type and a sub."""
+    cuts, cut_user = _mapping_changes(users, user_ids)
+    start, end, who, segment = _cut(start, end, who, cuts, cut_user, len(user_ids))
+    first = _first_of_each(segment)
+    probe = pd.DataFrame({
+        "user_id": user_ids[who[first]],
+        "timestamp": pd.DatetimeIndex(start[first].astype("datetime64[us]"), tz="UTC")
+        .tz_convert(timezone),
+    })
+    types, subs = _type_and_subscription(probe, users)
+    type_names = list(AGENT_LICENSES)
+    sub_names = sorted(pd.unique(subs[pd.notna(subs)]).tolist())
+    type_code = pd.Categorical(types, categories=type_names).codes.astype(np.int64)
+    sub_code = pd.Categorical(subs, categories=sub_names).codes.astype(np.int64)
+    sub_code[sub_code < 0] = len(sub_names)  # not attributed to a subscription
+    segment_of = _segment_rank(segment, first)
+    return _Pieces(start, end, who, type_code[segment_of], sub_code[segment_of],
+                   type_names, sub_names, user_ids)
+
+
+def _mapping_changes(users, user_ids):
+    """Instants (µs) at which some user's mapping starts or ends, with the user's code."""
+    if users is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    parts = []
+    for column in ("start", "end"):
+        if column in users.columns and users[column].notna().any():
+            stamps = pd.to_datetime(users[column])
+            if stamps.dt.tz is None:
+                stamps = stamps.dt.tz_localize("UTC")
+            keep = stamps.notna().to_numpy()
+            parts.append((users["user_id"].to_numpy(dtype=object)[keep],
+                          _micros(stamps[keep])))
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    ids = np.concatenate([p[0] for p in parts])
+    times = np.concatenate([p[1] for p in parts])
+    code = pd.Index(user_ids).get_indexer(ids)
+    keep = code >= 0
+    order = np.lexsort((times[keep], code[keep]))
+    times, code = times[keep][order], code[keep][order].astype(np.int64)
+    # one row's end is often the next row's start: the same change, counted once
+    new = np.ones(len(times), dtype=bool)
+    new[1:] = (times[1:] != times[:-1]) | (code[1:] != code[:-1])
+    return times[new], code[new]
+
+
+def _cut(start, end, who, cuts, cut_user, n_users):
+    """Split each stretch at the mapping changes of its user strictly inside it.
+
+    Returns the pieces and, for each, a segment code (user, index of the mapping stretch)
+    that is the same for every piece between the same two changes of the same user.
+    """
+    if len(cuts) == 0:
+        return start, end, who, who
+    per_user = np.bincount(cut_user, minlength=n_users)
+    first_cut = np.concatenate([[0], np.cumsum(per_user)[:-1]])
+    width = int(per_user.max()) + 1
+    # position of the stretch's start and end among its user's changes
+    lo = _rank_within(cuts, cut_user, first_cut, who, start, "right")
+    hi = _rank_within(cuts, cut_user, first_cut, who, end, "left")
+    inner = hi - lo
+    count = inner + 1
+    piece = np.repeat(np.arange(len(start)), count)
+    j = np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
+    owner = who[piece]
+    index = lo[piece] + j  # change index (within the user) that ends this piece's stretch
+    base = first_cut[owner]
+    p_start = np.where(j == 0, start[piece], cuts[np.minimum(base + index - 1, len(cuts) - 1)])
+    p_end = np.where(j == inner[piece], end[piece], cuts[np.minimum(base + index, len(cuts) - 1)])
+    return p_start, p_end, owner, owner * width + index
+
+
+def _rank_within(cuts, cut_user, first_cut, who, times, side):
+    """For each (user, time), how many of the user's changes are before (or at) the time.
+
+    Users are packed into the high part of the key, so one ``searchsorted`` over all
+    changes answers for every user at once.
+    """
+    origin = min(int(times.min()), int(cuts.min()))
+    span = max(int(times.max()), int(cuts.max())) - origin + 1
+    if (int(who.max()) + 1) * span >= _LIMIT:
+        raise ValueError("session and mapping times span too long a period to measure")
+    keys = cut_user * span + (cuts - origin)
+    found = np.searchsorted(keys, who * span + (times - origin), side=side)
+    return found - first_cut[who]
+
+
+def _first_of_each(segment: np.ndarray) -> np.ndarray:
+    """Position of one piece of each distinct segment code, in code order.
+
+    Any piece will do: the mapping is the same throughout a segment, so one probe per
+    segment answers for all its pieces. Segment codes are small (user × mapping stretch),
+    so a scatter finds them in linear time; ``np.unique`` (a sort) is the fallback.
+    """
+    size = int(segment.max()) + 1
+    if size > 4 * len(segment) + 1_000_000:
+        return np.unique(segment, return_index=True)[1]
+    some = np.full(size, -1, dtype=np.int64)
+    some[segment] = np.arange(len(segment))
+    return some[some >= 0]
+
+
+def _segment_rank(segment: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """For each piece, the rank of its segment among the distinct segments (code order)."""
+    codes = segment[first]
+    size = int(segment.max()) + 1
+    if size > 4 * len(segment) + 1_000_000:
+        return np.searchsorted(codes, segment)
+    lookup = np.zeros(size, dtype=np.int64)
+    lookup[codes] = np.arange(len(codes))
+    return lookup[segment]
+
+
+def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.ndarray]:
+    """The agent type and subscription of each probe (user, instant)."""
+    n = len(probe)
+    if users is None:
+        return np.full(n, DEFAULT_AGENT_TYPE, dtype=object), np.full(n, None, dtype=object)
+    pairs = active_user_rows(users, probe)
+    rank = pd.Categorical(pairs["license"], categories=list(AGENT_LICENSES)).codes
+    held = pairs.assign(rank=rank)[rank >= 0].sort_values(["pos", "rank"], kind="stable")
+    held = held.drop_duplicates("pos")
+    types = np.full(n, DEFAULT_AGENT_TYPE, dtype=object)
+    types[held["pos"].to_numpy()] = held["license"].to_numpy(dtype=object)
+    subs, _ = subscriptions_of_users(users, probe.assign(usage_type=types))
+    return types, subs.to_numpy(dtype=object, na_value=None)
+
+
+# --- concurrent: the sweep ---------------------------------------------------------------
+
+def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str) -> pd.DataFrame:
+    grid = _grid(int(pieces.start.min()), int(pieces.end.max()), interval, step, timezone)
+    n_subs = len(pieces.subs) + 1
+    starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
+    ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
+    columns = {"timestamp": [], "usage_type": [], "quantity": [], "subscription_id": []}
+    sub_names = np.array([*pieces.subs, None], dtype=object)
+    for t, name in enumerate(pieces.types):
+        s_time, s_sub = starts.block(t)
+        e_time, e_sub = ends.block(t)
+        if len(s_time) == 0:
+            continue
+        value, instant = _interval_peaks(s_time, e_time, grid)
+        busy = np.flatnonzero(value > 0)
+        shares = _counts_at(s_time, s_sub, e_time, e_sub, instant[busy], n_subs)
+        k, s = np.nonzero(shares)
+        columns["timestamp"].append(grid[busy][k])
+        columns["usage_type"].append(np.full(len(k), name, dtype=object))
+        columns["quantity"].append(shares[k, s].astype(np.float64))
+        columns["subscription_id"].append(sub_names[s])
+    return _usage_frame(columns, timezone)
+
+
+def _grid(first: int, last: int, interval: str, step: int, timezone: str) -> np.ndarray:
+    """Interval starts (µs, UTC) from local midnight before ``first`` past ``last``."""
+    local = pd.Timestamp(first, unit="us", tz="UTC").tz_convert(timezone)
+    midnight = local.tz_localize(None).normalize().tz_localize(
+        timezone, ambiguous=True, nonexistent="shift_forward")
+    periods = (last - _micros(pd.Series([midnight]))[0]) // step + 2
+    grid = pd.date_range(midnight, periods=int(periods), freq=pd.Timedelta(interval))
+    return np.asarray(grid.as_unit("us").asi8, dtype=np.int64)
+
+
+class _Sorted:
+    """Instants sorted by (type, time, subscription), with each type's block bounds."""
+
+    def __init__(self, time, sub, bounds):
+        self.time, self.sub, self.bounds = time, sub, bounds
+
+    def block(self, t: int):
+        lo, hi = self.bounds[t], self.bounds[t + 1]
+        return self.time[lo:hi], self.sub[lo:hi]
+
+
+def _sorted_by(type_code, time, sub_code, n_subs) -> _Sorted:
+    """One sort of packed keys (type | time | subscription bits) when they fit in int64.
+
+    Bit fields rather than products keep unpacking to shifts and masks, which cost a
+    fraction of integer division on ten million keys.
+    """
+    origin = int(time.min())
+    time_bits = (int(time.max()) - origin).bit_length()
+    sub_bits = max(int(n_subs - 1).bit_length(), 1)
+    type_bits = max(int(type_code.max()).bit_length(), 1)
+    if time_bits + sub_bits + type_bits < 63:
+        key = (type_code << (time_bits + sub_bits)) | ((time - origin) << sub_bits) | sub_code
+        key.sort()
+        sub = (key & ((1 << sub_bits) - 1)).astype(np.int16)
+        sorted_time = ((key >> sub_bits) & ((1 << time_bits) - 1)) + origin
+        edges = np.arange(len(AGENT_LICENSES) + 1, dtype=np.int64) << (time_bits + sub_bits)
+        bounds = np.searchsorted(key, edges, side="left")
+    else:
+        order = np.lexsort((sub_code, time, type_code))
+        sorted_time, sub = time[order], sub_code[order].astype(np.int16)
+        bounds = np.searchsorted(type_code[order], np.arange(len(AGENT_LICENSES) + 1))
+    return _Sorted(sorted_time, sub, bounds)
+
+
+def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
+    """Per interval, the tenant's peak concurrency and the earliest instant it is reached.
+
+    Concurrency only rises at logins, so within an interval the maximum is either the value
+    carried in at the interval start or the value at some login instant in it. The value at
+    an instant counts every login at or before it and every logout at or before it (half-open
+    sessions), so simultaneous events are settled before the instant is read.
+    """
+    n = len(s_time)
+    change = np.flatnonzero(s_time[1:] != s_time[:-1]) + 1
+    run_end = np.append(change, n)
+    logins_upto = np.repeat(run_end, np.diff(np.concatenate([[0], run_end])))
+    at_login = logins_upto - np.searchsorted(e_time, s_time, side="right")
+    starts = grid[:-1]
+    carried = (np.searchsorted(s_time, starts, side="right")
+               - np.searchsorted(e_time, starts, side="right"))
+    value, instant = carried.copy(), starts.copy()
+    k = np.searchsorted(grid, s_time, side="right") - 1
+    seg_first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    seg_k = k[seg_first]
+    seg_max = np.maximum.reduceat(at_login, seg_first)
+    lengths = np.diff(np.append(seg_first, n))
+    reaches = np.flatnonzero(at_login == np.repeat(seg_max, lengths))
+    first_reach = reaches[np.concatenate([[True], k[reaches][1:] != k[reaches][:-1]])]
+    higher = seg_max > carried[seg_k]
+    value[seg_k[higher]] = seg_max[higher]
+    instant[seg_k[higher]] = s_time[first_reach[higher]]
+    return value, instant
+
+
+def _counts_at(s_time, s_sub, e_time, e_sub, instants, n_subs) -> np.ndarray:
+    """counts[i, s]: users of subscription s logged in at instants[i] (instants ascending)."""
+    return (_counted_up_to(s_time, s_sub, instants, n_subs)
+            - _counted_up_to(e_time, e_sub, instants, n_subs))
+
+
+def _counted_up_to(times, subs, instants, n_subs) -> np.ndarray:
+    """counts[i, s]: how many of the sorted ``times`` of subscription s are <= instants[i].
+
+    The instants cut the sorted times into consecutive runs; one ``bincount`` over (run,
+    subscription) and a cumulative sum give every count without sorting by subscription.
+    """
+    cut = np.searchsorted(times, instants, side="right")
+    if len(cut) == 0:
+        return np.zeros((0, n_subs), dtype=np.int64)
+    run = np.repeat(np.arange(len(cut), dtype=np.int64), np.diff(cut, prepend=0))
+    counts = np.bincount(run * n_subs + subs[:cut[-1]], minlength=len(cut) * n_subs)
+    return np.cumsum(counts.reshape(len(cut), n_subs), axis=0)
+
+
+# --- named: who was there each day -------------------------------------------------------
+
+def _named(pieces: _Pieces, timezone: str) -> pd.DataFrame:
+    """One row per user, local day, type and subscription on which the user was logged in."""
+    first_day = _local_days(pieces.start, timezone)
+    last_day = _local_days(pieces.end - 1, timezone)
+    count = last_day - first_day + 1
+    piece = np.repeat(np.arange(len(count)), count)
+    day = first_day[piece] + np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
+    n_subs = len(pieces.subs) + 1
+    rows = pd.DataFrame({
+        "day": day, "who": pieces.who[piece],
+        "group": pieces.type_code[piece] * n_subs + pieces.sub_code[piece],
+    }).drop_duplicates()
+    midnight = pd.DatetimeIndex(rows["day"].to_numpy().astype("datetime64[D]")).tz_localize(
+        timezone, ambiguous=True, nonexistent="shift_forward")
+    group = rows["group"].to_numpy()
+    sub_names = np.array([*pieces.subs, None], dtype=object)
+    columns = {
+        "timestamp": [np.asarray(midnight.as_unit("us").asi8)],
+        "usage_type": [np.array(pieces.types, dtype=object)[group // n_subs]],
+        "quantity": [np.ones(len(rows))],
+        "subscription_id": [sub_names[group % n_subs]],
+        "user_id": [pieces.user_ids[rows["who"].to_numpy()]],
+    }
+    return _usage_frame(columns, timezone)
+
+
+def _local_days(micros: np.ndarray, timezone: str) -> np.ndarray:
+    stamps = pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC").tz_convert(timezone)
+    return stamps.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _usage_frame(columns: dict, timezone: str) -> pd.DataFrame:
+    """The ``usage.csv`` shape: tz-aware timestamps, str labels, float quantities."""
+    def joined(name, dtype):
+        parts = columns.get(name) or []
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    stamps = joined("timestamp", np.int64)
+    frame = pd.DataFrame({
+        "timestamp": pd.DatetimeIndex(stamps.astype("datetime64[us]"), tz="UTC")
+        .tz_convert(timezone),
+        "usage_type": pd.Series(joined("usage_type", object), dtype="str"),
+        "quantity": joined("quantity", np.float64).astype(np.float64),
+        "subscription_id": pd.Series(joined("subscription_id", object), dtype="str"),
+        "user_id": pd.Series(joined("user_id", object) if "user_id" in columns
+                             else np.full(len(stamps), None, dtype=object), dtype="str"),
+    })
+    frame = frame[USAGE_COLUMNS + USAGE_OPTIONAL]
+    return frame.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
+                             kind="stable", ignore_index=True)
+
+
+# --- sample data ---------------------------------------------------------------------------
+
+#: Shift patterns of the sample: (local start hour, length in hours, share of agents).
+SHIFTS = ((8, 8.5, 0.55), (13, 8.5, 0.30), (22, 8.0, 0.15))
+
+
+def sample_sessions(users: pd.DataFrame, start: dt.date, end: dt.date, seed: int,
+                    timezone: str) -> pd.DataFrame:
+    """Believable login/logout sessions of the users with role ``agent`` over ``[start, end)``.
+
+    Each agent works one shift (day, afternoon or night; night shifts cross midnight) on
+    weekdays, is absent on some days, and takes a break that splits the shift in two
+    sessions. A few agents re-login on a second device before the first session ends, so
+    their sessions overlap (the case where one user must count once). Times are whole
+    minutes, local to ``timezone``. Deterministic for a given ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    agents = users.loc[users["role"].astype("str").str.lower() == "agent", "user_id"]
+    agents = pd.unique(agents.dropna())
+    days = pd.date_range(start, end, freq="D", inclusive="left")
+    days = days[days.day_of_week < 5]
+    if len(agents) == 0 or len(days) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in SESSION_COLUMNS})
+    shift = rng.choice(len(SHIFTS), size=len(agents), p=[s[2] for s in SHIFTS])
+    agent = np.repeat(np.arange(len(agents)), len(days))
+    day = np.tile(np.arange(len(days)), len(agents))
+    present = rng.random(len(agent)) > 0.08
+    agent, day = agent[present], day[present]
+    hours = np.array([s[0] for s in SHIFTS])[shift[agent]]
+    length = np.array([s[1] for s in SHIFTS])[shift[agent]]
+    begin = hours * 60 + rng.integers(-20, 21, len(agent))
+    finish = begin + (length * 60).astype(np.int64) + rng.integers(-15, 31, len(agent))
+    pause = begin + ((finish - begin) * rng.uniform(0.4, 0.6, len(agent))).astype(np.int64)
+    resume = pause + rng.integers(15, 61, len(agent))
+    overlap = rng.random(len(agent)) < 0.03  # re-login on a second device before logging out
+    resume = np.where(overlap, pause - rng.integers(2, 10, len(agent)), resume)
+    minutes = np.concatenate([begin, resume])
+    until = np.concatenate([pause, finish])
+    who = np.concatenate([agent, agent])
+    on = np.concatenate([day, day])
+    base = days.to_numpy().astype("datetime64[m]")[on]
+    login = _local(base + minutes.astype("timedelta64[m]"), timezone)
+    logout = _local(base + until.astype("timedelta64[m]"), timezone)
+    frame = pd.DataFrame({"user_id": pd.Series(agents[who], dtype="str"),
+                          "login": login, "logout": logout})
+    return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
+
+
+def _local(naive: np.ndarray, timezone: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(naive.astype("datetime64[us]")).tz_localize(
+        timezone, ambiguous=True, nonexistent="shift_forward")

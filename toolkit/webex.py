@@ -1,0 +1,321 @@
+"""Real Webex exports as input: ``GET /v1/licenses`` and ``GET /v1/people`` responses (SPEC §6).
+
+An analyst saves what the Webex REST API returns (one response, or a folder of the pages a
+paged listing returns) and gets the entitlements Webex knows about and a ``users.csv``.
+
+Be liberal in what is accepted, because real payloads and Cisco's own documentation differ:
+older examples write ``displayName`` for a license's ``name``, quote numbers (``"42"``) and even
+use single quotes (not JSON: read as YAML, which accepts them); licenses of free or trial
+offers have no ``subscriptionId``; ``consumedByUsers`` may be ``null``; license names vary in
+capitalization ("Contact center Standard Agent"). A folder of pages is read in file-name
+order and identical repeats (overlapping pages) collapse; conflicting repeats are refused.
+
+License names become usage types through :data:`LICENSE_NAMES`, a table (data, not code)
+that a caller can extend or override. Licenses that are not Contact Center ones (Meetings,
+Calling, …) are kept and marked ``contact_center = False``; Contact Center licenses whose
+name the table does not know are kept with an empty ``usage_type`` and a ``note`` saying so.
+
+``consumed_units`` is what Webex calls ``consumedUnits``: licenses *assigned* to users. SPEC
+§5: assigning a license is not usage, so it is never used as consumption here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.users import USER_COLUMNS, USER_OPTIONAL
+
+LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
+                   "consumed_units", "contact_center", "site_url", "note"]
+
+#: Webex license name (compared case-insensitively, spaces collapsed) → usage type.
+#: Names as Control Hub and ``/v1/licenses`` show them; extend or override per call.
+LICENSE_NAMES = MappingProxyType({
+    "contact center standard agent": "cc_standard_agent",
+    "webex contact center standard agent": "cc_standard_agent",
+    "contact center premium agent": "cc_premium_agent",
+    "webex contact center premium agent": "cc_premium_agent",
+    "contact center ivr": "ivr_port",
+    "contact center ivr ports": "ivr_port",
+    "contact center voice ports": "ivr_port",
+    "webex contact center ivr": "ivr_port",
+    "webex ai agent": "ai_agent",
+    "contact center ai agent": "ai_agent",
+    "ai agent": "ai_agent",
+    "contact center ai assistant": "ai_assistant",
+    "webex ai assistant for contact center": "ai_assistant",
+    "ai assistant": "ai_assistant",
+    "contact center ivr outbound campaign": "ivr_outbound_campaign",
+    "ivr outbound campaign": "ivr_outbound_campaign",
+    "webex connect": "webex_connect",
+    "contact center webex connect": "webex_connect",
+    "contact center workforce optimization": "wfo",
+    "webex workforce optimization": "wfo",
+    "workforce optimization": "wfo",
+})
+#: A name containing one of these words belongs to the Contact Center family even when the
+#: table does not know it (it is then reported, not guessed).
+CONTACT_CENTER_WORDS = ("contact center", "webex connect", "workforce optimization")
+#: Agent license types: a person holding one is an agent.
+AGENT_TYPES = ("cc_premium_agent", "cc_standard_agent")
+
+NOT_CONTACT_CENTER = "not a Contact Center license: kept, not part of the allocation"
+UNKNOWN_NAME = ("a Contact Center license whose name the license-name table does not know: "
+                "add it (names=...) to count it")
+
+
+def normalize_name(name: str) -> str:
+    return re.sub(r"\s+", " ", str(name)).strip().casefold()
+
+
+def license_name_table(names: Mapping[str, str] | str | Path | None = None) -> dict[str, str]:
+    """The default name table with ``names`` laid over it.
+
+    ``names`` is a mapping or a CSV file with columns ``name, usage_type``.
+    """
+    table = dict(LICENSE_NAMES)
+    if names is None:
+        return table
+    if not isinstance(names, Mapping):
+        frame = pd.read_csv(names, dtype="str", keep_default_na=False)
+        missing = {"name", "usage_type"} - set(frame.columns)
+        if missing:
+            raise InputError([Problem(str(names), "row 1", column, None, "this column")
+                              for column in sorted(missing)])
+        names = dict(zip(frame["name"], frame["usage_type"], strict=True))
+    table.update({normalize_name(k): v for k, v in names.items()})
+    return table
+
+
+def load_webex_licenses(path: str | Path,
+                        names: Mapping[str, str] | str | Path | None = None) -> pd.DataFrame:
+    """A ``GET /v1/licenses`` response (a file, or a folder of pages) as a licenses table.
+
+    Columns: ``license_id, name, usage_type, subscription_id, total_units, consumed_units``
+    (assigned, not used), ``contact_center``, ``site_url``, ``note``. Raises InputError
+    listing every item that cannot be read.
+    """
+    table = license_name_table(names)
+    items, problems = _items(path)
+    rows = []
+    for file, where, item in items:
+        row, bad = _license_row(file, where, item, table)
+        problems += bad
+        if row is not None:
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*LICENSE_COLUMNS, "_file", "_where"])
+    problems += _conflicting_repeats(frame, "license_id")
+    raise_if_any(problems)
+    frame = frame.drop_duplicates("license_id").drop(columns=["_file", "_where"])
+    for column in ("license_id", "name", "usage_type", "subscription_id", "site_url", "note"):
+        frame[column] = frame[column].astype("str")
+    for column in ("total_units", "consumed_units"):
+        frame[column] = frame[column].astype("float64")
+    frame["contact_center"] = frame["contact_center"].astype(bool)
+    return frame.reset_index(drop=True)
+
+
+def load_webex_people(path: str | Path, licenses: pd.DataFrame,
+                      user_id: str = "email") -> pd.DataFrame:
+    """A ``GET /v1/people`` response (a file, or a folder of pages) as ``users.csv`` rows.
+
+    One row per person and Contact Center license with a usage type, mapped to that
+    license's subscription. ``user_id`` is the person's first email (``user_id="email"``,
+    what agent activity reports show) or the Webex person id (``"id"``). A person holding an
+    agent license is an ``agent``; one with only other Contact Center licenses is an ``admin``
+    when Webex lists roles for them, else a ``supervisor``. People without any Contact Center
+    license are not Contact Center users: they are counted in ``frame.attrs["skipped"]``.
+    A license id that ``licenses`` does not contain is a problem (pages missing?).
+    """
+    if user_id not in ("email", "id"):
+        raise ValueError("user_id must be 'email' or 'id'")
+    items, problems = _items(path)
+    known = licenses.set_index("license_id")
+    rows, skipped, seen = [], 0, {}
+    for file, where, item in items:
+        person, bad = _person(file, where, item, known, user_id)
+        problems += bad
+        if person is None:
+            continue
+        if not person:
+            skipped += 1
+            continue
+        key = person[0]["user_id"]
+        if key in seen:
+            if seen[key][0] != person:  # identical repeats are overlapping pages
+                problems.append(Problem(file, where, "id", key,
+                                        f"one description per person (also {seen[key][1]})"))
+            continue
+        seen[key] = (person, f"{file} {where}")
+        rows += person
+    raise_if_any(problems)
+    frame = pd.DataFrame(rows, columns=[*USER_COLUMNS, *USER_OPTIONAL])
+    for column in frame.columns:
+        frame[column] = frame[column].astype("str")
+    frame["start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+    frame["end"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+    frame.attrs["skipped"] = skipped
+    return frame.sort_values(["user_id", "license"], kind="stable", ignore_index=True)
+
+
+# --- reading payloads --------------------------------------------------------------------
+
+def _items(path: str | Path) -> tuple[list[tuple[str, str, dict]], list[Problem]]:
+    """Every item of every page, with the file and place it came from."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".json")
+        if not files:
+            raise InputError([Problem(str(path), "", "", None, "a folder of .json pages")])
+    elif path.is_file():
+        files = [path]
+    else:
+        raise InputError([Problem(str(path), "", "", None, "an existing JSON file or folder")])
+    items, problems = [], []
+    for file in files:
+        payload, bad = _payload(file)
+        problems += bad
+        if payload is None:
+            continue
+        found, label = _item_list(payload)
+        if found is None:
+            problems.append(Problem(str(file), "", "items", None,
+                                    "a response object with an 'items' list"))
+            continue
+        for index, item in enumerate(found):
+            where = f"{label}[{index}]"
+            if not isinstance(item, dict):
+                problems.append(Problem(str(file), where, "", item, "an object"))
+                continue
+            items.append((str(file), where, {str(k).casefold(): v for k, v in item.items()}))
+    return items, problems
+
+
+def _payload(file: Path):
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(str(file), "", "", None, f"readable UTF-8 JSON ({exc})")]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as first:
+        try:  # documentation examples with single quotes are valid YAML flow mappings
+            return yaml.safe_load(text), []
+        except yaml.YAMLError:
+            return None, [Problem(str(file), f"line {first.lineno}", "", None,
+                                  f"JSON ({first.msg})")]
+
+
+def _item_list(payload) -> tuple[list | None, str]:
+    """The items of a list response, a bare list, or a single object (GET …/{id})."""
+    if isinstance(payload, list):
+        return payload, "items"
+    if isinstance(payload, dict):
+        lowered = {str(k).casefold(): v for k, v in payload.items()}
+        if isinstance(lowered.get("items"), list):
+            return lowered["items"], "items"
+        if "id" in lowered:
+            return [payload], "item"
+    return None, ""
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _units(file, where, item, field) -> tuple[float, list[Problem]]:
+    value = item.get(field.casefold())
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return np.nan, []
+    try:
+        number = float(str(value).replace(",", "").strip()) if isinstance(value, str) \
+            else float(value)
+    except (TypeError, ValueError):
+        return np.nan, [Problem(file, where, field, value, "a number of license units")]
+    if isinstance(value, bool) or number < 0:
+        return np.nan, [Problem(file, where, field, value, "a number of at least 0")]
+    return number, []
+
+
+def _license_row(file, where, item, table):
+    problems = []
+    license_id = _text(item.get("id"))
+    name = _text(item.get("name")) or _text(item.get("displayname"))
+    if license_id is None:
+        problems.append(Problem(file, where, "id", None, "the license id"))
+    if name is None:
+        problems.append(Problem(file, where, "name", None, "the license name"))
+    total, bad = _units(file, where, item, "totalUnits")
+    problems += bad
+    consumed, bad = _units(file, where, item, "consumedUnits")
+    problems += bad
+    if problems:
+        return None, problems
+    key = normalize_name(name)
+    usage_type = table.get(key)
+    family = usage_type is not None or any(word in key for word in CONTACT_CENTER_WORDS)
+    note = None if usage_type else (UNKNOWN_NAME if family else NOT_CONTACT_CENTER)
+    row = [license_id, name, usage_type, _text(item.get("subscriptionid")), total, consumed,
+           family, _text(item.get("siteurl")), note, file, where]
+    return row, []
+
+
+def _conflicting_repeats(frame: pd.DataFrame, key: str) -> list[Problem]:
+    """Items repeated across pages with different content cannot be reconciled silently."""
+    data = [c for c in frame.columns if not c.startswith("_")]
+    repeated = frame[frame.duplicated(key, keep=False)]
+    problems = []
+    for value, group in repeated.groupby(key, sort=False):
+        if len(group[data].astype("str").drop_duplicates()) > 1:
+            first = group.iloc[0]
+            for _, other in group.iloc[1:].iterrows():
+                problems.append(Problem(other["_file"], other["_where"], "id", value,
+                                        f"the same values as {first['_file']} {first['_where']} "
+                                        "(one license, two different descriptions)"))
+    return problems
+
+
+def _person(file, where, item, known: pd.DataFrame, user_id: str):
+    """The users.csv rows of one person ([] when not a Contact Center user)."""
+    person_id = _text(item.get("id"))
+    emails = item.get("emails") or []
+    if isinstance(emails, str):
+        emails = [emails]
+    email = next((_text(e) for e in emails if _text(e)), None)
+    ident = email if user_id == "email" and email else person_id
+    if ident is None:
+        return None, [Problem(file, where, "id", None, "a person id or an email")]
+    held = item.get("licenses") or []
+    if isinstance(held, str):
+        held = [held]
+    missing = [lic for lic in held if lic not in known.index]
+    if missing:
+        return None, [Problem(file, where, "licenses", lic,
+                              "a license id listed in the /v1/licenses response")
+                      for lic in missing]
+    mine = known.loc[[lic for lic in held if pd.notna(known.loc[lic, "usage_type"])]] \
+        if held else known.iloc[0:0]
+    if mine.empty:
+        return [], []
+    types = set(mine["usage_type"])
+    role = "agent" if types & set(AGENT_TYPES) else ("admin" if item.get("roles") else
+                                                      "supervisor")
+    department = _text(item.get("department"))
+    return [
+        {"user_id": ident, "role": role, "license": lic["usage_type"],
+         "subscription_id": lic["subscription_id"], "department": department,
+         "email": email, "start": None, "end": None}
+        for _, lic in mine.sort_values("usage_type").iterrows()
+    ], []
