@@ -11,7 +11,7 @@ from toolkit.sample import write_sample
 def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path):
     write_sample(tmp_path / "a")
     write_sample(tmp_path / "b")
-    for name in ("tenant.yaml", "usage.csv", "users.csv", "budgets.csv"):
+    for name in ("tenant.yaml", "usage.csv", "users.csv", "budgets.csv", "sessions.csv"):
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False)
         assert filecmp.cmp(tmp_path / "a" / name, SAMPLE_DIR / name, shallow=False), name
 
@@ -41,3 +41,18 @@ def test_sample_stories():
     assert result.unallocated.empty
     overage = result.pooled[result.pooled.overage > 0]
     assert {"cc_standard_agent", "ai_agent", "webex_connect"} <= set(overage.usage_type)
+
+
+def test_the_whole_chain_runs_from_raw_sessions():
+    from toolkit.sessions import measure_sessions
+
+    data = load_tenant_dir(SAMPLE_DIR)
+    measured = measure_sessions(data.sessions, data.users)
+    result = allocate(data.tenant, measured, data.users)
+    assert {str(p) for p in result.pooled["period"]} == {"2026-09", "2026-10"}
+    used = result.pooled[result.pooled["usage"] > 0]
+    assert set(used["usage_type"]) == {"cc_standard_agent", "cc_premium_agent"}
+    # Only the agent left on the expired Operations subscription is refused, with the reason.
+    refused = result.unallocated
+    assert set(refused["reason"]) == {"subscription not active on that day"}
+    assert set(refused["subscription_id"]) == {"Sub-1005"}

@@ -11,6 +11,7 @@ import pandas as pd
 from toolkit.budgets import load_budgets
 from toolkit.errors import InputError
 from toolkit.model import Tenant
+from toolkit.sessions import load_sessions
 from toolkit.tenant_file import load_tenant
 from toolkit.usage import load_usage
 from toolkit.users import load_users
@@ -18,6 +19,7 @@ from toolkit.users import load_users
 USAGE_FILE = "usage.csv"
 USERS_FILE = "users.csv"
 BUDGETS_FILE = "budgets.csv"
+SESSIONS_FILE = "sessions.csv"
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,18 @@ class TenantData:
     users: pd.DataFrame | None
     directory: Path
     budgets: pd.DataFrame | None = None
+    sessions: pd.DataFrame | None = None
 
 
 def load_tenant_dir(path: str | Path) -> TenantData:
-    """Load ``tenant.yaml`` and, when present, ``usage.csv``, ``users.csv``, ``budgets.csv``."""
+    """Load ``tenant.yaml`` and, when present, the usage, users, budgets and sessions files."""
     directory = Path(path)
     if not directory.is_dir():
         directory = directory.parent
     tenant = load_tenant(path)
     tables, problems = {}, []
     loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users),
-               ("budgets", BUDGETS_FILE, load_budgets))
+               ("budgets", BUDGETS_FILE, load_budgets), ("sessions", SESSIONS_FILE, load_sessions))
     for name, file, loader in loaders:
         target = directory / file
         if not target.exists():
@@ -51,4 +54,5 @@ def load_tenant_dir(path: str | Path) -> TenantData:
             problems += error.problems
     if problems:
         raise InputError(problems)
-    return TenantData(tenant, tables["usage"], tables["users"], directory, tables["budgets"])
+    return TenantData(tenant, tables["usage"], tables["users"], directory, tables["budgets"],
+                      tables["sessions"])

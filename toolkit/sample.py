@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from toolkit.model import Line, Subscription, Tenant, Term
+from toolkit.sessions import sample_sessions
 from toolkit.tenant_file import save_tenant
 
 SEED = 20240101
 USAGE_START = dt.date(2024, 1, 1)
 USAGE_END = dt.date(2026, 11, 1)  # exclusive: 34 months of usage
 AS_OF = dt.date(2026, 10, 31)
+SESSIONS_START = dt.date(2026, 9, 1)  # raw agent sessions: the last two months only
 SAMPLE_HOURS = (10, 11, 15)  # local sampling instants of concurrency on working days
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -231,6 +233,10 @@ def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
     usage = sample_usage(tenant, users, rng)
     usage["quantity"] = usage["quantity"].astype(int)
     usage.to_csv(directory / "usage.csv", index=False)
+    sessions = sample_sessions(users, SESSIONS_START, USAGE_END, seed, tenant.timezone)
+    for column in ("login", "logout"):  # local wall time, as Webex reports show it
+        sessions[column] = sessions[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    sessions.to_csv(directory / "sessions.csv", index=False)
     _sample_budgets(directory, seed).to_csv(directory / "budgets.csv", index=False)
     return directory
 

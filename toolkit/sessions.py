@@ -340,7 +340,7 @@ def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.n
     if users is None:
         return np.full(n, DEFAULT_AGENT_TYPE, dtype=object), np.full(n, None, dtype=object)
     pairs = active_user_rows(users, probe)
-    rank = pd.Categorical(pairs["license"], categories=list(AGENT_LICENSES)).codes
+    rank = pd.Index(list(AGENT_LICENSES), dtype="str").get_indexer(pairs["license"])
     held = pairs.assign(rank=rank)[rank >= 0].sort_values(["pos", "rank"], kind="stable")
     held = held.drop_duplicates("pos")
     types = np.full(n, DEFAULT_AGENT_TYPE, dtype=object)
