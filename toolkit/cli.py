@@ -14,7 +14,8 @@ from pathlib import Path
 from toolkit.errors import InputError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["owners", "allocate"]
+COMMANDS = ["owners", "allocate", "validate", "costs", "focus", "measure", "import-webex",
+            "report"]
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 EXIT_INPUT_ERROR = 2
 
@@ -23,6 +24,29 @@ def tenant_dir_argument(parser: argparse.ArgumentParser) -> None:
     """The optional tenant directory every subcommand takes (default: the bundled sample)."""
     parser.add_argument("dir", nargs="?", type=Path, default=SAMPLE_DIR,
                         help="tenant directory (default: the bundled sample, data/sample)")
+
+
+def output_argument(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--out", required=required, type=Path, metavar="FILE",
+                        help="output file: .csv, .parquet or .xlsx")
+
+
+def period_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", default="M",
+                        help="billing period as a pandas frequency (default M: calendar month)")
+
+
+def load_and_allocate(directory: Path, period: str = "M"):
+    """The tenant directory and its usage allocated: what most subcommands start from."""
+    from toolkit.allocation import allocate
+    from toolkit.dataset import load_tenant_dir
+    from toolkit.errors import Problem
+
+    data = load_tenant_dir(directory)
+    if data.usage is None:
+        raise InputError([Problem(str(data.directory / "usage.csv"), "", "", None,
+                                  "a usage.csv file in the tenant directory")])
+    return data, allocate(data.tenant, data.usage, data.users, period=period)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,6 +134,12 @@ def missing_values(frame: pd.DataFrame, column: str, file: str, expected: str) -
     ]
 
 
+def one_of(values, what: str) -> pa.Check:
+    """A pandera membership check whose failure reads "a <what>: a, b, c"."""
+    allowed = sorted(values)
+    return pa.Check.isin(allowed, error=f"{what}: " + ", ".join(allowed))
+
+
 def schema_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str,
                     skip_rows: Iterable[int] = ()) -> list[Problem]:
     """Check ``frame`` against ``schema``; every failure as a Problem.

@@ -59,3 +59,19 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.PeriodDtype | pd.DatetimeTZDtype):
             plain[column] = plain[column].astype("str")
     return plain
+
+
+def write_with_companions(frame: pd.DataFrame, path: str | Path,
+                          companions: dict[str, pd.DataFrame]) -> list[Path]:
+    """Write ``frame`` to ``path`` and each companion table next to it.
+
+    An XLSX file takes the companions as extra sheets; other formats get one file each,
+    ``NAME.<companion>.EXT``, so a CSV stays one table per file.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return [write_table(frame, path, sheets=companions)]
+    return [write_table(frame, path)] + [
+        write_table(table, path.with_suffix(f".{name}{path.suffix}"))
+        for name, table in companions.items()
+    ]

@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from toolkit.csv_input import (
+    one_of,
     parse_numbers,
     parse_timestamps,
     problem_rows,
@@ -30,15 +31,13 @@ USAGE_OPTIONAL = ["subscription_id", "user_id"]
 def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     """The typed usage frame: known types, non-negative quantities, known subscriptions."""
     type_names = sorted(usage_types)
-    sub_check = [] if subscription_ids is None else [pa.Check.isin(
-        sorted(subscription_ids),
-        error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)),
-    )]
+    sub_check = [] if subscription_ids is None else [
+        one_of(subscription_ids, "a subscription of the tenant")]
     return pa.DataFrameSchema(
         {
             "timestamp": pa.Column(nullable=True),  # parse_timestamps reports gaps
             "usage_type": pa.Column(
-                "str", pa.Check.isin(type_names, error="a usage type: " + ", ".join(type_names))
+                "str", one_of(type_names, "a usage type")
             ),
             "quantity": pa.Column(
                 "float64", pa.Check.ge(0, error="a quantity of at least 0"), nullable=False

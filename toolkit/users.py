@@ -19,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from toolkit.csv_input import (
+    one_of,
     parse_timestamps,
     problem_rows,
     read_text_table,
@@ -37,17 +38,15 @@ WINDOW = ("start", "end")
 
 def users_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     licenses = sorted(usage_types)
-    sub_check = [] if subscription_ids is None else [pa.Check.isin(
-        sorted(subscription_ids),
-        error="a subscription of the tenant: " + ", ".join(sorted(subscription_ids)),
-    )]
+    sub_check = [] if subscription_ids is None else [
+        one_of(subscription_ids, "a subscription of the tenant")]
     return pa.DataFrameSchema(
         {
             "user_id": pa.Column("str", nullable=False),
-            "role": pa.Column("str", pa.Check.isin(ROLES, error="a role: " + ", ".join(ROLES))),
+            "role": pa.Column("str", one_of(ROLES, "a role")),
             "license": pa.Column(
                 "str",
-                pa.Check.isin(licenses, error="a license type: " + ", ".join(licenses)),
+                one_of(licenses, "a license type"),
                 nullable=True,
             ),
             "subscription_id": pa.Column("str", sub_check, nullable=True),

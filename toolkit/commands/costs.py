@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.allocation import allocate
 from toolkit.budgets import BUDGETS_FILE, budget_vs_actual, load_budgets
 from toolkit.chargeback import METHODS, chargeback
-from toolkit.cli import tenant_dir_argument
+from toolkit.cli import load_and_allocate, output_argument, period_argument, tenant_dir_argument
 from toolkit.costs import costs, unowned_overage
-from toolkit.dataset import load_tenant_dir
-from toolkit.errors import InputError, Problem
-from toolkit.export import write_table
+from toolkit.export import write_with_companions
 from toolkit.money import from_cents, to_cents
 
 
@@ -27,20 +24,15 @@ def register(subparsers) -> None:
     parser.add_argument("--method", choices=list(METHODS), default="billed",
                         help="billed: as invoiced (the owner pays the overage); caused: overage "
                              "charged to the departments whose usage exceeded their entitlement")
-    parser.add_argument("--out", type=Path, metavar="FILE",
-                        help="output file: .csv, .parquet or .xlsx")
-    parser.add_argument("--period", default="M", help="billing period frequency (default M)")
+    output_argument(parser, required=False)
+    period_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    data = load_tenant_dir(args.dir)
-    if data.usage is None:
-        raise InputError([Problem(str(data.directory / "usage.csv"), "", "", None,
-                                  "a usage.csv file to cost")])
+    data, allocation = load_and_allocate(args.dir, args.period)
     budget_file = data.directory / BUDGETS_FILE
     budgets = load_budgets(budget_file, data.tenant, args.period) if budget_file.exists() else None
-    allocation = allocate(data.tenant, data.usage, data.users, period=args.period)
     table = costs(allocation, data.tenant)
     result = chargeback(allocation, data.tenant, args.method, table=table)
     versus = budget_vs_actual(result, budgets) if budgets is not None else None
@@ -78,9 +70,5 @@ def _print_warnings(allocation, versus) -> None:
 
 
 def _write(out: Path, result, table, versus) -> list[Path]:
-    extra = {"costs": table, **({"budgets": versus} if versus is not None else {})}
-    if out.suffix.lower() == ".xlsx":
-        return [write_table(result, out, sheets=extra)]
-    return [write_table(result, out)] + [
-        write_table(frame, out.with_suffix(f".{name}{out.suffix}")) for name, frame in extra.items()
-    ]
+    companions = {"costs": table, **({"budgets": versus} if versus is not None else {})}
+    return write_with_companions(result, out, companions)
