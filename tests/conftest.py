@@ -1,70 +1,11 @@
-"""Shared builders: small tenants written the way the seed article tells its stories."""
+"""Fixtures shared by the tests; the builders behind them live in ``builders.py``."""
 
-from __future__ import annotations
-
-import datetime as dt
-
-import pandas as pd
 import pytest
 
-from toolkit.model import Line, Subscription, Tenant, Term
-
-D = dt.date
-
-
-def term(start, end, *lines, unit_price=1.0):
-    """A term with lines ``(type, quantity)`` or ``(type, quantity, start, end)``."""
-    return Term(start, end, tuple(
-        Line(t, q, unit_price, *(rest or (start, end))) for t, q, *rest in lines
-    ))
-
-
-def subscription(sub_id, *terms, department=None, license_model="concurrent", offer="flex",
-                 deployment="cloud"):
-    return Subscription(sub_id, department or f"Dept {sub_id}", license_model, offer,
-                        deployment, tuple(terms))
-
-
-def tenant(*subs, **kwargs):
-    return Tenant("Test tenant", "EUR", tuple(subs), **kwargs)
-
-
-AI = ("ai_agent", "ai_assistant")
-
-
-def seed_tenant() -> Tenant:
-    """SPEC §2's worked example: A (2024-01-01) and B (2024-06-01) hold the AI types; A expires
-    2026-01-01; C starts 2026-02-01 with AI and IVR outbound; A renews 2026-06-01 adding
-    outbound."""
-    a = subscription(
-        "Sub-A",
-        term(D(2024, 1, 1), D(2026, 1, 1), *((t, 100) for t in AI)),
-        term(D(2026, 6, 1), D(2028, 6, 1), *((t, 100) for t in AI), ("ivr_outbound_campaign", 100)),
-    )
-    b = subscription("Sub-B", term(D(2024, 6, 1), D(2027, 6, 1), *((t, 100) for t in AI)))
-    c = subscription("Sub-C", term(D(2026, 2, 1), D(2029, 2, 1), *((t, 100) for t in AI),
-                                   ("ivr_outbound_campaign", 100)))
-    return tenant(a, b, c)
-
-
-def cisco_agents_tenant(license_model="concurrent") -> Tenant:
-    """Cisco's pooling example: Sub 1 has 10 agents, Sub 2 has 15."""
-    return tenant(
-        subscription("Sub-1", term(D(2024, 1, 1), D(2027, 1, 1), ("cc_standard_agent", 10)),
-                     license_model=license_model),
-        subscription("Sub-2", term(D(2024, 6, 1), D(2027, 1, 1), ("cc_standard_agent", 15)),
-                     license_model=license_model),
-    )
-
-
-def usage(*rows, columns=("timestamp", "usage_type", "quantity", "subscription_id", "user_id")):
-    """A usage frame from tuples; missing trailing fields are NA."""
-    padded = [tuple(row) + (None,) * (len(columns) - len(row)) for row in rows]
-    frame = pd.DataFrame(padded, columns=list(columns))
-    frame["quantity"] = frame["quantity"].astype(float)
-    return frame
+from builders import seed_tenant
 
 
 @pytest.fixture
 def seed():
+    """SPEC §2's worked example tenant (A, B, C)."""
     return seed_tenant()

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_validation import SEED_USERS, STD, seed_provisioning_tenant, users
 
-from conftest import subscription, tenant, term
+from builders import subscription, tenant, term
 from toolkit.access import STATUSES, access_calendar, coverage, mapping_status
 
 D = dt.date

@@ -4,7 +4,7 @@ first-holder ownership, proration, time zones and the unallocated table."""
 import pandas as pd
 import pytest
 
-from conftest import D, seed_tenant, subscription, tenant, term, usage
+from builders import D, seed_tenant, subscription, tenant, term, usage
 from toolkit import allocate
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_costs import march_usage, priced_subscription, priced_tenant
 
-from conftest import D, usage
+from builders import D, usage
 from toolkit import Tenant, allocate
 from toolkit.chargeback import CHARGEBACK_COLUMNS, METHODS, chargeback
 from toolkit.costs import costs

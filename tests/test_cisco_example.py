@@ -3,7 +3,7 @@ billed to the primary (the oldest active subscription)."""
 
 import pytest
 
-from conftest import cisco_agents_tenant, usage
+from builders import cisco_agents_tenant, usage
 from toolkit import allocate
 
 
@@ -50,7 +50,7 @@ def test_named_model_counts_distinct_users():
 
 
 def test_primary_moves_when_the_oldest_expires_and_overage_follows():
-    from conftest import D, subscription, tenant, term
+    from builders import D, subscription, tenant, term
 
     t = tenant(
         subscription("Sub-1", term(D(2024, 1, 1), D(2025, 3, 15), ("cc_standard_agent", 10))),

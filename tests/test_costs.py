@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import D, usage
+from builders import D, usage
 from toolkit import InputError, Line, Subscription, Tenant, Term, allocate
 from toolkit.costs import costs, unowned_overage
 from toolkit.money import cents_of, to_cents

@@ -3,7 +3,7 @@
 import pandas as pd
 from test_costs import march_usage, priced_subscription, priced_tenant
 
-from conftest import D
+from builders import D
 from toolkit import Tenant, allocate
 from toolkit.costs import costs
 from toolkit.focus import FOCUS_COLUMNS, focus_table, write_focus

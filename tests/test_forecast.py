@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from test_costs import priced_subscription, priced_tenant
 
-from conftest import D, usage
+from builders import D, usage
 from toolkit import Tenant, allocate
 from toolkit.forecast import FORECAST_COLUMNS, forecast
 

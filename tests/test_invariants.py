@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import subscription, tenant, term
+from builders import subscription, tenant, term
 from toolkit import allocate, ownership_timeline, primary_timeline
 from toolkit.timeline import holder_rank, seniority
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import D, subscription, tenant, term
+from builders import D, subscription, tenant, term
 from toolkit.cli import main
 from toolkit.reconcile import FINDING_COLUMNS, reconcile
 from toolkit.tenant_file import save_tenant

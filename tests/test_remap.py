@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_validation import PREM, SEED_USERS, STD, seed_provisioning_tenant, users
 
-from conftest import subscription, tenant, term
+from builders import subscription, tenant, term
 from toolkit.remap import (
     PLAN_COLUMNS,
     license_operations,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from conftest import D
+from builders import D
 from toolkit import ownership_timeline, primary_timeline
 
 

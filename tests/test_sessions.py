@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import D, subscription, tenant, term
+from builders import D, subscription, tenant, term
 from toolkit import allocate
 from toolkit.cli import main
 from toolkit.errors import InputError

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from conftest import seed_tenant
+from builders import seed_tenant
 from toolkit import InputError, load_usage
 
 

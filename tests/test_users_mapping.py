@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import D, subscription, tenant, term
+from builders import D, subscription, tenant, term
 from toolkit import allocate
 from toolkit.errors import InputError
 from toolkit.sessions import measure_sessions

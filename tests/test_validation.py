@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import subscription, tenant, term
+from builders import subscription, tenant, term
 from toolkit.validation import FINDING_COLUMNS, RULES, latest_date, validate
 
 D = dt.date

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from test_costs import march_usage, priced_subscription, priced_tenant
 
-from conftest import D, seed_tenant
+from builders import D, seed_tenant
 from toolkit import Line, allocate
 from toolkit.whatif import add, change_quantity, compare, expire, ownership_shifts, renew
 

@@ -1,0 +1,300 @@
+"""Dashboard widgets for the notebooks: the tenant explorer and the ownership what-if.
+
+The wiring lives here, not in the notebooks, so that it can be tested headlessly: ipywidgets
+runs without a browser, setting ``widget.value`` fires the observers synchronously, and each
+dashboard keeps what its last refresh produced (the selected rows, the cost difference…) as
+attributes a test can read.
+
+Speed: a widget change must redraw in well under 200 ms on the sample tenant, so the
+expensive work is done once when the dashboard is built (the allocation of the loaded tenant,
+its chargeback, the "before" timeline) and a change only filters those frames and redraws.
+Charts are embedded as inline SVG (see :func:`toolkit.plots.figure_svg`), which renders about
+twice as fast as PNG and keeps titles as text a browser test can read.
+
+Every widget carries a stable CSS class (``multisub-…``) for browser tests and styling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import ipywidgets as widgets
+import pandas as pd
+
+from toolkit import plots, whatif
+from toolkit.allocation import allocate
+from toolkit.chargeback import chargeback
+from toolkit.model import Subscription, Tenant, Term
+from toolkit.money import from_cents, to_cents
+from toolkit.usage import as_usage_frame
+
+ALL = "(all subscriptions)"
+TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
+ACTIONS = ("expire", "renew", "add")
+WHATIF_ID = "Sub-WHATIF"
+
+
+def _hooked(widget: widgets.Widget, hook: str) -> widgets.Widget:
+    widget.add_class(f"multisub-{hook}")
+    return widget
+
+
+def table_html(frame: pd.DataFrame, decimals: int = 2) -> str:
+    """A frame as an HTML table with thousands separators (what an analyst reads)."""
+    return frame.to_html(index=False, float_format=lambda v: f"{v:,.{decimals}f}", na_rep="",
+                         border=0, classes="multisub-frame")
+
+
+# --- tenant explorer ---------------------------------------------------------------------------
+
+class Explorer(widgets.VBox):
+    """Usage against entitlement for one usage type, a subscription and a period range.
+
+    Controls: ``usage_type`` (drop-down), ``subscription`` (drop-down, or all), ``periods``
+    (range slider). Views: the pooled chart with overage shaded, the per-subscription chart,
+    and the table of the selected rows (``self.selection``).
+    """
+
+    def __init__(self, tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+                 period: str = "M"):
+        self.allocation = allocate(tenant, usage, users, period=period)
+        self.tenant = tenant
+        split = self.allocation.by_subscription
+        types = [t for t in tenant.usage_types if t in set(split["usage_type"])]
+        labels = [str(p) for p in sorted(split["period"].unique())]
+        self.usage_type = _hooked(widgets.Dropdown(
+            options=[(plots.type_label(tenant, t), t) for t in types], value=types[0],
+            description="usage type"), "usage-type")
+        self.subscription = _hooked(widgets.Dropdown(
+            options=[ALL] + [sub.id for sub in tenant.subscriptions], value=ALL,
+            description="subscription"), "subscription")
+        self.periods = _hooked(widgets.SelectionRangeSlider(
+            options=labels, index=(0, len(labels) - 1), description="periods",
+            layout={"width": "640px"}), "periods")
+        self.summary = _hooked(widgets.HTML(), "summary")
+        self.pooled_view = _hooked(widgets.HTML(), "pooled-chart")
+        self.split_view = _hooked(widgets.HTML(), "subscription-chart")
+        self.table_view = _hooked(widgets.HTML(layout=TABLE_LAYOUT), "table")
+        self.selection = split.iloc[:0]
+        controls = widgets.HBox([self.usage_type, self.subscription])
+        super().__init__([controls, self.periods, self.summary, self.pooled_view,
+                          self.split_view, self.table_view])
+        _hooked(self, "explorer")
+        self.usage_type.observe(self._on_type_or_periods, names="value")
+        self.periods.observe(self._on_type_or_periods, names="value")
+        self.subscription.observe(self._on_subscription, names="value")
+        self._on_type_or_periods()
+
+    def __repr__(self) -> str:  # the default repr would print every SVG into the notebook
+        return (f"Explorer({self.tenant.name!r}, usage_type={self.usage_type.value!r}, "
+                f"subscription={self.subscription.value!r}, periods={self.periods.value!r})")
+
+    def chosen_subscriptions(self) -> list[str] | None:
+        return None if self.subscription.value == ALL else [self.subscription.value]
+
+    def _on_type_or_periods(self, change=None) -> None:
+        first, last = self.periods.value
+        figure = plots.pooled_chart(self.allocation, self.usage_type.value, first, last)
+        self.pooled_view.value = plots.figure_svg(figure)
+        self._on_subscription()
+
+    def _on_subscription(self, change=None) -> None:
+        first, last = self.periods.value
+        usage_type, chosen = self.usage_type.value, self.chosen_subscriptions()
+        split = self.allocation.by_subscription
+        rows = plots.select_periods(split[split["usage_type"] == usage_type], first, last)
+        if chosen is not None:
+            rows = rows[rows["subscription_id"].isin(chosen)]
+        self.selection = rows.reset_index(drop=True)
+        figure = plots.subscription_usage_chart(self.allocation, usage_type, chosen, first, last)
+        self.split_view.value = plots.figure_svg(figure)
+        self.table_view.value = table_html(self.selection.assign(
+            period=self.selection["period"].astype("str")))
+        self.summary.value = self._summary(usage_type, first, last)
+
+    def _summary(self, usage_type: str, first: str, last: str) -> str:
+        unit = plots.type_unit(self.tenant, usage_type)
+        rows = self.selection
+        who = self.subscription.value
+        return (f"<b>{who}</b>, {plots.type_label(self.tenant, usage_type)}, {first} to {last}: "
+                f"usage {rows['usage'].sum():,.0f} {unit}, entitlement "
+                f"{rows['entitlement'].sum():,.0f} {unit}, overage owned "
+                f"{rows['overage'].sum():,.0f} {unit} ({len(rows)} rows)")
+
+
+def explorer(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+             period: str = "M") -> Explorer:
+    """The tenant explorer dashboard (notebook 2)."""
+    return Explorer(tenant, usage, users, period)
+
+
+# --- ownership what-if -------------------------------------------------------------------------
+
+def scenario(tenant: Tenant, action: str, sub_id: str, on: dt.date, months: int = 12) -> Tenant:
+    """The tenant after one what-if ``action`` taken on day ``on``.
+
+    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.whatif.expire`);
+    - ``renew``: ``sub_id`` gets a new term of ``months`` from ``on`` with the lines of its
+      latest term (same quantities and prices), :func:`toolkit.whatif.renew`;
+    - ``add``: a new subscription ``Sub-WHATIF`` of ``sub_id``'s department, license model and
+      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.whatif.add`).
+    Raises ValueError when the action does not fit the tenant (e.g. a renewal that overlaps).
+    """
+    if action == "expire":
+        return whatif.expire(tenant, sub_id, on)
+    sub = tenant.subscription(sub_id)
+    latest = max(sub.terms, key=lambda term: term.start)
+    end = (pd.Timestamp(on) + pd.DateOffset(months=months)).date()
+    lines = [{"usage_type": line.usage_type, "quantity": line.quantity,
+              "unit_price": line.unit_price, "overage_price": line.overage_price}
+             for line in latest.lines]
+    if action == "renew":
+        return whatif.renew(tenant, sub_id, on, end, lines)
+    if action == "add":
+        term = Term(on, end, tuple(replace(line, start=on, end=end) for line in latest.lines))
+        new = Subscription(WHATIF_ID, sub.department, sub.license_model, sub.offer,
+                           sub.deployment, (term,))
+        return whatif.add(tenant, new)
+    raise ValueError(f"unknown what-if action {action!r}; use one of {', '.join(ACTIONS)}")
+
+
+def cost_difference(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per department: total cost before and after, and the change, to the cent.
+
+    ``before`` and ``after`` are chargeback frames over the same periods.
+    """
+    totals = pd.concat({"before_cost": before.groupby("department")["total_cost"].sum(),
+                        "after_cost": after.groupby("department")["total_cost"].sum()},
+                       axis=1).fillna(0.0).sort_index()
+    before_cents, after_cents = to_cents(totals["before_cost"]), to_cents(totals["after_cost"])
+    result = pd.DataFrame({
+        "department": totals.index.astype("str"),
+        "before_cost": from_cents(before_cents),
+        "after_cost": from_cents(after_cents),
+        "change": from_cents(after_cents - before_cents),
+    })
+    total = pd.DataFrame({"department": ["total"], "before_cost": [from_cents(
+        before_cents.sum())], "after_cost": [from_cents(after_cents.sum())],
+        "change": [from_cents(after_cents.sum() - before_cents.sum())]})
+    return pd.concat([result, total], ignore_index=True)
+
+
+class OwnershipWhatIf(widgets.VBox):
+    """Expire, renew or add a subscription and see the ownership timeline and costs move.
+
+    The before side (timeline chart, allocation, chargeback) is computed once. A scenario
+    changes nothing before its first day, so the after side allocates only the usage of the
+    periods from the one holding that day onward: the same figures :func:`whatif.compare`
+    gives for those periods, at a fraction of the cost (the tests check the equality).
+    """
+
+    def __init__(self, tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+                 start=None, end=None, as_of=None, period: str = "M", method: str = "billed"):
+        self.tenant, self.users, self.method, self.as_of = tenant, users, method, as_of
+        if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
+            usage = as_usage_frame(usage, tenant.timezone)  # filtered by time on every change
+        self.usage = usage
+        self.allocation = allocate(tenant, usage, users, period=period)
+        self.before_costs = chargeback(self.allocation, tenant, method)
+        periods = self.allocation.by_subscription["period"]
+        self.start = pd.Timestamp(start or periods.min().start_time)
+        self.end = pd.Timestamp(end or (periods.max() + 1).start_time)
+        days = pd.date_range(self.start, self.end, freq="MS", inclusive="left")
+        self.action = _hooked(widgets.Dropdown(options=ACTIONS, value="expire",
+                                               description="what if"), "action")
+        self.subscription = _hooked(widgets.Dropdown(
+            options=[sub.id for sub in tenant.subscriptions], description="subscription"),
+            "whatif-subscription")
+        self.on = _hooked(widgets.Dropdown(
+            options=[(str(d.date()), d.date()) for d in days],
+            value=days[len(days) // 2].date(), description="on"), "on")
+        self.months = _hooked(widgets.Dropdown(options=[12, 24, 36], value=12,
+                                               description="months"), "months")
+        self.message = _hooked(widgets.HTML(), "whatif-message")
+        self.before_view = _hooked(widgets.HTML(), "before-chart")
+        self.after_view = _hooked(widgets.HTML(), "after-chart")
+        self.shifts_view = _hooked(widgets.HTML(layout=TABLE_LAYOUT), "shifts-table")
+        self.cost_view = _hooked(widgets.HTML(), "cost-table")
+        self.after: Tenant | None = None
+        self.after_allocation = None
+        self.shifts = pd.DataFrame(columns=whatif.SHIFT_COLUMNS)
+        self.costs = cost_difference(self.before_costs, self.before_costs)
+        self.before_view.value = plots.figure_svg(self._chart(tenant, "before"))
+        controls = widgets.HBox([self.action, self.subscription, self.on, self.months])
+        charts = widgets.VBox([self.before_view, self.after_view])
+        tables = widgets.VBox([widgets.HTML("<b>Cost per department</b>"), self.cost_view,
+                               widgets.HTML("<b>Ownership stretches that change</b>"),
+                               self.shifts_view])
+        super().__init__([controls, self.message, widgets.HBox([charts, tables])])
+        _hooked(self, "whatif")
+        for control in (self.action, self.subscription, self.on, self.months):
+            control.observe(self.refresh, names="value")
+        self.refresh()
+
+    def __repr__(self) -> str:  # the default repr would print every SVG into the notebook
+        return (f"OwnershipWhatIf({self.tenant.name!r}, action={self.action.value!r}, "
+                f"subscription={self.subscription.value!r}, on={self.on.value})")
+
+    def _chart(self, tenant: Tenant, side: str):
+        return plots.ownership_chart(tenant, self.start, self.end, as_of=self.as_of, width=7.5,
+                                     title=f"{side}: primary and overage owners")
+
+    def refresh(self, change=None) -> None:
+        """Rebuild the scenario from the controls and redraw the after side."""
+        on = self.on.value
+        try:
+            after = scenario(self.tenant, self.action.value, self.subscription.value, on,
+                             self.months.value)
+        except ValueError as error:
+            self.message.value = f"<b>This scenario does not apply:</b> {error}"
+            self.after, self.after_allocation = None, None
+            self.shifts = self.shifts.iloc[:0]
+            self.costs = cost_difference(self.before_costs, self.before_costs)
+            self.after_view.value = ""
+            self._show_tables()
+            return
+        self.after = after
+        self.shifts = whatif.ownership_shifts(self.tenant, after)
+        self.costs = self._costs_from(after, on)
+        self.message.value = self._describe(on)
+        self.after_view.value = plots.figure_svg(self._chart(after, "after"))
+        self._show_tables()
+
+    def _costs_from(self, after: Tenant, on: dt.date) -> pd.DataFrame:
+        """Cost per department before and after, over the periods from ``on``'s onward."""
+        freq = self.allocation.period
+        first = pd.Period(on, freq=freq)
+        since = pd.Timestamp(first.start_time, tz=self.tenant.timezone)
+        recent = self.usage[self.usage["timestamp"] >= since]
+        before = self.before_costs[self.before_costs["period"] >= first]
+        if recent.empty:
+            self.after_allocation = None
+            return cost_difference(before, before)
+        allocation = allocate(after, recent, self.users, period=freq)
+        self.after_allocation = allocation
+        return cost_difference(before, chargeback(allocation, after, self.method))
+
+    def _describe(self, on: dt.date) -> str:
+        action, sid = self.action.value, self.subscription.value
+        text = {"expire": f"{sid} expires on {on}",
+                "renew": f"{sid} is renewed on {on} for {self.months.value} months",
+                "add": f"{WHATIF_ID} ({self.tenant.departments[sid]}) is added on {on} for "
+                       f"{self.months.value} months, with {sid}'s lines"}[action]
+        lost = 0 if self.after_allocation is None else len(self.after_allocation.unallocated)
+        return (f"<b>{text}</b>: {len(self.shifts)} ownership stretches change; costs "
+                f"({self.method} view, {self.tenant.currency}) from {pd.Period(on, 'M')} to the "
+                f"last period with usage; {lost:,} usage rows could no longer be attributed to "
+                "an active subscription (they show in the allocation's unallocated table).")
+
+    def _show_tables(self) -> None:
+        shifts = self.shifts.assign(start=self.shifts["start"].astype("str").str[:10],
+                                    end=self.shifts["end"].astype("str").str[:10])
+        self.shifts_view.value = table_html(shifts)
+        self.cost_view.value = table_html(self.costs)
+
+
+def ownership_whatif(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+                     start=None, end=None, as_of=None, method: str = "billed") -> OwnershipWhatIf:
+    """The ownership what-if dashboard (notebook 3)."""
+    return OwnershipWhatIf(tenant, usage, users, start, end, as_of, method=method)
