@@ -267,7 +267,10 @@ def render_report(directory: str | Path, department: str, out_dir: str | Path, f
                   "as_of": None if as_of is None else str(as_of)}
     executed = papermill.execute_notebook(
         str(source), None, parameters=parameters, cwd=str(source.parent), kernel_name="python3",
-        progress_bar=False, log_output=False, report_mode=True)
+        progress_bar=False, log_output=False, report_mode=True,
+        # The kernel is local and short-lived; its start-up and shutdown chatter (unencrypted
+        # TCP on localhost, the interrupt at shutdown) would only alarm an analyst.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"])
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(executed)
