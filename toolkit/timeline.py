@@ -14,6 +14,7 @@ import bisect
 import datetime as dt
 import heapq
 from collections import defaultdict
+from functools import cached_property
 
 import pandas as pd
 
@@ -67,19 +68,34 @@ class Timelines:
             return None
         return self.value_on(usage_type, day)
 
-    def frame(self, key: str, value_column: str) -> pd.DataFrame:
-        """The stretches of ``key`` with a value, as a half-open ``start, end, value`` frame."""
+    def stretches(self, key: str) -> list[tuple[dt.date, dt.date | None, str]]:
+        """The ``(start, end, value)`` stretches of ``key`` that have a value."""
         changes = self.changes(key)
-        rows = [
-            (start, end, value)
-            for (start, value), (end, _) in zip(changes, [*changes[1:], (None, None)], strict=False)
-            if value is not None
-        ]
-        frame = pd.DataFrame(rows, columns=["start", "end", value_column])
+        if not changes:  # never held by anyone
+            return []
+        ends = [day for day, _ in changes[1:]] + [None]
+        return [(start, end, value) for (start, value), end in zip(changes, ends, strict=True)
+                if value is not None]
+
+    def frame(self, rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+        """Stretch rows as a frame with day-resolution timestamps and text labels."""
+        frame = pd.DataFrame(rows, columns=columns)
         for column in ("start", "end"):
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-        frame[value_column] = frame[value_column].astype("str")
+        for column in columns:
+            if column not in ("start", "end"):
+                frame[column] = frame[column].astype("str")
         return frame
+
+    @cached_property
+    def primary_frame(self) -> pd.DataFrame:
+        return self.frame(self.stretches(PRIMARY), ["start", "end", "subscription_id"])
+
+    @cached_property
+    def ownership_frame(self) -> pd.DataFrame:
+        rows = [(usage_type, *stretch) for usage_type in sorted(self.owner_rule)
+                for stretch in self.stretches(usage_type)]
+        return self.frame(rows, ["usage_type", "start", "end", "owner"])
 
 
 def _sweep(tenant: Tenant, first_holder_types: list[str]) -> dict[str, list]:
@@ -132,24 +148,14 @@ def primary_timeline(tenant: Tenant) -> pd.DataFrame:
     ``end`` is NaT while the stretch is still open. Days with no active subscription at all
     appear as gaps between rows.
     """
-    return tenant._timelines.frame(PRIMARY, "subscription_id")
+    return tenant._timelines.primary_frame.copy()
 
 
 def ownership_timeline(tenant: Tenant) -> pd.DataFrame:
     """One row per stretch in which a usage type's overage has an owner (R4–R6).
 
-    Columns ``usage_type, start, end, owner``; a gap between a type's rows is a stretch with no
-    owner (e.g. nobody holds the type). Per-subscription types (``wfo``) have no tenant-wide
-    owner and do not appear.
+    Columns ``usage_type, start, end, owner``, sorted by type and start; a gap between a
+    type's rows is a stretch with no owner (e.g. nobody holds the type). Per-subscription
+    types (``wfo``) have no tenant-wide owner and do not appear.
     """
-    timelines = tenant._timelines
-    parts = []
-    for usage_type in timelines.owner_rule:
-        frame = timelines.frame(usage_type, "owner")
-        frame.insert(0, "usage_type", usage_type)
-        parts.append(frame)
-    if not parts:
-        return pd.DataFrame(columns=["usage_type", "start", "end", "owner"])
-    result = pd.concat(parts, ignore_index=True)
-    result["usage_type"] = result["usage_type"].astype("str")
-    return result.sort_values(["usage_type", "start"], ignore_index=True)
+    return tenant._timelines.ownership_frame.copy()
