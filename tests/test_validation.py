@@ -169,6 +169,16 @@ def test_v3_user_on_inactive_subscription_even_with_others_active():
                for m in findings["message"])
 
 
+def test_v3_says_what_each_license_mapping_gave_access_to():
+    ended = clean_tenant(sales_terms=(term(D(2025, 1, 1), D(2025, 11, 1), (PREM, 5)),))
+    findings = validate(ended, CLEAN_USERS, on=ON)
+    wfo = [m for m in findings["message"] if "Workforce Optimization license" in m]
+    agent = [m for m in findings["message"] if "Contact Center Premium agent license" in m]
+    assert len(wfo) == len(agent) == 1
+    assert "They have lost access to the Agent Desktop" in agent[0]
+    assert "They have lost access to Workforce Optimization through that mapping" in wfo[0]
+
+
 def test_v3_unknown_subscription():
     stray = users(("agent1", "agent", STD, "Sub-9", "Care"))
     findings = validate(clean_tenant(), stray, on=ON)

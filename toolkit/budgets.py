@@ -160,13 +160,19 @@ def _flags(crossed, has_budget, actual_cents) -> list[str]:
     return flags
 
 
-def sample_budgets(tenant: Tenant, chargeback_frame: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Believable budgets for a sample tenant: one round monthly amount per department.
+#: How much room above its typical month finance leaves each department: some budget tightly,
+#: some generously, so that the 80% and 100% flags mean something in the sample.
+SAMPLE_HEADROOM = (1.05, 1.45)
 
-    Each department's budget is its 75th-percentile monthly spend times a seeded factor between
-    1.0 and 1.2, rounded up to a round step (100, 500, 1,000 or 5,000 depending on size), and kept
-    flat across the months, as finance teams set them. Some months then come close to or go
-    over budget, which is what the thresholds are for.
+
+def sample_budgets(tenant: Tenant, chargeback_frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Believable budgets for a sample tenant: one round monthly amount per department and year.
+
+    Finance sets a budget per fiscal (calendar) year: the department's median monthly spend of
+    that year times its own seeded headroom factor (see :data:`SAMPLE_HEADROOM`), rounded up to
+    a round step (100, 500, 1,000 or 5,000 depending on size), flat across the year's months.
+    Tightly budgeted departments then cross 80% or 100% in their busy months; generous ones
+    never do.
     """
     rng = np.random.default_rng(seed)
     spend = chargeback_frame.groupby(["department", "period"])["total_cost"].sum()
@@ -174,8 +180,11 @@ def sample_budgets(tenant: Tenant, chargeback_frame: pd.DataFrame, seed: int) ->
     departments = sorted(set(tenant.departments.values()) & set(spend.index.get_level_values(0)))
     for department in departments:
         monthly = spend.loc[department]
-        amount = _round_up(float(monthly.quantile(0.75)) * rng.uniform(1.0, 1.2))
-        rows += [(department, period, amount) for period in monthly.index]
+        headroom = rng.uniform(*SAMPLE_HEADROOM)
+        years = pd.PeriodIndex(monthly.index).year
+        for _, year_spend in monthly.groupby(years):
+            amount = _round_up(float(year_spend.median()) * headroom)
+            rows += [(department, period, amount) for period in year_spend.index]
     frame = pd.DataFrame(rows, columns=BUDGET_COLUMNS)
     frame["department"] = frame["department"].astype("str")
     frame["amount"] = frame["amount"].astype("float64")

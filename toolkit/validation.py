@@ -160,6 +160,15 @@ def _user_unmapped(ctx: Context) -> Iterable[tuple[str, str]]:
         )
 
 
+def _access_of(ctx: Context, row) -> str:
+    """What a mapping row gives access to: the role's tools for an agent license (or none),
+    the licensed product itself for any other license (a WFO seat gives WFO, not the desktop)."""
+    policy = ctx.tenant.usage_types.get(row.license) if isinstance(row.license, str) else None
+    if policy is None or policy.license_bound:
+        return ROLE_ACCESS.get(row.role, "Webex Contact Center")
+    return f"{ctx.label(row.license)} through that mapping"
+
+
 def _user_on_inactive(ctx: Context) -> Iterable[tuple[str, str]]:
     """V3: mapped to a subscription that is not active on the day: access is lost."""
     if ctx.status is None:
@@ -171,7 +180,7 @@ def _user_on_inactive(ctx: Context) -> Iterable[tuple[str, str]]:
         yield row.user_id, (
             f"{_who(row)} is mapped to {row.subscription_id}{_for(ctx, row)}, which is not "
             f"active on {ctx.on} ({_inactive_because(ctx, row)}). They have lost access to "
-            f"{ROLE_ACCESS.get(row.role, 'Webex Contact Center')}, whatever else is active in "
+            f"{_access_of(ctx, row)}, whatever else is active in "
             f"the tenant (active: {active}). {_advice(target, 'Remap them to')}"
         )
 
@@ -190,7 +199,7 @@ def _access_at_risk(ctx: Context) -> Iterable[tuple[str, str]]:
             f"{_who(row)} is mapped to {row.subscription_id}{_for(ctx, row)}, which ends on "
             f"{ends} (in {(ends - ctx.on).days} days, within the {ctx.horizon_days}-day "
             f"horizon); from then on they lose access to "
-            f"{ROLE_ACCESS.get(row.role, 'Webex Contact Center')}.{gap} "
+            f"{_access_of(ctx, row)}.{gap} "
             f"{_advice(target, f'Remap them before {ends} to')}"
         )
 
