@@ -14,7 +14,8 @@ from builders import D, subscription, tenant, term
 from toolkit import allocate
 from toolkit.cli import main
 from toolkit.errors import InputError
-from toolkit.sessions import load_sessions, measure_sessions, sample_sessions
+from toolkit.sample import sample_sessions
+from toolkit.sessions import load_sessions, measure_sessions
 
 ZONE = "Europe/Rome"
 

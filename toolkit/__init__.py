@@ -11,7 +11,7 @@ from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.policy import DEFAULT_USAGE_TYPES, POLICIES, UsageType
 from toolkit.reconcile import reconcile
 from toolkit.remap import plan_to_csv, plan_to_patch_bodies, remap_plan
-from toolkit.sessions import load_sessions, measure_sessions, sample_sessions
+from toolkit.sessions import load_sessions, measure_sessions
 from toolkit.tenant_file import load_tenant, save_tenant
 from toolkit.timeline import ownership_timeline, primary_timeline
 from toolkit.usage import load_usage
@@ -49,7 +49,6 @@ __all__ = [
     "primary_timeline",
     "reconcile",
     "remap_plan",
-    "sample_sessions",
     "save_tenant",
     "validate",
 ]

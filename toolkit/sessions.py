@@ -34,7 +34,6 @@ segmented reduction.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -521,56 +520,3 @@ def _usage_frame(columns: dict, timezone: str) -> pd.DataFrame:
     frame = frame[USAGE_COLUMNS + USAGE_OPTIONAL]
     return frame.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
                              kind="stable", ignore_index=True)
-
-
-# --- sample data ---------------------------------------------------------------------------
-
-#: Shift patterns of the sample: (local start hour, length in hours, share of agents).
-SHIFTS = ((8, 8.5, 0.55), (13, 8.5, 0.30), (22, 8.0, 0.15))
-
-
-def sample_sessions(users: pd.DataFrame, start: dt.date, end: dt.date, seed: int,
-                    timezone: str) -> pd.DataFrame:
-    """Believable login/logout sessions of the users with role ``agent`` over ``[start, end)``.
-
-    Each agent works one shift (day, afternoon or night; night shifts cross midnight) on
-    weekdays, is absent on some days, and takes a break that splits the shift in two
-    sessions. A few agents re-login on a second device before the first session ends, so
-    their sessions overlap (the case where one user must count once). Times are whole
-    minutes, local to ``timezone``. Deterministic for a given ``seed``.
-    """
-    rng = np.random.default_rng(seed)
-    agents = users.loc[users["role"].astype("str").str.lower() == "agent", "user_id"]
-    agents = pd.unique(agents.dropna())
-    days = pd.date_range(start, end, freq="D", inclusive="left")
-    days = days[days.day_of_week < 5]
-    if len(agents) == 0 or len(days) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in SESSION_COLUMNS})
-    shift = rng.choice(len(SHIFTS), size=len(agents), p=[s[2] for s in SHIFTS])
-    agent = np.repeat(np.arange(len(agents)), len(days))
-    day = np.tile(np.arange(len(days)), len(agents))
-    present = rng.random(len(agent)) > 0.08
-    agent, day = agent[present], day[present]
-    hours = np.array([s[0] for s in SHIFTS])[shift[agent]]
-    length = np.array([s[1] for s in SHIFTS])[shift[agent]]
-    begin = hours * 60 + rng.integers(-20, 21, len(agent))
-    finish = begin + (length * 60).astype(np.int64) + rng.integers(-15, 31, len(agent))
-    pause = begin + ((finish - begin) * rng.uniform(0.4, 0.6, len(agent))).astype(np.int64)
-    resume = pause + rng.integers(15, 61, len(agent))
-    overlap = rng.random(len(agent)) < 0.03  # re-login on a second device before logging out
-    resume = np.where(overlap, pause - rng.integers(2, 10, len(agent)), resume)
-    minutes = np.concatenate([begin, resume])
-    until = np.concatenate([pause, finish])
-    who = np.concatenate([agent, agent])
-    on = np.concatenate([day, day])
-    base = days.to_numpy().astype("datetime64[m]")[on]
-    login = _local(base + minutes.astype("timedelta64[m]"), timezone)
-    logout = _local(base + until.astype("timedelta64[m]"), timezone)
-    frame = pd.DataFrame({"user_id": pd.Series(agents[who], dtype="str"),
-                          "login": login, "logout": logout})
-    return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
-
-
-def _local(naive: np.ndarray, timezone: str) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(naive.astype("datetime64[us]")).tz_localize(
-        timezone, ambiguous=True, nonexistent="shift_forward")
