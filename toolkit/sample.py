@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit.budgets import BUDGET_COLUMNS
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.sessions import SESSION_COLUMNS
 from toolkit.tenant_file import save_tenant
@@ -272,6 +273,43 @@ def _local(naive: np.ndarray, timezone: str) -> pd.DatetimeIndex:
         timezone, ambiguous=True, nonexistent="shift_forward")
 
 
+#: How much room above its typical month finance leaves each department: some budget tightly,
+#: some generously, so that the 80% and 100% flags mean something in the sample.
+SAMPLE_HEADROOM = (1.05, 1.45)
+
+
+def sample_budgets(tenant: Tenant, chargeback_frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Believable budgets for a sample tenant: one round monthly amount per department and year.
+
+    Finance sets a budget per fiscal (calendar) year: the department's median monthly spend of
+    that year times its own seeded headroom factor (see :data:`SAMPLE_HEADROOM`), rounded up to
+    a round step (100, 500, 1,000 or 5,000 depending on size), flat across the year's months.
+    Tightly budgeted departments then cross 80% or 100% in their busy months; generous ones
+    never do.
+    """
+    rng = np.random.default_rng(seed)
+    spend = chargeback_frame.groupby(["department", "period"])["total_cost"].sum()
+    rows = []
+    departments = sorted(set(tenant.departments.values()) & set(spend.index.get_level_values(0)))
+    for department in departments:
+        monthly = spend.loc[department]
+        headroom = rng.uniform(*SAMPLE_HEADROOM)
+        years = pd.PeriodIndex(monthly.index).year
+        for _, year_spend in monthly.groupby(years):
+            amount = _round_up(float(year_spend.median()) * headroom)
+            rows += [(department, period, amount) for period in year_spend.index]
+    frame = pd.DataFrame(rows, columns=BUDGET_COLUMNS)
+    frame["department"] = frame["department"].astype("str")
+    frame["amount"] = frame["amount"].astype("float64")
+    return frame.sort_values(["period", "department"], ignore_index=True)
+
+
+def _round_up(amount: float) -> float:
+    steps = ((1_000, 100), (10_000, 500), (100_000, 1_000))
+    step = next((s for limit, s in steps if amount < limit), 5_000)
+    return float(max(step, np.ceil(amount / step) * step))
+
+
 def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
     """Generate the sample tenant into ``directory``; the same seed writes the same bytes."""
     directory = Path(directory)
@@ -295,7 +333,6 @@ def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
 def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
     """Budgets set from what the written sample costs, read back as any analyst would."""
     from toolkit.allocation import allocate
-    from toolkit.budgets import sample_budgets
     from toolkit.chargeback import chargeback
     from toolkit.dataset import load_tenant_dir
 
