@@ -69,3 +69,15 @@ def test_exports_are_formula_safe_and_readable(tmp_path):
     parquet = pd.read_parquet(write_focus(frame, tmp_path / "focus.parquet"))
     assert list(parquet.columns) == FOCUS_COLUMNS
     assert parquet["BilledCost"].sum() == frame["BilledCost"].sum() == 100.0 + 700 * 2.0
+
+
+def test_written_dates_use_the_focus_date_time_format(tmp_path):
+    frame = focus_table(allocate(priced_tenant(), march_usage()))
+    for suffix in (".csv", ".xlsx"):
+        path = write_focus(frame, tmp_path / f"focus{suffix}")
+        back = (pd.read_csv(path, dtype="str") if suffix == ".csv"
+                else pd.read_excel(path, dtype="str"))
+        assert back["BillingPeriodStart"].iloc[0] == "2025-03-01T00:00:00Z"
+        assert back["ChargePeriodEnd"].iloc[0] == "2025-04-01T00:00:00Z"
+    parquet = pd.read_parquet(write_focus(frame, tmp_path / "focus.parquet"))
+    assert parquet["BillingPeriodStart"].iloc[0] == pd.Timestamp("2025-03-01", tz="UTC")

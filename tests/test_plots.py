@@ -297,3 +297,16 @@ def test_entitlement_line_breaks_while_a_subscription_has_lapsed():
     steps = figure.axes[0].lines[0].get_ydata()
     assert steps[0] == 100 and steps[-1] == 100
     assert np.isnan(steps[1:6]).all()  # 2026-01 … 2026-05
+
+
+def test_ownership_chart_of_a_tenant_that_never_holds_some_types():
+    from builders import cisco_agents_tenant
+
+    tenant = cisco_agents_tenant()  # agents only: no AI, outbound or Connect lines at all
+    rows = plots.ownership_rows(tenant, "2024-01-01", "2027-06-01")
+    assert rows["row"].tolist() == ["primary subscription", "cc_standard_agent",
+                                    "cc_premium_agent", "ivr_port", "webex_connect"]
+    assert set(rows["owner"]) == {"Sub-1"}
+    assert rows["end"].max() == pd.Timestamp("2027-01-01")
+    figure = plots.ownership_chart(tenant, "2024-01-01", "2027-06-01")
+    assert figure.axes[0].get_title().startswith("Test tenant")

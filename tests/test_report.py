@@ -91,6 +91,11 @@ def test_unknown_department_is_a_clear_error(capsys):
         report.department_review(DEFAULT_DIR, "Legal")
 
 
+def test_departments_whose_names_slug_alike_get_distinct_files():
+    assert report.file_names(["R&D", "R D", "Sales", "r-d"]) == {
+        "R&D": "r-d.html", "R D": "r-d-2.html", "Sales": "sales.html", "r-d": "r-d-3.html"}
+
+
 def test_file_names_are_slugs():
     assert report.file_name("Customer Care") == "customer-care.html"
     assert report.file_name("R&D / Ops") == "r-d-ops.html"

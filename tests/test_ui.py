@@ -67,7 +67,8 @@ def test_period_range_and_usage_type_redraw_everything(cisco_explorer):
     e.usage_type.value = "ivr_port"
     assert e.selection[["subscription_id", "usage"]].values.tolist() == [["Sub-1", 3]]
     assert "IVR port (ivr_port): pooled usage vs pooled entitlement" in e.pooled_view.value
-    assert "concurrent IVR sessions" in e.table_view.value or "ivr_port" in e.table_view.value
+    assert "(concurrent IVR sessions)" in e.pooled_view.value
+    assert e.table_view.value.count("</tr>") == 2  # the header and Sub-1's one row
 
 
 def test_widgets_carry_stable_css_hooks(cisco_explorer):
@@ -126,7 +127,7 @@ def test_whatif_expire_shifts_ownership_and_costs(seed_whatif):
     assert costs.loc["Dept Sub-C", "change"] == 0.0
     assert costs.loc["total", "change"] == -600.0
     assert "Sub-B expires on 2026-02-01" in w.message.value
-    assert "2 usage rows could no longer be attributed" in w.message.value
+    assert "2 more usage rows than before could not be attributed" in w.message.value
     assert "Dept Sub-B" in w.cost_view.value and "ai_agent" in w.shifts_view.value
 
 
@@ -148,7 +149,7 @@ def test_whatif_renew_that_overlaps_says_so(seed_whatif):
     w.action.value = "renew"
     w.subscription.value = "Sub-B"
     assert w.after is None
-    assert "does not apply" in w.message.value and "overlaps" in w.message.value
+    assert "cannot be shown" in w.message.value and "overlaps" in w.message.value
     assert w.after_view.value == ""
     assert (w.costs["change"] == 0).all()
 
@@ -189,3 +190,27 @@ def test_cost_difference_adds_a_total_to_the_cent():
     got = ui.cost_difference(before, after)
     assert got.values.tolist() == [["A", 10.11, 5.05, -5.06], ["B", 20.2, 0.0, -20.2],
                                    ["C", 0.0, 30.33, 30.33], ["total", 30.31, 35.38, 5.07]]
+
+
+def test_whatif_that_leaves_an_owner_without_a_price_explains_instead_of_failing():
+    from dataclasses import replace as swap
+
+    from builders import seed_tenant
+
+    seed = seed_tenant()
+    priced_a = swap(seed.subscriptions[0], terms=tuple(
+        swap(t, lines=tuple(swap(line, overage_price=2.0) for line in t.lines))
+        for t in seed.subscriptions[0].terms))
+    tenant = swap(seed, subscriptions=(priced_a, *seed.subscriptions[1:]))
+    usage_b = usage(("2025-12-10T10:00", "ai_agent", 250, "Sub-B"))
+    w = ui.ownership_whatif(tenant, usage_b, start="2025-06-01", end="2026-06-01")
+    w.subscription.value = "Sub-A"
+    w.on.value = D(2025, 12, 1)  # Sub-B now owns ai_agent overage, and has no overage price
+    assert w.after is None and w.after_view.value == ""
+    assert "cannot be shown" in w.message.value and "Sub-B" in w.message.value
+    assert (w.costs["change"] == 0).all()
+
+
+def test_explorer_refuses_empty_usage_with_a_clear_message():
+    with pytest.raises(ValueError, match="nothing to explore"):
+        ui.explorer(cisco_agents_tenant(), usage())

@@ -36,19 +36,6 @@ def period_argument(parser: argparse.ArgumentParser) -> None:
                         help="billing period as a pandas frequency (default M: calendar month)")
 
 
-def load_and_allocate(directory: Path, period: str = "M"):
-    """The tenant directory and its usage allocated: what most subcommands start from."""
-    from toolkit.allocation import allocate
-    from toolkit.dataset import load_tenant_dir
-    from toolkit.errors import Problem
-
-    data = load_tenant_dir(directory)
-    if data.usage is None:
-        raise InputError([Problem(str(data.directory / "usage.csv"), "", "", None,
-                                  "a usage.csv file in the tenant directory")])
-    return data, allocate(data.tenant, data.usage, data.users, period=period)
-
-
 def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 

@@ -56,3 +56,16 @@ def load_tenant_dir(path: str | Path) -> TenantData:
         raise InputError(problems)
     return TenantData(tenant, tables["usage"], tables["users"], directory, tables["budgets"],
                       tables["sessions"])
+
+
+def load_and_allocate(directory: str | Path, period: str = "M"):
+    """The tenant directory and its usage allocated: what most commands and reports start
+    from. A directory without ``usage.csv`` is an input problem here, not an empty result."""
+    from toolkit.allocation import allocate
+    from toolkit.errors import Problem
+
+    data = load_tenant_dir(directory)
+    if data.usage is None:
+        raise InputError([Problem(str(data.directory / USAGE_FILE), "", "", None,
+                                  "a usage.csv file in the tenant directory")])
+    return data, allocate(data.tenant, data.usage, data.users, period=period)

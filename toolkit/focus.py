@@ -72,8 +72,20 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
     return frame[FOCUS_COLUMNS]
 
 
+FOCUS_DATETIME = "%Y-%m-%dT%H:%M:%SZ"  # FOCUS DateTimeFormat: ISO 8601 in UTC
+
+
 def write_focus(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the FOCUS table as CSV, Parquet or XLSX (formula-safe, via ``write_table``)."""
+    """Write the FOCUS table as CSV, Parquet or XLSX (formula-safe, via ``write_table``).
+
+    Parquet keeps real UTC timestamps; text formats get FOCUS's own date-time format
+    (``2025-03-01T00:00:00Z``), which tools ingesting FOCUS files expect.
+    """
+    if Path(path).suffix.lower() != ".parquet":
+        frame = frame.copy()
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].dt.tz_convert("UTC").dt.strftime(FOCUS_DATETIME)
     return write_table(frame, path)
 
 

@@ -194,9 +194,10 @@ def ownership_rows(tenant: Tenant, start, end, usage_types=None) -> pd.DataFrame
     lo, hi = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     rows = []
     for key in [PRIMARY_ROW, *_owned_types(tenant, usage_types)]:
-        changes = _changes(tenant, key)
-        for (day, owner), (until, _) in zip(changes, [*changes[1:], (hi, None)], strict=True):
-            if owner is not None and day < hi and until > lo:
+        stretches = tenant._timelines.stretches(PRIMARY if key == PRIMARY_ROW else key)
+        for day, until, owner in stretches:
+            until = hi if until is None else until
+            if day < hi and until > lo:
                 rows.append((key, max(day, lo), min(until, hi), owner))
     frame = pd.DataFrame(rows, columns=["row", "start", "end", "owner"])
     for column in ("start", "end"):

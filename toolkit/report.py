@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.allocation import allocate
 from toolkit.budgets import BUDGETS_FILE, budget_vs_actual, load_budgets
 from toolkit.chargeback import chargeback
 from toolkit.costs import costs
-from toolkit.dataset import load_tenant_dir
+from toolkit.dataset import load_and_allocate
 from toolkit.errors import InputError, Problem
 from toolkit.forecast import forecast
 from toolkit.money import from_cents, to_cents
@@ -147,17 +146,13 @@ def department_review(directory: str | Path, department: str, first=None, last=N
     is the last period whose actuals the forecast trusts (default: ``last``). Raises
     InputError when the department owns no subscription of the tenant.
     """
-    data = load_tenant_dir(directory)
+    data, allocation = load_and_allocate(directory, period)
     tenant = data.tenant
     departments = sorted(set(tenant.departments.values()))
     if department not in departments:
         raise InputError([Problem(str(Path(directory) / "tenant.yaml"), "", "department",
                                   department, "a department owning a subscription: "
                                   + ", ".join(departments))])
-    if data.usage is None:
-        raise InputError([Problem(str(data.directory / "usage.csv"), "", "", None,
-                                  "a usage.csv file to review")])
-    allocation = allocate(tenant, data.usage, data.users, period=period)
     priced = costs(allocation, tenant)
     periods = priced["period"]
     first = pd.Period(first, period) if first is not None else periods.min()
@@ -176,7 +171,7 @@ def department_review(directory: str | Path, department: str, first=None, last=N
         billed=_rows_of(billed_all, department), caused=_rows_of(caused_all, department),
         billed_all=billed_all, caused_all=caused_all,
         by_type=_by_type(mine),
-        budget=_budget(data.directory, tenant, billed_all, department),
+        budget=_budget(data.directory, tenant, billed_all, department, period),
         forecast=_forecast(allocation, as_of, own),
         findings=_findings(tenant, data.users, own, department, as_of),
     )
@@ -206,11 +201,11 @@ def _by_type(priced: pd.DataFrame) -> pd.DataFrame:
     return grouped
 
 
-def _budget(directory: Path, tenant, billed_all: pd.DataFrame, department: str):
+def _budget(directory: Path, tenant, billed_all: pd.DataFrame, department: str, period: str):
     path = directory / BUDGETS_FILE
     if not path.exists():
         return None
-    budgets = load_budgets(path, tenant)
+    budgets = load_budgets(path, tenant, period)
     comparison = budget_vs_actual(billed_all, budgets)
     comparison = comparison[comparison["department"] == department]
     periods = billed_all["period"]
@@ -252,9 +247,25 @@ def file_name(department: str) -> str:
     return f"{slug or 'department'}.html"
 
 
+def file_names(departments: list[str]) -> dict[str, str]:
+    """A distinct file name per department: "R&D" and "R D" both slug to ``r-d``, so the
+    second becomes ``r-d-2.html`` instead of overwriting the first."""
+    names, taken = {}, set()
+    for department in departments:
+        stem = file_name(department).removesuffix(".html")
+        name, number = f"{stem}.html", 1
+        while name in taken:
+            number += 1
+            name = f"{stem}-{number}.html"
+        names[department] = name
+        taken.add(name)
+    return names
+
+
 def render_report(directory: str | Path, department: str, out_dir: str | Path, first=None,
-                  last=None, as_of=None) -> Path:
-    """Execute the report notebook for one department and write it as HTML without code."""
+                  last=None, as_of=None, name: str | None = None) -> Path:
+    """Execute the report notebook for one department and write it as HTML without code
+    (to ``name``, by default the department's :func:`file_name`)."""
     import papermill
     from nbconvert import HTMLExporter
 
@@ -274,7 +285,7 @@ def render_report(directory: str | Path, department: str, out_dir: str | Path, f
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(executed)
-    target = out_dir / file_name(department)
+    target = out_dir / (name or file_name(department))
     target.write_text(html, encoding="utf-8")
     return target
 
@@ -284,8 +295,9 @@ def run_reports(directory: str | Path, departments: list[str], out_dir: str | Pa
     """One HTML report per department; ``progress`` shows a tqdm bar on stderr."""
     from tqdm import tqdm
 
-    written = []
-    for department in tqdm(departments, desc="department reports", unit="report",
-                           disable=not progress):
-        written.append(render_report(directory, department, out_dir, first, last, as_of))
-    return written
+    names = file_names(departments)
+    return [
+        render_report(directory, department, out_dir, first, last, as_of, names[department])
+        for department in tqdm(departments, desc="department reports", unit="report",
+                               disable=not progress)
+    ]

@@ -78,6 +78,9 @@ class Explorer(widgets.VBox):
         self.tenant = tenant
         split = self.allocation.by_subscription
         types = [t for t in tenant.usage_types if t in set(split["usage_type"])]
+        if not types:
+            raise ValueError("nothing to explore: the usage table has no rows that fall in a "
+                             "period with usage or entitlement")
         labels = [str(p) for p in sorted(split["period"].unique())]
         self.usage_type = _hooked(widgets.Dropdown(
             options=[(plots.type_label(tenant, t), t) for t in types], value=types[0],
@@ -259,22 +262,26 @@ class OwnershipWhatIf(widgets.VBox):
                                      title=f"{side}: primary and overage owners")
 
     def refresh(self, change=None) -> None:
-        """Rebuild the scenario from the controls and redraw the after side."""
+        """Rebuild the scenario from the controls and redraw the after side.
+
+        A scenario that cannot be costed (it does not apply, or it leaves an owner without an
+        overage price) is explained in the message instead of breaking the dashboard.
+        """
         on = self.on.value
         try:
             after = scenario(self.tenant, self.action.value, self.subscription.value, on,
                              self.months.value)
-        except ValueError as error:
-            self.message.value = f"<b>This scenario does not apply:</b> {error}"
+            shifts = whatif.ownership_shifts(self.tenant, after)
+            costs = self._costs_from(after, on)
+        except ValueError as error:  # InputError (a missing price) is a ValueError too
+            self.message.value = f"<b>This scenario cannot be shown:</b> {error}"
             self.after, self.after_allocation = None, None
             self.shifts = self.shifts.iloc[:0]
             self.costs = cost_difference(self.before_costs, self.before_costs)
             self.after_view.value = ""
             self._show_tables()
             return
-        self.after = after
-        self.shifts = whatif.ownership_shifts(self.tenant, after)
-        self.costs = self._costs_from(after, on)
+        self.after, self.shifts, self.costs = after, shifts, costs
         self.message.value = self._describe(on)
         self.after_view.value = plots.figure_svg(self._chart(after, "after"))
         self._show_tables()
@@ -299,11 +306,21 @@ class OwnershipWhatIf(widgets.VBox):
                 "renew": f"{sid} is renewed on {on} for {self.months.value} months",
                 "add": f"{WHATIF_ID} ({self.tenant.departments[sid]}) is added on {on} for "
                        f"{self.months.value} months, with {sid}'s lines"}[action]
-        lost = 0 if self.after_allocation is None else len(self.after_allocation.unallocated)
+        first = pd.Period(on, freq=self.allocation.period)
+        lost = self._newly_unallocated(first)
         return (f"<b>{text}</b>: {len(self.shifts)} ownership stretches change; costs "
-                f"({self.method} view, {self.tenant.currency}) from {pd.Period(on, 'M')} to the "
-                f"last period with usage; {lost:,} usage rows could no longer be attributed to "
-                "an active subscription (they show in the allocation's unallocated table).")
+                f"({self.method} view, {self.tenant.currency}) from {first} to the "
+                f"last period with usage; {lost:,} more usage rows than before could not be "
+                "attributed to an active subscription (they show in the allocation's "
+                "unallocated table).")
+
+    def _newly_unallocated(self, first: pd.Period) -> int:
+        """Unallocated rows of the scenario minus those already unallocated before, over the
+        same periods: what the scenario itself leaves without a subscription."""
+        if self.after_allocation is None:
+            return 0
+        before = self.allocation.unallocated
+        return len(self.after_allocation.unallocated) - int((before["period"] >= first).sum())
 
     def _show_tables(self) -> None:
         shifts = self.shifts.assign(start=self.shifts["start"].astype("str").str[:10],

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from toolkit.budgets import BUDGETS_FILE, budget_vs_actual, load_budgets
 from toolkit.chargeback import METHODS, chargeback
-from toolkit.cli import load_and_allocate, output_argument, period_argument, tenant_dir_argument
+from toolkit.cli import output_argument, period_argument, tenant_dir_argument
 from toolkit.costs import costs, unowned_overage
+from toolkit.dataset import load_and_allocate
 from toolkit.export import write_with_companions
 from toolkit.money import from_cents, to_cents
 

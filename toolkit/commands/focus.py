@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.cli import load_and_allocate, output_argument, period_argument, tenant_dir_argument
+from toolkit.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.dataset import load_and_allocate
 from toolkit.focus import focus_table, write_focus
 
 
