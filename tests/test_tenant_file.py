@@ -179,3 +179,23 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.subscriptions == tenant.subscriptions
     assert dict(loaded.overage_prices) == dict(tenant.overage_prices)
     assert loaded.timezone == "Europe/Rome"
+
+
+def test_overlapping_terms_are_found_when_dates_are_quoted(tmp_path):
+    path = write(tmp_path, """
+        tenant: T
+        currency: EUR
+        subscriptions:
+          - id: Sub-A
+            department: Care
+            license_model: concurrent
+            offer: flex
+            deployment: cloud
+            terms:
+              - {start: "2024-01-01", end: "2026-01-01"}
+              - {start: "2025-06-01", end: "2027-01-01"}
+    """)
+    problems, _ = problems_of(path)
+    assert len(problems) == 1
+    assert "subscriptions[0].terms[1], column 'start': found 2025-06-01; expected terms of one " \
+        "subscription that do not overlap: terms[0] runs [2024-01-01, 2026-01-01)" in problems[0]

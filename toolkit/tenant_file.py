@@ -217,12 +217,10 @@ def _cross_checks(subscriptions: object, file: str) -> list[Problem]:
 def _overlapping_terms(terms: object, where: str, file: str) -> list[Problem]:
     if not isinstance(terms, list):
         return []
-    dated = sorted(
-        (term["start"], term["end"], i)
-        for i, term in enumerate(terms)
-        if isinstance(term, dict) and isinstance(term.get("start"), dt.date)
-        and isinstance(term.get("end"), dt.date) and term["start"] < term["end"]
-    )
+    bounds = [(_date_or_none(term.get("start")), _date_or_none(term.get("end")), i)
+              for i, term in enumerate(terms) if isinstance(term, dict)]
+    dated = sorted((start, end, i) for start, end, i in bounds
+                   if start is not None and end is not None and start < end)
     return [
         Problem(file, f"{where}.terms[{b}]", "start", start_b,
                 f"terms of one subscription that do not overlap: terms[{a}] runs "
@@ -230,6 +228,18 @@ def _overlapping_terms(terms: object, where: str, file: str) -> list[Problem]:
         for (start_a, end_a, a), (start_b, _, b) in zip(dated, dated[1:], strict=False)
         if start_b < end_a
     ]
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    """A YAML date, or a quoted ISO date; anything else is left to pydantic to report."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 #: Pydantic error types in the words of someone fixing a tenant file.
