@@ -86,3 +86,12 @@ def test_views_agree_per_period_and_inside_departments_pay_no_overage(agents, se
     above = (split["usage"] > split["entitlement"]).groupby("department").any()
     inside = above.index[~above]
     assert (caused.set_index("department").loc[inside, "overage_cost"] == 0).all()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_an_allocation_without_usage_has_an_empty_chargeback_of_the_usual_types(method):
+    full = chargeback(allocate(priced_tenant(), march_usage()), method=method)
+    empty = chargeback(allocate(priced_tenant(), usage()), method=method)
+    assert empty.empty and list(empty.columns) == CHARGEBACK_COLUMNS
+    assert empty.dtypes.astype(str).tolist() == full.dtypes.astype(str).tolist() == [
+        "period[M]", "str", "float64", "float64", "float64"]

@@ -2,8 +2,10 @@
 
 import pandas as pd
 import pytest
-from test_costs import march_usage, priced_tenant
+from test_costs import march_usage, priced_subscription, priced_tenant
 
+from builders import D
+from toolkit import Tenant
 from toolkit.cli import main
 from toolkit.focus import FOCUS_COLUMNS
 from toolkit.tenant_file import save_tenant
@@ -51,10 +53,28 @@ def test_bad_budgets_are_reported_with_exit_status_2(tenant_dir, capsys):
     assert "2 problems" in error and "'Legal'" in error and "'x'" in error
 
 
-def test_a_missing_price_or_usage_is_an_input_error(tenant_dir, capsys):
+def test_a_missing_usage_file_is_an_input_error(tenant_dir, capsys):
     (tenant_dir / "usage.csv").unlink()
     assert main(["focus", str(tenant_dir), "--out", str(tenant_dir / "f.csv")]) == 2
     assert "usage.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["costs", "focus"])
+def test_a_missing_overage_price_is_an_input_error(tenant_dir, capsys, command):
+    # Sub-A owns March's 3 agents over (test_costs) but neither its agents line nor the
+    # tenant has an overage price for Standard agents.
+    a = priced_subscription("Sub-A", "Sales", D(2024, 1, 1), D(2026, 1, 1),
+                            ("cc_standard_agent", 10, 100.0, None), ("ai_agent", 1000, 0.5, 0.8))
+    save_tenant(Tenant("Priced", "EUR", (a, priced_tenant().subscriptions[1])), tenant_dir)
+    out = tenant_dir / "out.csv"
+    assert main([command, str(tenant_dir), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"multisub {command}: 1 problem in the input:",
+        "  - tenant.yaml, subscription Sub-A, column 'overage_price'; expected an overage "
+        "price for cc_standard_agent (on a cc_standard_agent line of Sub-A or in "
+        "overage_prices): Sub-A owns 3 units of overage in 2025-03"]
+    assert "Traceback" not in captured.err and not out.exists()
 
 
 def test_focus_writes_the_table(tenant_dir, tmp_path, capsys):

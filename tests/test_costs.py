@@ -26,6 +26,7 @@ from builders import D, usage
 from toolkit import InputError, Line, Subscription, Tenant, Term, allocate
 from toolkit.costs import costs, unowned_overage
 from toolkit.money import cents_of, to_cents
+from toolkit.policy import DEFAULT_USAGE_TYPES
 
 
 def priced_line(usage_type, quantity, price, overage, start, end):
@@ -123,6 +124,22 @@ def test_pooled_overage_nobody_owns_is_listed_not_lost():
     assert costs(result)["overage_cost"].sum() == 0
     unowned = unowned_overage(result)
     assert unowned[["usage_type", "overage"]].values.tolist() == [["ai_agent", 7.0]]
+
+
+def test_an_allocation_of_another_tenant_is_refused_not_priced_with_wrong_lines():
+    result = allocate(priced_tenant(), march_usage())
+    a, _ = priced_tenant().subscriptions
+    other = Tenant("Other", "EUR", (a, priced_subscription(
+        "Sub-X", "Legal", D(2024, 1, 1), D(2026, 1, 1), ("cc_standard_agent", 1, 1.0, 1.0))),
+        usage_types={n: row for n, row in DEFAULT_USAGE_TYPES.items() if n != "ai_agent"})
+    with pytest.raises(ValueError) as error:
+        costs(result, other)
+    assert str(error.value) == (
+        "the allocation does not belong to tenant 'Other': it has subscription(s) Sub-B; "
+        "usage type(s) ai_agent that the tenant does not know (price an allocation with the "
+        "tenant it was allocated for)")
+    with pytest.raises(ValueError, match="subscription\\(s\\) Sub-B that"):
+        costs(result, Tenant("Other", "EUR", (a,)))
 
 
 def test_an_allocation_without_usage_costs_nothing():

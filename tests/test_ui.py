@@ -149,7 +149,7 @@ def test_whatif_renew_that_overlaps_says_so(seed_whatif):
     w.action.value = "renew"
     w.subscription.value = "Sub-B"
     assert w.after is None
-    assert "cannot be shown" in w.message.value and "overlaps" in w.message.value
+    assert "cannot be shown" in w.message.value and "overlap" in w.message.value
     assert w.after_view.value == ""
     assert (w.costs["change"] == 0).all()
 

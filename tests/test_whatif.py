@@ -8,13 +8,17 @@ Support: committed 1625.00; agents 28 − (10 × 14/31 + 15) = 8.4839 over × 14
 AI 1700 − (1000 × 14/31 + 500) = 748.39 over × 0.85 = 636.13 → 3448.87.
 """
 
+import datetime as dt
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_costs import march_usage, priced_subscription, priced_tenant
 
-from builders import D, seed_tenant
-from toolkit import Line, allocate
-from toolkit.whatif import add, change_quantity, compare, expire, ownership_shifts, renew
+from builders import AI, D, seed_tenant, subscription, tenant, term
+from toolkit import InputError, Line, Subscription, Term, allocate
+from toolkit.whatif import add, change_quantity, checked, compare, expire, ownership_shifts, renew
 
 PRIMARY_TYPES = ("cc_standard_agent", "cc_premium_agent", "ivr_port", "webex_connect")
 
@@ -62,8 +66,12 @@ def test_a_renewal_keeps_seniority_and_takes_ownership_back():
     assert primary["after_owner"].tolist() == ["Sub-A", "Sub-A"]
     assert primary["before_owner"].iloc[0] == "Sub-B"
     assert pd.isna(primary["before_owner"].iloc[1])  # after B ends there was no primary at all
-    with pytest.raises(ValueError, match="overlaps"):
+    with pytest.raises(InputError) as error:
         renew(renewed, "Sub-A", D(2027, 1, 1), D(2028, 1, 1), [])
+    assert str(error.value) == (
+        "1 problem in the input:\n  - what-if tenant, Sub-A.terms[2], column 'start': found "
+        "2027-01-01; expected terms of one subscription that do not overlap: terms[1] runs "
+        "[2025-06-01, 2027-06-01) (a renewal is a new term starting on or after the end)")
 
 
 def test_change_quantity_splits_the_line_and_keeps_history():
@@ -91,7 +99,7 @@ def test_adding_a_subscription_and_its_guards():
     assert change.loc["Sales", "change"] == -450.00  # 30 agents entitled now: no overage
     with pytest.raises(ValueError, match="already has"):
         add(bigger, c)
-    with pytest.raises(ValueError, match="inside the term"):
+    with pytest.raises(InputError, match="inside the term"):
         renew(priced_tenant(), "Sub-A", D(2026, 1, 1), D(2027, 1, 1),
               [Line("ai_agent", 1, 1.0, D(2025, 1, 1), D(2027, 1, 1))])
 
@@ -116,3 +124,110 @@ def test_shifts_in_the_seed_example_include_stretches_with_no_owner():
     primary = shifts[shifts["usage_type"] == "(primary)"]  # C was primary only after A and B
     assert primary[["start", "end"]].map(lambda x: x.date()).values.tolist() == [
         [D(2028, 6, 1), D(2029, 2, 1)]]
+
+
+def problems_of(call) -> list[str]:
+    """The problems (place, column, value, expected) an InputError lists, one string each."""
+    with pytest.raises(InputError) as error:
+        call()
+    return [str(problem) for problem in error.value.problems]
+
+
+def test_add_refuses_overlapping_terms_and_lines_outside_their_term_listing_both():
+    bad = Subscription("Sub-C", "Claims", "concurrent", "flex", "cloud", (
+        Term(D(2025, 1, 1), D(2026, 1, 1), (
+            Line("cc_standard_agent", 5, 80.0, D(2024, 1, 1), D(2027, 1, 1), 120.0),)),
+        Term(D(2025, 6, 1), D(2026, 6, 1), ())))
+    assert problems_of(lambda: add(priced_tenant(), bad)) == [
+        "what-if tenant, Sub-C.terms[1], column 'start': found 2025-06-01; expected terms of "
+        "one subscription that do not overlap: terms[0] runs [2025-01-01, 2026-01-01) (a "
+        "renewal is a new term starting on or after the end)",
+        "what-if tenant, Sub-C.terms[0], column 'lines'; expected lines inside the term "
+        "[2025-01-01, 2026-01-01); outside: lines[0]",
+    ]
+
+
+def test_add_refuses_an_unknown_usage_type_a_negative_quantity_and_no_terms():
+    typo = priced_subscription("Sub-D", "Claims", D(2025, 1, 1), D(2026, 1, 1),
+                               ("typo_agent", 5, 80.0, 120.0), ("ai_agent", -1, 0.5, 0.8))
+    found = problems_of(lambda: add(priced_tenant(), typo))
+    assert len(found) == 2
+    assert found[0].startswith("what-if tenant, Sub-D.terms[0].lines[0], column 'type': found "
+                               "'typo_agent'; expected a known usage type (ai_agent, ")
+    assert found[1] == ("what-if tenant, Sub-D.terms[0].lines[1], column 'quantity': found "
+                        "-1; expected a number of at least 0")
+    empty = Subscription("Sub-E", "Claims", "concurrent", "flex", "cloud", ())
+    assert problems_of(lambda: add(priced_tenant(), empty)) == [
+        "what-if tenant, Sub-E, column 'terms': found []; expected at least one item"]
+
+
+def test_change_quantity_refuses_a_negative_quantity():
+    assert problems_of(lambda: change_quantity(
+        priced_tenant(), "Sub-B", "cc_standard_agent", -5, D(2025, 3, 1))) == [
+        "what-if tenant, Sub-B.terms[0].lines[1], column 'quantity': found -5.0; expected a "
+        "number of at least 0"]
+
+
+def test_renew_refuses_an_unknown_type_and_a_term_ending_before_it_starts():
+    assert problems_of(lambda: renew(priced_tenant(), "Sub-A", D(2027, 1, 1), D(2026, 6, 1), [
+        {"type": "typo_agent", "quantity": 1, "unit_price": 1.0}])) == [
+        "what-if tenant, Sub-A.terms[1], column 'end': found 2026-06-01; expected an end "
+        "after start 2027-01-01, found end 2026-06-01",
+        "what-if tenant, Sub-A.terms[1].lines[0], column 'type': found 'typo_agent'; expected "
+        "a known usage type (ai_agent, ai_assistant, cc_premium_agent, cc_standard_agent, "
+        "ivr_outbound_campaign, ivr_port, webex_connect, wfo)",
+    ]
+
+
+def test_a_valid_tenant_passes_the_check_unchanged():
+    t = priced_tenant()
+    assert checked(t) is t
+
+
+OWNED_TYPES = (*PRIMARY_TYPES, *AI, "ivr_outbound_campaign")
+START = D(2024, 1, 1)
+
+
+@st.composite
+def random_tenant(draw):
+    """Up to three subscriptions of one or two terms each, holding random owned types."""
+    subs = []
+    for name in ("Sub-A", "Sub-B", "Sub-C")[:draw(st.integers(1, 3))]:
+        terms, day = [], draw(st.integers(0, 400))
+        for _ in range(draw(st.integers(1, 2))):
+            length = draw(st.integers(30, 700))
+            types = draw(st.sets(st.sampled_from(OWNED_TYPES), max_size=3))
+            begin, end = START + dt.timedelta(days=day), START + dt.timedelta(days=day + length)
+            terms.append(term(begin, end, *((t, 1) for t in sorted(types))))
+            day += length + draw(st.integers(0, 200))
+        subs.append(subscription(name, *terms))
+    return tenant(*subs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(before=random_tenant(), cut=st.integers(0, 1500), which=st.integers(0, 2))
+def test_shifts_cover_exactly_the_days_on_which_the_owners_differ(before, cut, which):
+    """Checked day by day against the tenants' own point queries, around every change."""
+    sub = before.subscriptions[which % len(before.subscriptions)]
+    after = expire(before, sub.id, START + dt.timedelta(days=cut))
+    shifts = ownership_shifts(before, after)
+    days = {d for t in (before, after) for s in t.subscriptions for tm in s.terms
+            for ln in (tm, *tm.lines) for d in (ln.start, ln.end)}
+    days |= {d - dt.timedelta(days=1) for d in days}
+    for key in ("(primary)", *OWNED_TYPES):
+        rows = shifts[shifts["usage_type"] == key]
+        for day in sorted(days):
+            if key == "(primary)":
+                owners = (before.primary(day), after.primary(day))
+            else:
+                owners = (before.overage_owner(key, day), after.overage_owner(key, day))
+            stamp = pd.Timestamp(day)
+            inside = rows[(rows["start"] <= stamp)
+                          & (rows["end"].isna() | (stamp < rows["end"]))]
+            if owners[0] == owners[1]:
+                assert inside.empty, (key, day)
+            else:
+                assert len(inside) == 1, (key, day)
+                shown = [None if pd.isna(v) else v
+                         for v in inside[["before_owner", "after_owner"]].iloc[0]]
+                assert tuple(shown) == owners, (key, day)

@@ -304,7 +304,7 @@ def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
             u, e = usage[p, t], entitled[p, t]
             if not u.any() and not e.any():
                 continue
-            owner = None if rule.owner == "self" else _last_owner(tenant, name, starts[p], ends[p])
+            owner = None if rule.owner == "self" else last_owner(tenant, name, starts[p], ends[p])
             if rule.pooled:
                 over = max(0.0, u.sum() - e.sum())
                 if owner is not None:
@@ -322,7 +322,7 @@ def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
                                                            entitled, owned)
 
 
-def _last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
+def last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
     """The owner on the last day of [start, end) that has one (P3)."""
     changes = tenant._timelines.changes(usage_type)
     bounds = [day_number(day) for day, _ in changes] + [end]

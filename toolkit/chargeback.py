@@ -84,6 +84,8 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
                          f"{', '.join(METHODS)}")
     tenant = tenant or allocation.tenant
     table = cost_table(allocation, tenant) if table is None else table
+    if table.empty:  # no usage, no periods: merging empty frames would lose their types
+        return _empty(allocation.period)
     committed = _by_department(table, to_cents(table["committed_cost"]))
     overage = METHODS[method](table, tenant)
     merged = pd.merge(committed, overage, on=["period", "department"], how="outer",
@@ -97,10 +99,7 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
         "overage_cost": from_cents(overage_cents),
         "total_cost": from_cents(committed_cents + overage_cents),
     })
-    if len(result):
-        result["period"] = pd.PeriodIndex(result["period"], freq=allocation.period)
-    else:
-        result["period"] = pd.PeriodIndex([], freq=allocation.period)
+    result["period"] = pd.PeriodIndex(result["period"], freq=allocation.period)
     return result.sort_values(["period", "department"], ignore_index=True)[CHARGEBACK_COLUMNS]
 
 
@@ -108,3 +107,11 @@ def _by_department(table: pd.DataFrame, cents: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({"period": table["period"], "department": table["department"],
                           "cents": cents}, index=table.index)
     return frame.groupby(["period", "department"], as_index=False, sort=True)["cents"].sum()
+
+
+def _empty(freq: str) -> pd.DataFrame:
+    """The chargeback of an allocation without periods: no rows, the usual columns and types."""
+    frame = pd.DataFrame({column: pd.Series([], dtype="float64") for column in CHARGEBACK_COLUMNS})
+    frame["period"] = pd.PeriodIndex([], freq=freq)
+    frame["department"] = frame["department"].astype("str")
+    return frame

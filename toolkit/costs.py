@@ -45,6 +45,7 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
     split = allocation.by_subscription
     if split.empty:
         return _empty(allocation.period)
+    _check_same_tenant(split, tenant)
     frame = split[KEYS + ["department", "entitlement", "usage", "overage"]].copy()
     committed = _committed_amounts(tenant, frame)
     frame["unit_price"] = np.divide(committed, frame["entitlement"].to_numpy(),
@@ -60,6 +61,23 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
     frame["currency"] = pd.Series(tenant.currency, index=frame.index, dtype="str")
     return frame[COST_COLUMNS]
+
+
+def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
+    """Refuse an allocation of another tenant: its rows could not find their prices.
+
+    A subscription or usage type the tenant does not know would otherwise index the price
+    cube at -1 and silently take the last subscription's (or type's) prices.
+    """
+    unknown = {
+        "subscription": sorted(set(split["subscription_id"]) - set(tenant.departments)),
+        "usage type": sorted(set(split["usage_type"]) - set(tenant.usage_types)),
+    }
+    found = [f"{kind}(s) {', '.join(names)}" for kind, names in unknown.items() if names]
+    if found:
+        raise ValueError(f"the allocation does not belong to tenant {tenant.name!r}: it has "
+                         f"{'; '.join(found)} that the tenant does not know (price an "
+                         "allocation with the tenant it was allocated for)")
 
 
 def _committed_amounts(tenant: Tenant, frame: pd.DataFrame) -> np.ndarray:

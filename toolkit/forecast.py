@@ -1,12 +1,15 @@
-"""Run-rate forecast of usage and cost to each subscription's term end.
+"""Run-rate forecast of usage and cost to the end of each subscription's last term.
 
 How it is computed, so that nobody mistakes it for more than it is:
 
 1. ``as_of`` is the last billing period with actuals to trust (a parameter, never "today").
-   Each subscription active on the last day of ``as_of`` is projected from the next period up
-   to the period holding the last day of its current term; one that is not active then but has
-   a term starting later is projected over that next term (with no history: zero usage, but
-   its entitlement counts). Usage of a subscription after its term ends is not moved to anyone.
+   The **horizon** of a subscription runs from the period after ``as_of`` to the period
+   holding the last day of its last term: every one of its terms that reaches past ``as_of``
+   is projected, a renewal included, so a renewal that starts right after the current term
+   carries its committed cost and owns its overage. A period in a gap between two terms (or
+   after the last one) has no row for it: usage of a subscription while it has no term is not
+   moved to anyone. A subscription with no history (e.g. one starting later) projects zero
+   usage, but its entitlement counts.
 2. For each subscription and usage type, the **run rate** is the mean of its attributed usage
    (``Allocation.by_subscription.usage``) over the last ``lookback`` periods up to ``as_of`` in
    which it had a row; the **band** is the lowest and the highest of those same periods. The band
@@ -16,7 +19,9 @@ How it is computed, so that nobody mistakes it for more than it is:
 3. Entitlements are the subscription's lines prorated into each projected period (P2); usage
    and entitlement are then pooled and charged exactly as :func:`toolkit.allocation.allocate`
    does (P3: pooled overage to the owner on the last day of the period that has one;
-   non-pooled types per subscription), and priced by :func:`toolkit.costs.costs` (P4).
+   non-pooled types per subscription), and priced by :func:`toolkit.costs.costs` (P4). When
+   that owner holds no line of a pooled type and has no history of it (a primary without
+   agents, say), it gets a zero row for the type so that the overage it owns is on a row.
 4. The low and high scenarios price every subscription's low (or high) usage at once, so the
    band of a pooled type's overage is as wide as it can be: all subscriptions at their quietest
    month, or all at their busiest.
@@ -29,9 +34,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from toolkit.allocation import BY_SUB_COLUMNS, POOLED_COLUMNS, UNALLOCATED_COLUMNS, Allocation
+from toolkit.allocation import (
+    BY_SUB_COLUMNS,
+    POOLED_COLUMNS,
+    UNALLOCATED_COLUMNS,
+    Allocation,
+    last_owner,
+)
 from toolkit.costs import costs
-from toolkit.model import Tenant
+from toolkit.model import Subscription, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
 SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
@@ -41,13 +52,17 @@ FORECAST_COLUMNS = [
     "committed_cost", "overage_cost_low", "overage_cost", "overage_cost_high",
     "total_cost_low", "total_cost", "total_cost_high",
 ]
+BASE_COLUMNS = ["period", "usage_type", "subscription_id", "department", "term_end",
+                "history_periods", "entitlement", "usage_low", "usage", "usage_high"]
 
 
 def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
     """Projected usage and cost per period, usage type and subscription (see module docstring).
 
     ``as_of`` is a period (``"2025-06"`` or a pandas Period of the allocation's frequency);
-    ``lookback`` is how many periods of history the run rate and the band use.
+    ``lookback`` is how many periods of history the run rate and the band use. ``term_end``
+    is the end of the term a row's period belongs to (the later term when a renewal starts
+    inside the period).
     """
     if lookback < 1:
         raise ValueError("lookback must be at least 1 period")
@@ -57,8 +72,9 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
     base = _projection(tenant, as_of, rates, freq)
     if base.empty:
         return pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
-    priced = {}
     owners = _owners(tenant, base)
+    base = _with_owner_rows(tenant, base, owners)
+    priced = {}
     for suffix, column in SCENARIOS.items():
         scenario = _scenario_allocation(allocation, base, column, owners)
         priced[suffix] = costs(scenario, tenant).set_index(
@@ -86,40 +102,77 @@ def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataF
 
 def _projection(tenant: Tenant, as_of: pd.Period, rates: pd.DataFrame, freq: str) -> pd.DataFrame:
     """One row per future period × type × subscription with its entitlement and run rates."""
-    last_day = as_of.end_time.date()
-    rows = []
-    for sub in tenant.subscriptions:
-        term = sub.term_on(last_day) or next(
-            (t for t in sub.terms if t.start > last_day), None)
-        if term is None:
-            continue
-        final = pd.Period(term.end - dt.timedelta(days=1), freq=freq)
-        first = max(as_of + 1, pd.Period(term.start, freq=freq))
-        if final < first:
-            continue
-        periods = pd.period_range(first, final, freq=freq)
-        starts, ends = period_bounds(periods)
-        types = {line.usage_type for line in term.lines}
-        types |= {t for t, s in rates.index if s == sub.id}
-        for usage_type in sorted(types):
-            entitled = np.zeros(len(periods))
-            for line in term.lines:
-                if line.usage_type == usage_type:
-                    entitled += prorated(line.quantity, day_number(line.start),
-                                         day_number(line.end), starts, ends)
-            rate = rates.loc[(usage_type, sub.id)] if (usage_type, sub.id) in rates.index \
-                else None
-            for period, entitlement in zip(periods, entitled, strict=True):
-                rows.append(_row(period, usage_type, sub, term.end, entitlement, rate))
-    frame = pd.DataFrame(rows, columns=["period", "usage_type", "subscription_id", "department",
-                                        "term_end", "history_periods", "entitlement",
-                                        "usage_low", "usage", "usage_high"])
+    rows = [row for sub in tenant.subscriptions
+            for row in _subscription_rows(sub, as_of, rates, freq)]
+    frame = pd.DataFrame(rows, columns=BASE_COLUMNS)
     if frame.empty:
         return frame
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
     for column in ("usage_type", "subscription_id", "department"):
         frame[column] = frame[column].astype("str")
     return frame.sort_values(["period", "usage_type", "subscription_id"], ignore_index=True)
+
+
+def _subscription_rows(sub: Subscription, as_of: pd.Period, rates: pd.DataFrame,
+                       freq: str) -> list[tuple]:
+    """The rows of one subscription over its horizon: every period one of its terms overlaps
+    after ``as_of``, for the types of that term's lines and the types it has history of."""
+    history = {t for t, s in rates.index if s == sub.id}
+    spans: dict[pd.Period, tuple[dt.date, set[str]]] = {}
+    for term in sorted(sub.terms, key=lambda t: t.start):
+        first = max(as_of + 1, pd.Period(term.start, freq=freq))
+        final = pd.Period(term.end - dt.timedelta(days=1), freq=freq)
+        types = {line.usage_type for line in term.lines} | history
+        for period in pd.period_range(first, final, freq=freq) if first <= final else []:
+            # A period two terms share belongs to the later one (its term_end).
+            spans[period] = (term.end, spans.get(period, (None, set()))[1] | types)
+    if not spans:
+        return []
+    periods = pd.PeriodIndex(sorted(spans), freq=freq)
+    starts, ends = period_bounds(periods)
+    rows = []
+    for usage_type in sorted(set().union(*(types for _, types in spans.values()))):
+        entitled = sum((prorated(line.quantity, day_number(line.start), day_number(line.end),
+                                 starts, ends)
+                        for line in sub.lines if line.usage_type == usage_type),
+                       np.zeros(len(periods)))
+        rate = rates.loc[(usage_type, sub.id)] if (usage_type, sub.id) in rates.index else None
+        for period, entitlement in zip(periods, entitled, strict=True):
+            term_end, types = spans[period]
+            if usage_type in types:
+                rows.append(_row(period, usage_type, sub, term_end, entitlement, rate))
+    return rows
+
+
+def _term_end(sub: Subscription, period: pd.Period) -> dt.date | None:
+    """End of the subscription's latest term overlapping the period (the row's term_end)."""
+    first, last = period.start_time.date(), period.end_time.date()
+    ends = [term.end for term in sub.terms if term.start <= last and first < term.end]
+    return max(ends) if ends else None
+
+
+def _with_owner_rows(tenant: Tenant, base: pd.DataFrame, owners: pd.Series) -> pd.DataFrame:
+    """Zero rows for owners of pooled overage that have no row of the type in the period.
+
+    Without them the owner's overage would land on no row and vanish from the forecast.
+    """
+    present = set(base[["period", "usage_type", "subscription_id"]].itertuples(index=False,
+                                                                               name=None))
+    missing = [
+        (period, usage_type, owner)
+        for (period, usage_type), owner in owners.items()
+        if owner is not None and tenant.usage_types[usage_type].rule.pooled
+        and (period, usage_type, owner) not in present
+    ]
+    if not missing:
+        return base
+    rows = []
+    for period, usage_type, owner in missing:
+        sub = tenant.subscription(owner)
+        rows.append(_row(period, usage_type, sub, _term_end(sub, period), 0.0, None))
+    extra = pd.DataFrame(rows, columns=BASE_COLUMNS).astype(base.dtypes.to_dict())
+    return pd.concat([base, extra], ignore_index=True).sort_values(
+        ["period", "usage_type", "subscription_id"], ignore_index=True)
 
 
 def _row(period, usage_type, sub, term_end, entitlement, rate) -> tuple:
@@ -162,21 +215,12 @@ def _scenario_allocation(allocation: Allocation, base: pd.DataFrame, column: str
 
 
 def _owners(tenant: Tenant, base: pd.DataFrame) -> pd.Series:
-    """Owner of each projected (period, usage_type): the last owner of the period (P3)."""
+    """Owner of each projected (period, usage_type): the last owner of the period (P3), found
+    exactly as :func:`toolkit.allocation.allocate` finds it."""
     pairs = base[["period", "usage_type"]].drop_duplicates()
-    index = pd.MultiIndex.from_frame(pairs)
-    values = [_last_owner(tenant, t, p) if tenant.usage_types[t].rule.owner != "self" else None
-              for p, t in pairs.itertuples(index=False)]
-    return pd.Series(values, index=index, dtype=object)
-
-
-def _last_owner(tenant: Tenant, usage_type: str, period: pd.Period) -> str | None:
-    """The overage owner on the last day of the period that has one (P3)."""
-    day = period.end_time.date()
-    first = period.start_time.date()
-    while day >= first:
-        owner = tenant.overage_owner(usage_type, day)
-        if owner is not None:
-            return owner
-        day -= dt.timedelta(days=1)
-    return None
+    starts, ends = period_bounds(pd.PeriodIndex(pairs["period"]))
+    values = [
+        None if tenant.usage_types[t].rule.owner == "self" else last_owner(tenant, t, lo, hi)
+        for t, lo, hi in zip(pairs["usage_type"], starts, ends, strict=True)
+    ]
+    return pd.Series(values, index=pd.MultiIndex.from_frame(pairs), dtype=object)

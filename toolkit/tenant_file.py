@@ -141,14 +141,19 @@ def load_tenant(path: str | Path) -> Tenant:
     file = _tenant_path(Path(path))
     raw = _read_yaml(file)
     usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
-    problems += _cross_checks(raw.get("subscriptions"), str(file))
-    try:
-        parsed = TenantFile.model_validate(raw, context={"usage_types": usage_types})
-    except ValidationError as exc:
-        problems += [_problem(str(file), error) for error in exc.errors()]
-        parsed = None
-    raise_if_any(problems)
+    parsed, more = check_tenant_dict(raw, usage_types, str(file))
+    raise_if_any(problems + more)
     return _to_tenant(parsed, usage_types)
+
+
+def check_tenant_dict(raw: dict, usage_types, file: str) -> tuple[TenantFile | None, list]:
+    """Every rule of the tenant file applied to a mapping: the parsed file (None when it
+    does not parse) and the problems found. Loaded and what-if tenants share these rules."""
+    problems = _cross_checks(raw.get("subscriptions"), file)
+    try:
+        return TenantFile.model_validate(raw, context={"usage_types": usage_types}), problems
+    except ValidationError as exc:
+        return None, problems + [_problem(file, error) for error in exc.errors()]
 
 
 def _tenant_path(path: Path) -> Path:

@@ -9,8 +9,8 @@ tenants), and what each department pays before and after (allocating the same us
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -18,12 +18,18 @@ import pandas as pd
 
 from toolkit.allocation import Allocation, allocate
 from toolkit.chargeback import chargeback
+from toolkit.errors import raise_if_any
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.money import from_cents, to_cents
-from toolkit.timeline import ownership_timeline, primary_timeline
+from toolkit.tenant_file import check_tenant_dict, tenant_to_dict
+from toolkit.timeline import PRIMARY, Timelines
 
 SHIFT_COLUMNS = ["usage_type", "start", "end", "before_owner", "after_owner"]
 PRIMARY_ROW = "(primary)"
+#: The "file" that problems of a scenario tenant name.
+SCENARIO = "what-if tenant"
+#: ``subscriptions[2]`` in a problem's place is shown as that subscription's id.
+_SUBSCRIPTION_PLACE = re.compile(r"\bsubscriptions\[(\d+)\]")
 
 
 def expire(tenant: Tenant, sub_id: str, on: dt.date) -> Tenant:
@@ -53,42 +59,30 @@ def renew(tenant: Tenant, sub_id: str, start: dt.date, end: dt.date,
 
     ``lines`` are :class:`Line` values or mappings with ``usage_type`` (or ``type``),
     ``quantity``, ``unit_price`` and optionally ``overage_price``, ``start``, ``end`` (default:
-    the term's bounds). Raises ValueError when the term overlaps an existing one.
+    the term's bounds). Raises :class:`~toolkit.errors.InputError` when the result breaks a
+    tenant-file rule (see :func:`checked`), e.g. the term overlaps an existing one.
     """
-    if end <= start:
-        raise ValueError(f"renewal end {end} must be after its start {start}")
     sub = tenant.subscription(sub_id)
-    clashes = [t for t in sub.terms if t.start < end and start < t.end]
-    if clashes:
-        found = ", ".join(f"[{t.start}, {t.end})" for t in clashes)
-        raise ValueError(f"renewal [{start}, {end}) of {sub_id} overlaps its term(s) {found}")
-    term = Term(start, end, tuple(_as_line(line, start, end, tenant) for line in lines))
+    term = Term(start, end, tuple(_as_line(line, start, end) for line in lines))
     terms = tuple(sorted((*sub.terms, term), key=lambda t: t.start))
-    return _with_subscription(tenant, replace(sub, terms=terms))
+    return checked(_with_subscription(tenant, replace(sub, terms=terms)))
 
 
-def _as_line(line: Line | Mapping, start: dt.date, end: dt.date, tenant: Tenant) -> Line:
-    if not isinstance(line, Line):
-        data = dict(line)
-        usage_type = data.pop("usage_type", None) or data.pop("type")
-        line = Line(usage_type, float(data["quantity"]), float(data["unit_price"]),
-                    data.get("start") or start, data.get("end") or end,
-                    data.get("overage_price"))
-    if line.usage_type not in tenant.usage_types:
-        raise ValueError(f"unknown usage type {line.usage_type!r}")
-    if not (start <= line.start < line.end <= end):
-        raise ValueError(f"line {line.usage_type} [{line.start}, {line.end}) must lie inside "
-                         f"the term [{start}, {end})")
-    return line
+def _as_line(line: Line | Mapping, start: dt.date, end: dt.date) -> Line:
+    if isinstance(line, Line):
+        return line
+    data = dict(line)
+    usage_type = data.pop("usage_type", None) or data.pop("type")
+    return Line(usage_type, float(data["quantity"]), float(data["unit_price"]),
+                data.get("start") or start, data.get("end") or end, data.get("overage_price"))
 
 
 def add(tenant: Tenant, subscription: Subscription) -> Tenant:
-    """The tenant with one more subscription; its id must be new."""
+    """The tenant with one more subscription; its id must be new, and the result must pass the
+    tenant-file rules (:func:`checked`)."""
     if subscription.id in tenant.departments:
         raise ValueError(f"the tenant already has a subscription {subscription.id!r}")
-    if not subscription.terms:
-        raise ValueError(f"subscription {subscription.id!r} needs at least one term")
-    return replace(tenant, subscriptions=(*tenant.subscriptions, subscription))
+    return checked(replace(tenant, subscriptions=(*tenant.subscriptions, subscription)))
 
 
 def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: float,
@@ -97,7 +91,9 @@ def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: floa
 
     A line running across ``from_date`` is split in two at that day (old quantity before, new
     after), so history is unchanged. Raises ValueError when no line of the type is active on or
-    after ``from_date`` (add one with :func:`renew` or :func:`add` instead).
+    after ``from_date`` (add one with :func:`renew` or :func:`add` instead), and
+    :class:`~toolkit.errors.InputError` when the result breaks a tenant-file rule (e.g. a
+    negative quantity; see :func:`checked`).
     """
     sub = tenant.subscription(sub_id)
     changed = False
@@ -115,7 +111,22 @@ def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: floa
         terms.append(replace(term, lines=tuple(lines)))
     if not changed:
         raise ValueError(f"{sub_id} has no {usage_type} line active on or after {from_date}")
-    return _with_subscription(tenant, replace(sub, terms=tuple(terms)))
+    return checked(_with_subscription(tenant, replace(sub, terms=tuple(terms))))
+
+
+def checked(tenant: Tenant) -> Tenant:
+    """The tenant, if it would load from a ``tenant.yaml``; else InputError listing every problem.
+
+    A scenario tenant must obey the same rules as a loaded one (terms that do not overlap,
+    lines inside their term, known usage types, quantities and prices of at least 0, …), or
+    allocation fails later with an error far from its cause. The rules are the loader's own:
+    the tenant is written as its file mapping and checked by :mod:`toolkit.tenant_file`.
+    """
+    _, problems = check_tenant_dict(tenant_to_dict(tenant), tenant.usage_types, SCENARIO)
+    ids = [sub.id for sub in tenant.subscriptions]
+    raise_if_any([replace(p, where=_SUBSCRIPTION_PLACE.sub(
+        lambda m: ids[int(m.group(1))], p.where)) for p in problems])
+    return tenant
 
 
 def _with_subscription(tenant: Tenant, changed: Subscription) -> Tenant:
@@ -156,14 +167,16 @@ def compare(before: Tenant, after: Tenant, usage: pd.DataFrame,
 def ownership_shifts(before: Tenant, after: Tenant) -> pd.DataFrame:
     """Stretches in which the primary or a type's overage owner differs between two tenants.
 
-    Derived from :func:`~toolkit.timeline.primary_timeline` (rows ``(primary)``) and
-    :func:`~toolkit.timeline.ownership_timeline` of both tenants.
+    Read from both tenants' timelines (:class:`~toolkit.timeline.Timelines`: the change points
+    behind :func:`~toolkit.timeline.primary_timeline` and
+    :func:`~toolkit.timeline.ownership_timeline`); rows ``(primary)`` are the primary itself.
     """
-    old = _stretches(before)
-    new = _stretches(after)
+    old, new = before._timelines, after._timelines
+    types = sorted(set(old.owner_rule) | set(new.owner_rule))
     rows = []
-    for key in [PRIMARY_ROW, *sorted((set(old) | set(new)) - {PRIMARY_ROW})]:
-        rows += _differences(key, old.get(key, []), new.get(key, []))
+    for key in [PRIMARY, *types]:
+        label = PRIMARY_ROW if key == PRIMARY else key
+        rows += _differences(label, key, old, new)
     frame = pd.DataFrame(rows, columns=SHIFT_COLUMNS)
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
@@ -172,44 +185,23 @@ def ownership_shifts(before: Tenant, after: Tenant) -> pd.DataFrame:
     return frame
 
 
-def _stretches(tenant: Tenant) -> dict[str, list[tuple[dt.date, str | None]]]:
-    """Key → (day, owner) change points; an owner of None starts a stretch with no owner."""
-    primary = primary_timeline(tenant).assign(usage_type=PRIMARY_ROW).rename(
-        columns={"subscription_id": "owner"})
-    frame = pd.concat([primary, ownership_timeline(tenant)], ignore_index=True)
-    result = {}
-    for key, rows in frame.groupby("usage_type", sort=False):
-        points: dict[dt.date, str | None] = {}
-        for start, end, owner in rows.sort_values("start")[["start", "end", "owner"]].itertuples(
-                index=False):
-            points[start.date()] = owner
-            if pd.notna(end):
-                points.setdefault(end.date(), None)
-        result[key] = sorted(points.items())
-    return result
+def _differences(label: str, key: str, old: Timelines, new: Timelines) -> list[tuple]:
+    """Merged stretches where the owner of ``key`` in ``old`` differs from that in ``new``.
 
-
-def _differences(key: str, a: list, b: list) -> list[tuple]:
-    """Merged stretches where the owner in ``a`` differs from the owner in ``b``.
-
-    ``a`` and ``b`` are (day, owner) change points: the owner holds from that day on.
+    Owners only change at the change points of either timeline, so comparing them there is
+    enough; an owner of None is a stretch with no owner.
     """
-    points = sorted({day for day, _ in a} | {day for day, _ in b})
+    points = sorted({day for day, _ in old.changes(key)} | {day for day, _ in new.changes(key)})
     rows: list[list] = []
     for start, end in zip(points, [*points[1:], None], strict=False):
-        owners = (_value_on(a, start), _value_on(b, start))
+        owners = (old.value_on(key, start), new.value_on(key, start))
         if owners[0] == owners[1]:
             continue
         if rows and rows[-1][2] == start and tuple(rows[-1][3:]) == owners:
             rows[-1][2] = end
         else:
-            rows.append([key, start, end, *owners])
+            rows.append([label, start, end, *owners])
     return [tuple(row) for row in rows]
-
-
-def _value_on(changes: list, day: dt.date) -> str | None:
-    index = bisect.bisect_right(changes, day, key=lambda pair: pair[0]) - 1
-    return changes[index][1] if index >= 0 else None
 
 
 def _cost_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
