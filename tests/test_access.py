@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from test_validation import SEED_USERS, STD, seed_provisioning_tenant, users
 
 from builders import subscription, tenant, term
-from toolkit.access import STATUSES, access_calendar, coverage, mapping_status
+from toolkit.access import STATUSES, access_calendar, coverage, mapping_status, unmapped_rows
+from toolkit.errors import InputError
 
 D = dt.date
 PEOPLE = pd.concat([SEED_USERS, users(
@@ -94,6 +95,44 @@ def test_mapping_status_dates():
 def test_empty_window_is_refused():
     with pytest.raises(ValueError, match="after start"):
         access_calendar(seed_provisioning_tenant(), PEOPLE, D(2026, 1, 1), D(2026, 1, 1))
+
+
+def test_mapping_bounds_are_days_in_the_tenants_zone():
+    # a mapping that starts at midnight in Rome on 15 March, stored in UTC (14 March, 23:00)
+    rome = tenant(subscription("Sub-1", term(D(2025, 1, 1), D(2027, 1, 1), (STD, 1))),
+                  timezone="Europe/Rome")
+    stored_utc = users(("a", "agent", STD, "Sub-1"))
+    stored_utc["start"] = pd.Series([pd.Timestamp("2025-03-15", tz="Europe/Rome")]).dt.tz_convert(
+        "UTC")
+    for day, in_effect in ((D(2025, 3, 14), False), (D(2025, 3, 15), True)):
+        status = mapping_status(rome, stored_utc, day)
+        assert status["in_effect"].tolist() == [in_effect]
+    assert status["map_start"].tolist() == [pd.Timestamp("2025-03-15")]
+    naive = stored_utc.assign(start=[pd.Timestamp("2025-03-15 00:00")])  # local as written
+    assert mapping_status(rome, naive, D(2025, 3, 14))["in_effect"].tolist() == [False]
+
+
+def test_users_built_in_code_without_a_role_or_with_bad_bounds_are_input_errors():
+    with pytest.raises(InputError) as caught:
+        mapping_status(seed_provisioning_tenant(), SEED_USERS.drop(columns="role"), D(2025, 12, 1))
+    assert [(p.column, p.expected) for p in caught.value.problems] == [("role", "this column")]
+    bad = SEED_USERS.assign(end=pd.Series(["later", None], dtype=object))
+    with pytest.raises(InputError) as caught:
+        mapping_status(seed_provisioning_tenant(), bad, D(2025, 12, 1))
+    assert [(p.where, p.column, p.value) for p in caught.value.problems] == [
+        ("row 2", "end", "later")]
+
+
+def test_unmapped_rows_are_admins_and_agents_with_no_mapping_in_effect():
+    people = users(("a", "agent", STD, None), ("a", "agent", "wfo", "Sub-1"),   # one is enough
+                   ("b", "admin", None, None), ("b", "admin", "wfo", None),
+                   ("c", "supervisor", None, None),                             # not required
+                   ("d", "agent", STD, "Sub-9"),                                # lapsed: V3
+                   ("e", "agent", STD, "Sub-1", None, None, None, "2025-06-01"))
+    status = mapping_status(seed_provisioning_tenant(), people, D(2025, 12, 1))
+    found = unmapped_rows(status)
+    assert list(zip(found["user_id"], found["license"].fillna("-"), strict=True)) == [
+        ("b", "-"), ("b", "wfo"), ("e", STD)]
 
 
 # --- invariant: the change-point calendar equals a naive day-by-day evaluation ----------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -96,3 +97,37 @@ def test_cli_import_webex_with_tenant_reconciles(tmp_path):
     report = pd.read_csv(out / "reconciliation.csv")
     assert (report["rule"] == "entitlement-mismatch").sum() == 1
     assert (out / "users.csv").exists()
+
+
+def test_a_missing_total_is_unknown_never_zero(tmp_path):
+    path = tmp_path / "licenses.json"
+    path.write_text(json.dumps({"items": [
+        # the only premium license gives no totalUnits; of two standard ones, one gives none
+        {"id": "L1", "name": "Contact Center Premium Agent", "subscriptionId": "Sub-1001"},
+        {"id": "L2", "name": "Contact Center Standard Agent", "totalUnits": 50,
+         "consumedUnits": 7, "subscriptionId": "Sub-1001"},
+        {"id": "L3", "name": "Contact Center Standard Agent", "subscriptionId": "Sub-1001"},
+        {"id": "L4", "name": "Contact Center Standard Agent", "totalUnits": 40,
+         "subscriptionId": "Sub-1002"},
+        {"id": "L5", "name": "Contact Center Foo", "subscriptionId": "Sub-1001"},
+    ]}))
+    found = reconcile(aurora(), load_webex_licenses(path), on="2025-03-01")
+    rows = {(r.subject): (r.rule, r.severity, r.entitled, r.webex_total_units, r.assigned_units)
+            for r in found.itertuples()}
+    nan = float("nan")
+    for subject, expected in {
+        "Sub-1001 cc_premium_agent": ("unknown-webex-total", "warning", 15.0, nan, nan),
+        "Sub-1001 cc_standard_agent": ("unknown-webex-total", "warning", 80.0, nan, nan),
+        "Sub-1002 cc_standard_agent": ("entitlement-match", "info", 40.0, 40.0, nan),
+    }.items():
+        got = rows[subject]
+        assert got[:3] == expected[:3]
+        assert got[3] == expected[3] or (pd.isna(got[3]) and pd.isna(expected[3]))
+        assert pd.isna(got[4])  # assigned: unknown too, where any license lacks it
+    premium = found.set_index("subject").loc["Sub-1001 cc_premium_agent", "message"]
+    assert premium == ("Webex lists 1 cc_premium_agent license(s) on Sub-1001 but gives no "
+                       "totalUnits for at least one of them, so the number provisioned is "
+                       "unknown (tenant.yaml entitles Sub-1001 to 15 on 2025-03-01); check "
+                       "Control Hub")
+    foo = found.set_index("subject").loc["Contact Center Foo", "message"]
+    assert "(total units not given)" in foo

@@ -16,6 +16,8 @@ from toolkit.cli import main
 from toolkit.errors import InputError
 from toolkit.sample import sample_sessions
 from toolkit.sessions import load_sessions, measure_sessions
+from toolkit.tenant_file import save_tenant
+from toolkit.users import load_users
 
 ZONE = "Europe/Rome"
 
@@ -207,6 +209,119 @@ def test_sessions_built_in_code_are_checked():
     assert "row 3, column 'logout'" in text
 
 
+def test_a_far_future_mapping_end_does_not_stop_the_measure(tmp_path):
+    # "9999-12-31" for "until further notice" is common; 30 users and such an end used to
+    # overflow the packed sort keys ("span too long a period")
+    path = tmp_path / "users.csv"
+    path.write_text("user_id,role,license,subscription_id,start,end\n" + "".join(
+        f"u{i},agent,{STD},Sub-A,2024-01-01,2025-03-15\nu{i},agent,{STD},Sub-B,2025-03-15,"
+        "9999-12-31\n" for i in range(30)))
+    ten = tenant(subscription("Sub-A", term(D(2024, 1, 1), D(2027, 1, 1), (STD, 1))),
+                 subscription("Sub-B", term(D(2024, 6, 1), D(2027, 1, 1), (STD, 1))),
+                 timezone=ZONE)
+    mapping = load_users(path, ten)
+    rows = sessions(*((f"u{i}", "2025-03-14 23:30", "2025-03-15 00:10") for i in range(30)))
+    result = measure_sessions(rows, mapping)
+    assert list(zip(result["timestamp"].dt.strftime("%d %H:%M"), result["subscription_id"],
+                    result["quantity"], strict=True)) == [
+        ("14 23:30", "Sub-A", 30.0), ("14 23:45", "Sub-A", 30.0), ("15 00:00", "Sub-B", 30.0)]
+
+
+def test_naive_mapping_bounds_are_local_time_of_the_sessions():
+    # sessions in New York; the remapping at 09:05 is written without a zone: New York 09:05,
+    # both where the session is cut and where the mapping is looked up
+    ny = "America/New_York"
+    rows = pd.DataFrame({"user_id": ["a"], "login": [pd.Timestamp("2025-03-03 08:00", tz=ny)],
+                         "logout": [pd.Timestamp("2025-03-03 10:00", tz=ny)]})
+    for start in (pd.Timestamp("2025-03-03 09:05"), "2025-03-03 09:05"):
+        mapping = pd.DataFrame({
+            "user_id": ["a", "a"], "role": "agent", "license": STD,
+            "subscription_id": ["Sub-A", "Sub-B"],
+            "start": pd.Series([None, start], dtype=object),
+            "end": pd.Series([start, None], dtype=object)})
+        result = measure_sessions(rows, mapping, interval="30min")
+        assert list(zip(result["timestamp"].dt.strftime("%H:%M"), result["subscription_id"],
+                        strict=True)) == [("08:00", "Sub-A"), ("08:30", "Sub-A"),
+                                          ("09:00", "Sub-A"), ("09:30", "Sub-B")]
+
+
+def test_named_days_begin_in_the_zone_asked_for():
+    # 21:00-22:00 in New York on 31 March is 01:00-02:00 UTC on 1 April
+    ny = "America/New_York"
+    ten = tenant(subscription("Sub-A", term(D(2024, 1, 1), D(2027, 1, 1), (STD, 5)),
+                              license_model="named"), timezone=ny)
+    stored_utc = pd.DataFrame({"user_id": ["n"],
+                               "login": [pd.Timestamp("2025-04-01 01:00", tz="UTC")],
+                               "logout": [pd.Timestamp("2025-04-01 02:00", tz="UTC")]})
+    own_zone = measure_sessions(stored_utc, license_model="named")
+    assert [str(t) for t in own_zone["timestamp"]] == ["2025-04-01 00:00:00+00:00"]
+    tenants = measure_sessions(stored_utc, license_model="named", timezone=ten.timezone)
+    assert [str(t) for t in tenants["timestamp"]] == ["2025-03-31 00:00:00-04:00"]
+    pooled = allocate(ten, tenants).pooled
+    assert pooled["period"].astype(str).tolist() == ["2025-03"]
+    assert pooled["usage"].tolist() == [1.0]
+
+
+def test_cli_measure_cuts_days_in_the_tenants_zone(tmp_path):
+    ny = tenant(subscription("Sub-A", term(D(2024, 1, 1), D(2027, 1, 1), (STD, 5)),
+                             license_model="named"), timezone="America/New_York")
+    save_tenant(ny, tmp_path / "tenant.yaml")
+    (tmp_path / "sessions.csv").write_text(
+        "user_id,login,logout\nn,2025-04-01T01:00:00Z,2025-04-01T02:00:00Z\n")
+    for extra, day in (([], "2025-04-01 00:00:00+00:00"),
+                       (["--tenant", str(tmp_path)], "2025-03-31 00:00:00-04:00")):
+        out = tmp_path / "usage.csv"
+        assert main(["measure", str(tmp_path / "sessions.csv"), "--out", str(out),
+                     "--license-model", "named", *extra]) == 0
+        assert pd.read_csv(out)["timestamp"].tolist() == [day]
+
+
+def test_frames_built_in_code_get_input_errors_not_tracebacks():
+    bad = pd.DataFrame({"user_id": ["a", "b"], "login": ["garbage", "2025-03-03T09:00:00"],
+                        "logout": ["2025-03-03T09:10:00+01:00", "2025-03-03T08:00:00"]})
+    with pytest.raises(InputError) as caught:
+        measure_sessions(bad)
+    assert [(p.where, p.column, p.value) for p in caught.value.problems] == [
+        ("row 2", "login", "garbage"), ("row 3", "logout", "2025-03-03 08:00:00+00:00")]
+    rows = sessions(("a", "2025-03-03 09:00", "2025-03-03 09:10"))
+    with pytest.raises(InputError) as caught:
+        measure_sessions(rows, pd.DataFrame({"user_id": ["a"], "subscription_id": ["Sub-A"]}))
+    assert [(p.column, p.expected) for p in caught.value.problems] == [("license", "this column")]
+    windows = pd.DataFrame({"user_id": ["a"], "license": [STD], "subscription_id": ["Sub-A"],
+                            "start": ["soon"], "end": [None]})
+    with pytest.raises(InputError) as caught:
+        measure_sessions(rows, windows)
+    assert [(p.where, p.column, p.value) for p in caught.value.problems] == [
+        ("row 2", "start", "soon")]
+
+
+def test_centuries_of_sessions_and_many_subscriptions_measure_exactly():
+    # 500 users over 325 years do not fit packed int64 sort keys (user × time span, and
+    # type | time | 132 subscriptions): the sort-based paths must give the same figures
+    n = 500
+    subs = [f"Sub-{i % 130:03d}" for i in range(n)]
+    mapping = pd.DataFrame({"user_id": [f"u{i:03d}" for i in range(n)] + ["u001"],
+                            "license": STD, "subscription_id": subs + ["Sub-999"]})
+    mapping["start"] = pd.Series([pd.NaT] * n + [pd.Timestamp("2025-03-03 09:30", tz="UTC")])
+    mapping["end"] = pd.Series([pd.NaT, pd.Timestamp("2025-03-03 09:30", tz="UTC")]
+                               + [pd.NaT] * (n - 1))
+    rows = pd.DataFrame({
+        "user_id": ["u000"] + [f"u{i:03d}" for i in range(n)],
+        "login": pd.to_datetime(["1700-01-01 09:00"] + ["2025-03-03 09:00"] * n, utc=True),
+        "logout": pd.to_datetime(["1700-01-01 10:00"] + ["2025-03-03 10:00"] * n, utc=True),
+    })
+    result = measure_sessions(rows, mapping, interval="1D")
+    got = {(str(t.date()), s): q for t, s, q in
+           zip(result["timestamp"], result["subscription_id"], result["quantity"], strict=True)}
+    # at the peak instant (09:00) u001 is still on Sub-001; Sub-000..109 have 4 users, the
+    # other 20 subscriptions 3
+    expected = {("2025-03-03", f"Sub-{k:03d}"): (4.0 if k < 110 else 3.0) for k in range(130)}
+    assert got == {("1700-01-01", "Sub-000"): 1.0, **expected}
+    named = measure_sessions(rows, mapping, license_model="named")
+    assert named[named["user_id"] == "u001"]["subscription_id"].tolist() == [
+        "Sub-001", "Sub-999"]
+
+
 # --- the loader ----------------------------------------------------------------------------
 
 def test_load_sessions_reads_local_times_and_sorts(tmp_path):
@@ -241,45 +356,91 @@ def test_load_sessions_reports_every_problem_and_never_guesses(tmp_path):
 
 # --- the property: the sweep equals a minute-by-minute count ------------------------------
 
-session_rows = st.lists(
-    st.tuples(st.integers(0, 4), st.integers(0, 150), st.integers(1, 70)),
-    min_size=1, max_size=10,
-)
+LICENSES = [STD, PREM, "wfo"]
 
 
-@settings(max_examples=80, deadline=None)
-@given(session_rows, st.lists(st.sampled_from(["Sub-A", "Sub-B", None]), min_size=5,
-                              max_size=5))
-def test_peak_concurrency_equals_brute_force_minute_count(rows, subs):
+@st.composite
+def mapped_users(draw, n_users):
+    """Per user one of: a fixed mapping (maybe to nothing), a remapping from Sub-A to Sub-B at
+    some minute, or Standard on Sub-A plus Premium on Sub-B for a window (Premium wins then).
+    Rows are (user, license, subscription, start minute or None, end minute or None)."""
+    rows = []
+    for u in range(n_users):
+        kind = draw(st.integers(0, 2))
+        lic = draw(st.sampled_from(LICENSES))
+        cut, until = sorted(draw(st.lists(st.integers(0, 220), min_size=2, max_size=2)))
+        if kind == 0:
+            rows.append((u, lic, draw(st.sampled_from(["Sub-A", "Sub-B", None])), None, None))
+        elif kind == 1:
+            rows += [(u, lic, "Sub-A", None, cut), (u, lic, "Sub-B", cut, None)]
+        else:
+            rows += [(u, STD, "Sub-A", None, None),
+                     (u, PREM, "Sub-B", cut, until if until > cut else None)]
+    return rows
+
+
+def classify(mapping, u, t):
+    """(agent type, subscription) of user u at minute t, by the rules written out plainly:
+    Premium when a Premium row is in effect; the subscription of a mapped row of that type,
+    else of any mapped row, smallest id first; None when mapped to nothing."""
+    live = [r for r in mapping if r[0] == u and (r[3] is None or r[3] <= t)
+            and (r[4] is None or t < r[4])]
+    kind = PREM if any(r[1] == PREM for r in live) else STD
+    mapped = [r for r in live if r[2] is not None]
+    same = [r[2] for r in mapped if r[1] == kind]
+    pick = same or [r[2] for r in mapped]
+    return kind, (min(pick) if pick else None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 150), st.integers(1, 70)),
+             min_size=1, max_size=14),
+    mapped_users(n))))
+def test_concurrency_equals_brute_force_minute_count(case):
+    n_users, rows, mapping = case
     origin = at("2025-03-30 00:00")  # the night Rome moves its clocks forward
+
+    def minutes(m):
+        return origin + pd.Timedelta(minutes=m) if m is not None else pd.NaT
+
     frame = pd.DataFrame({
         "user_id": [f"u{u}" for u, _, _ in rows],
-        "login": [origin + pd.Timedelta(minutes=m) for _, m, _ in rows],
-        "logout": [origin + pd.Timedelta(minutes=m + d) for _, m, d in rows],
+        "login": [minutes(m) for _, m, _ in rows],
+        "logout": [minutes(m + d) for _, m, d in rows],
     })
-    mapping = users(*((f"u{i}", STD, s) for i, s in enumerate(subs)))
-    result = measure_sessions(frame, mapping)
+    table = pd.DataFrame({
+        "user_id": [f"u{r[0]}" for r in mapping], "role": "agent",
+        "license": [r[1] for r in mapping],
+        "subscription_id": pd.Series([r[2] for r in mapping], dtype="str"),
+        "start": pd.Series([minutes(r[3]) for r in mapping], dtype=f"datetime64[us, {ZONE}]"),
+        "end": pd.Series([minutes(r[4]) for r in mapping], dtype=f"datetime64[us, {ZONE}]"),
+    })
+    result = measure_sessions(frame, table)
 
     horizon = max(m + d for _, m, d in rows)
-    present = np.zeros((horizon, 5), dtype=bool)
+    present = np.zeros((horizon, n_users), dtype=bool)
     for u, m, d in rows:
         present[m:m + d, u] = True
-    count = present.sum(axis=1)
-    expected_total, expected_parts = {}, {}
-    for k in range(0, horizon, 15):
-        window = count[k:k + 15]
-        if window.max() == 0:
-            continue
-        peak_minute = k + int(np.argmax(window))  # earliest instant reaching the peak
-        expected_total[k] = float(window.max())
-        for u in np.flatnonzero(present[peak_minute]):
-            key = (k, subs[u])
-            expected_parts[key] = expected_parts.get(key, 0.0) + 1.0
+    expected = {}
+    for kind in (STD, PREM):
+        who = [[classify(mapping, u, t) if present[t, u] else None for u in range(n_users)]
+               for t in range(horizon)]
+        count = np.array([sum(1 for c in at_t if c and c[0] == kind) for at_t in who])
+        for k in range(0, horizon, 15):
+            window = count[k:k + 15]
+            if window.max() == 0:
+                continue
+            peak = k + int(np.argmax(window))  # earliest instant reaching the peak
+            for c in who[peak]:
+                if c and c[0] == kind:
+                    expected[(k, kind, c[1])] = expected.get((k, kind, c[1]), 0.0) + 1.0
     minute = ((result["timestamp"] - origin) / pd.Timedelta(minutes=1)).astype(int)
-    assert result.groupby(minute.to_numpy())["quantity"].sum().to_dict() == expected_total
-    got_parts = {(int(k), s if isinstance(s, str) else None): q for k, s, q in
-                 zip(minute, result["subscription_id"], result["quantity"], strict=True)}
-    assert got_parts == expected_parts
+    got = {(int(k), t, s if isinstance(s, str) else None): q for k, t, s, q in
+           zip(minute, result["usage_type"], result["subscription_id"], result["quantity"],
+               strict=True)}
+    assert got == expected
 
 
 # --- sample data ---------------------------------------------------------------------------
@@ -347,6 +508,7 @@ def test_cli_measure_reports_bad_input_without_traceback(tmp_path, capsys):
     status = main(["measure", str(tmp_path / "sessions.csv"), "--out",
                    str(tmp_path / "usage.csv")])
     assert status == 2
-    err = capsys.readouterr().err
-    assert "row 2, column 'logout'" in err and "Traceback" not in err
+    assert capsys.readouterr().err == (
+        f"multisub measure: 1 problem in the input:\n  - {tmp_path / 'sessions.csv'}, row 2, "
+        "column 'logout'; expected a logout time (an open session is not guessed)\n")
     assert not (tmp_path / "usage.csv").exists()

@@ -68,6 +68,30 @@ def test_load_users_reports_backwards_and_overlapping_periods(tmp_path):
     assert "row 3" in caught.value.problems[1].expected
 
 
+def test_overlaps_are_found_beyond_the_neighbouring_row(tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text("user_id,role,license,subscription_id,start,end\n"
+                    # a long period, then two short ones inside it (only the first touches it)
+                    "a,agent,cc_standard_agent,Sub-A,2025-01-01,2025-12-01\n"
+                    "a,agent,cc_standard_agent,Sub-B,2025-02-01,2025-03-01\n"
+                    "a,agent,cc_standard_agent,Sub-B,2025-04-01,2025-05-01\n"
+                    # an admin mapped to two subscriptions at once, no license on either
+                    "b,admin,,Sub-A,,\n"
+                    "b,admin,,Sub-B,,\n"
+                    # one after the other: fine
+                    "c,admin,,Sub-A,,2025-03-01\n"
+                    "c,admin,,Sub-B,2025-03-01,\n")
+    with pytest.raises(InputError) as caught:
+        load_users(path, two_subs())
+    found = [(p.where, p.column, p.value) for p in caught.value.problems]
+    assert found == [("row 3", "start", "2025-02-01"), ("row 4", "start", "2025-04-01"),
+                     ("row 6", "start", None)]
+    assert [p.expected.split(" of the")[0] for p in caught.value.problems] == [
+        "a mapping period that does not overlap row 2"] * 2 + [
+        "a mapping period that does not overlap row 5"]
+    assert "found nan" not in str(caught.value)
+
+
 def test_subscription_at_each_instant():
     users = pd.read_csv(pd.io.common.StringIO(REMAP), dtype="str")
     users["start"] = pd.to_datetime(users["start"]).dt.tz_localize(ZONE)

@@ -119,8 +119,13 @@ def test_people_become_users_rows(licenses):
         ("sara.conti@aurora-example.com", "agent", "cc_premium_agent", "Sub-1002"),
         ("sara.conti@aurora-example.com", "agent", "cc_standard_agent", "Sub-1002"),
     ]
-    assert users.attrs["skipped"] == 2  # Anna (Meetings only), Elena (unknown CC name only)
+    assert users.attrs["skipped"] == 1  # Anna (Meetings only)
+    # Elena holds only a Contact Center license of an unknown name: listed, not dropped
+    assert users.attrs["unknown_license_only"] == ["elena.costa@aurora-example.com"]
     assert users.loc[0, "department"] == "Customer Care"
+    spec_columns = licenses.iloc[:, :6]  # SPEC §7's columns only: same people
+    pd.testing.assert_frame_equal(load_webex_people(FIXTURES / "people.json", spec_columns),
+                                  users)
     by_id = load_webex_people(FIXTURES / "people_pages", licenses, user_id="id")
     assert by_id["user_id"].str.startswith("Y2lzY29zcGFyazovL3VzL1BFT1BMRS").all()
     assert len(by_id) == len(users)
@@ -158,4 +163,105 @@ def test_cli_import_webex_bad_input_exits_2(tmp_path, capsys):
     status = main(["import-webex", str(tmp_path / "missing.json"),
                    str(FIXTURES / "people.json"), "--out", str(tmp_path / "out")])
     assert status == 2
-    assert "Traceback" not in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"multisub import-webex: 1 problem in the input:\n  - {tmp_path / 'missing.json'}; "
+        "expected an existing JSON file or folder\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_import_webex_reports_people_with_unknown_license_names(tmp_path, capsys):
+    assert main(["import-webex", str(FIXTURES / "licenses.json"),
+                 str(FIXTURES / "people.json"), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "(1 people without a Contact Center license)" in out
+    assert ("1 people hold only Contact Center licenses whose names the license-name table "
+            "does not know, so they are not in users.csv (add the names with --names): "
+            "elena.costa@aurora-example.com") in out
+
+
+def write_json(path: Path, payload) -> Path:
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_import_webex_output_loads_back(tmp_path):
+    # a license id listed twice, and two Standard licenses of one subscription (two sites)
+    licenses = write_json(tmp_path / "licenses.json", {"items": [
+        {"id": "L1", "name": "Contact Center Standard Agent", "totalUnits": 5,
+         "subscriptionId": "Sub-A"},
+        {"id": "L2", "name": "Contact Center Standard Agent", "totalUnits": 5,
+         "subscriptionId": "Sub-A", "siteUrl": "second.webex.com"},
+        {"id": "L3", "name": "Contact Center Premium Agent", "totalUnits": 2,
+         "subscriptionId": "Sub-B"},
+    ]})
+    people = write_json(tmp_path / "people.json", {"items": [
+        {"id": "P1", "emails": ["a@x.example"], "licenses": ["L1", "L1", "L3"]},
+        {"id": "P2", "emails": ["b@x.example"], "licenses": ["L1", "L2"]},
+    ]})
+    out = tmp_path / "out"
+    assert main(["import-webex", str(licenses), str(people), "--out", str(out)]) == 0
+    users = load_users(out / "users.csv")
+    assert list(zip(users["user_id"], users["license"], users["subscription_id"],
+                    strict=True)) == [("a@x.example", "cc_premium_agent", "Sub-B"),
+                                      ("a@x.example", "cc_standard_agent", "Sub-A"),
+                                      ("b@x.example", "cc_standard_agent", "Sub-A")]
+    # the reference fixtures too
+    assert main(["import-webex", str(FIXTURES / "licenses.json"),
+                 str(FIXTURES / "people.json"), "--out", str(out)]) == 0
+    assert len(load_users(out / "users.csv")) == 7
+
+
+def test_one_type_on_two_subscriptions_is_a_problem_not_a_guess(tmp_path):
+    licenses = load_webex_licenses(write_json(tmp_path / "licenses.json", {"items": [
+        {"id": "L1", "name": "Contact Center Standard Agent", "subscriptionId": "Sub-A"},
+        {"id": "L2", "name": "Contact Center Standard Agent", "subscriptionId": "Sub-B"},
+        {"id": "L3", "name": "Contact Center Premium Agent", "subscriptionId": "Sub-B"},
+    ]}))
+    people = write_json(tmp_path / "people.json", {"items": [
+        {"id": "P1", "emails": ["a@x.example"], "licenses": ["L1", "L2", "L3"]},
+        {"id": "P2", "emails": ["b@x.example"], "licenses": ["L1", "L3"]},
+        {"id": "P3", "emails": ["c@x.example"], "licenses": [{"id": "L1"}]},
+    ]})
+    with pytest.raises(InputError) as caught:
+        load_webex_people(people, licenses)
+    assert [(p.where, p.column, p.value) for p in caught.value.problems] == [
+        ("items[0]", "licenses", "a@x.example"), ("items[2]", "licenses", {"id": "L1"})]
+    assert caught.value.problems[0].expected.startswith(
+        "one cc_standard_agent license per person: it is held on Sub-A and Sub-B")
+
+
+def test_empty_and_null_pages_are_problems(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.json").write_text("  \n")
+    (folder / "b.json").write_text("null")
+    write_json(folder / "c.json", {"items": [
+        {"id": "L1", "name": "Contact Center Standard Agent", "totalUnits": 5}]})
+    with pytest.raises(InputError) as caught:
+        load_webex_licenses(folder)
+    assert [(Path(p.file).name, p.value, p.expected) for p in caught.value.problems] == [
+        ("a.json", None, "a JSON response (the file is empty)"),
+        ("b.json", "null", "a JSON response object")]
+
+
+def test_the_name_table_is_checked_like_any_input(tmp_path):
+    table = tmp_path / "names.csv"
+    table.write_text("name,usage_type\n"
+                     "Contact Center Foo,cc_standrad_agent\n"     # typo
+                     ",wfo\n"                                     # no name
+                     "Contact Center Bar,\n"                      # no type
+                     "Contact Center Baz,wfo\n"
+                     "contact  center BAZ,ivr_port\n")            # same name, other type
+    with pytest.raises(InputError) as caught:
+        load_webex_licenses(FIXTURES / "licenses.json", names=table)
+    assert [(p.where, p.column, p.value) for p in caught.value.problems] == [
+        ("row 2", "usage_type", "cc_standrad_agent"), ("row 3", "name", None),
+        ("row 4", "usage_type", None), ("row 6", "usage_type", "ivr_port")]
+    assert caught.value.problems[0].expected.startswith("a usage type: ai_agent, ")
+    with pytest.raises(InputError, match="found 'wfo_seat'"):
+        load_webex_licenses(FIXTURES / "licenses.json", names={"Epic Desktop": "wfo_seat"})
+    custom = load_webex_licenses(FIXTURES / "licenses.json", usage_types=["desktop_seat"],
+                                 names={"Epic Desktop Connector for Webex Contact Center":
+                                        "desktop_seat"})
+    assert custom.set_index("name").loc["Epic Desktop Connector for Webex Contact Center",
+                                        "usage_type"] == "desktop_seat"

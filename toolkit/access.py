@@ -24,12 +24,13 @@ empty = open); a row outside its bounds on a day is simply not in effect that da
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
-from toolkit.model import Tenant
+from toolkit.errors import Problem, raise_if_any
+from toolkit.model import Tenant, as_date
+from toolkit.periods import local_days
+from toolkit.users import timestamps_in_zone
 
 #: Row status codes, ordered so that the larger code is the worse news for a user.
 NOT_IN_EFFECT, ACTIVE, ENDING, INACTIVE = 0, 1, 2, 3
@@ -48,15 +49,6 @@ _STATUS_POSITION = np.array([3, -1, 0, 1, 2])
 
 _NEVER = np.datetime64("0001-01-01", "D")
 _FOREVER = np.datetime64("9999-12-31", "D")
-
-
-def as_day(value) -> dt.date:
-    """A calendar day from a date, datetime, Timestamp or ISO string."""
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def coverage(tenant: Tenant) -> pd.DataFrame:
@@ -84,12 +76,14 @@ def normalize_users(users: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
     the first subscription the user is mapped to, else ``(none)``) and turns the optional
     ``start``/``end`` mapping bounds into ``datetime64[D]`` with open ends as far sentinels.
     """
+    missing = [column for column in ("user_id", "role") if column not in users.columns]
+    raise_if_any([Problem("users", "", column, None, "this column") for column in missing])
     frame = users.reset_index(drop=True).copy()
     for column in ("license", "subscription_id", "department", "email"):
         if column not in frame.columns:
             frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame["map_start"] = _bound(frame, "start", _NEVER)
-    frame["map_end"] = _bound(frame, "end", _FOREVER)
+    frame["map_start"] = _bound(frame, "start", _NEVER, tenant.timezone)
+    frame["map_end"] = _bound(frame, "end", _FOREVER, tenant.timezone)
     sub_department = frame["subscription_id"].map(tenant.departments)
     own = frame["department"].fillna(sub_department)
     first = own.groupby(frame["user_id"], sort=False).transform("first")
@@ -97,15 +91,21 @@ def normalize_users(users: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
     return frame
 
 
-def _bound(frame: pd.DataFrame, column: str, open_value: np.datetime64) -> np.ndarray:
+def _bound(frame: pd.DataFrame, column: str, open_value: np.datetime64,
+           timezone: str) -> np.ndarray:
+    """The tenant-local calendar day of each mapping bound (``open_value`` when empty).
+
+    Days begin in the tenant's zone, whatever zone the column is stored in: a mapping that
+    starts at midnight in Rome, stored in UTC (23:00 the day before), starts on the Rome day.
+    Naive values are already local; a cell that is not a date-time is an InputError.
+    """
     if column not in frame.columns:
         return np.full(len(frame), open_value)
-    values = frame[column]
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_localize(None)
-    stamps = pd.to_datetime(values).dt.normalize()
-    days = stamps.to_numpy(dtype="datetime64[D]", na_value=np.datetime64("NaT"))
-    return np.where(np.isnat(days), open_value, days)
+    stamps, problems = timestamps_in_zone(frame[column], column, "users", timezone,
+                                          required=False)
+    raise_if_any(problems)
+    days = local_days(stamps, timezone).astype("datetime64[D]")
+    return np.where(stamps.isna().to_numpy(), open_value, days)
 
 
 def row_status_codes(tenant: Tenant, users: pd.DataFrame, days: np.ndarray,
@@ -156,7 +156,7 @@ def mapping_status(tenant: Tenant, users: pd.DataFrame, on, horizon_days: int = 
     ``ended`` (the end of the latest stretch before ``on`` when inactive) and ``restarts``
     (the next stretch's start, when a later term is already booked).
     """
-    day = np.datetime64(as_day(on), "D")
+    day = np.datetime64(as_date(on), "D")
     frame = normalize_users(users, tenant)
     codes = row_status_codes(tenant, frame, np.array([day]), horizon_days)[:, 0]
     frame["in_effect"] = codes != NOT_IN_EFFECT
@@ -185,6 +185,18 @@ def _stretch_date(frame: pd.DataFrame, stretches: pd.DataFrame, day: np.datetime
     return pd.Series(dates, index=frame.index, dtype="datetime64[s]")
 
 
+def unmapped_rows(status: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`mapping_status` whose user must be mapped (admins, agents) and has no
+    mapping row in effect that names a subscription: V2's "mapped to no subscription".
+
+    One mapped license is enough to not be unmapped (a lapsed mapping is V3's business, not
+    V2's). Every row of such a user is returned; callers keep one per user or per license.
+    """
+    mapped = status.loc[status["in_effect"] & (status["status"] != "unmapped"), "user_id"]
+    must = status["role"].map(MUST_BE_MAPPED).fillna(False).astype(bool)
+    return status[must & ~status["user_id"].isin(mapped)]
+
+
 def user_status_codes(users: pd.DataFrame, codes: np.ndarray) -> tuple[pd.Index, np.ndarray]:
     """Per user and day, the worst status of the user's mapped rows in effect (``U × K``).
 
@@ -211,9 +223,9 @@ def access_calendar(tenant: Tenant, users: pd.DataFrame, start, end,
     department are those of their first row (department derived as in
     :func:`normalize_users`).
     """
-    first, stop = np.datetime64(as_day(start), "D"), np.datetime64(as_day(end), "D")
+    first, stop = np.datetime64(as_date(start), "D"), np.datetime64(as_date(end), "D")
     if stop <= first:
-        raise ValueError(f"end {as_day(end)} must be after start {as_day(start)}")
+        raise ValueError(f"end {as_date(end)} must be after start {as_date(start)}")
     frame = normalize_users(users, tenant)
     points = _change_points(tenant, frame, first, stop, horizon_days)
     codes = row_status_codes(tenant, frame, points, horizon_days)

@@ -131,7 +131,7 @@ class Tenant:
 
     def primary(self, on: dt.date | str) -> str | None:
         """R2: the oldest active subscription on the day, or ``None``."""
-        return self._timelines.primary_on(_as_date(on))
+        return self._timelines.primary_on(as_date(on))
 
     def overage_owner(self, usage_type: str, on: dt.date | str) -> str | None:
         """R4/R5/R6/R7: the subscription billed for the type's overage on the day, or ``None``.
@@ -139,17 +139,19 @@ class Tenant:
         For per-subscription types (``wfo``) each subscription owns its own overage, so there
         is no single tenant-wide owner and this returns ``None``.
         """
-        return self._timelines.owner_on(usage_type, _as_date(on))
+        return self._timelines.owner_on(usage_type, as_date(on))
 
     def explain_owner(self, usage_type: str, on: dt.date | str) -> str:
         """A plain-language sentence: who owns the type's overage that day, and why."""
         from toolkit.explain import explain_owner
 
-        return explain_owner(self, usage_type, _as_date(on))
+        return explain_owner(self, usage_type, as_date(on))
 
 
-def _as_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.datetime):
+def as_date(value) -> dt.date:
+    """A calendar day from a date, datetime, Timestamp or ISO string: the one helper behind
+    every "on" and "as of" argument (a datetime gives its own date, as written)."""
+    if isinstance(value, dt.datetime):  # pandas Timestamps are datetimes too
         return value.date()
     if isinstance(value, dt.date):
         return value

@@ -17,7 +17,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from toolkit.model import Tenant, _as_date
+from toolkit.model import Tenant, as_date
 
 FINDING_COLUMNS = ["rule", "severity", "subject", "message", "subscription_id", "usage_type",
                    "entitled", "webex_total_units", "assigned_units"]
@@ -27,6 +27,7 @@ RULES = {
     "entitlement-mismatch": "warning",
     "missing-in-webex": "warning",
     "missing-in-tenant": "warning",
+    "unknown-webex-total": "warning",
     "unknown-license-name": "warning",
     "license-without-subscription": "warning",
     "entitlement-match": "info",
@@ -43,13 +44,10 @@ def reconcile(tenant: Tenant, licenses: pd.DataFrame, on: dt.date | str | None =
     like with like. Figures are compared per subscription and usage type, summing the
     tenant's active lines and the Webex licenses of that pair.
     """
-    day = _as_date(on) if on is not None else max(
+    day = as_date(on) if on is not None else max(
         term.start for sub in tenant.subscriptions for term in sub.terms)
     entitled = _entitlements(tenant, day)
-    mapped = licenses[licenses["usage_type"].notna() & licenses["subscription_id"].notna()]
-    webex = mapped.groupby(["subscription_id", "usage_type"], sort=True).agg(
-        webex_total_units=("total_units", "sum"), assigned_units=("consumed_units", "sum"))
-    both = entitled.join(webex, how="outer").reset_index()
+    both = entitled.join(_webex_totals(licenses), how="outer").reset_index()
     findings = [_compare(row, day) for row in both.itertuples(index=False)]
     findings += _license_findings(licenses)
     frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
@@ -61,6 +59,28 @@ def reconcile(tenant: Tenant, licenses: pd.DataFrame, on: dt.date | str | None =
     for column in ("entitled", "webex_total_units", "assigned_units"):
         frame[column] = frame[column].astype("float64")
     return frame.reset_index(drop=True)
+
+
+def _webex_totals(licenses: pd.DataFrame) -> pd.DataFrame:
+    """Per (subscription, usage type): Webex's total and assigned units and how many licenses.
+
+    A sum is unknown (NaN) when any license of the pair lacks the figure: a partial sum
+    would read as a smaller entitlement, and a pair whose only license lacks it must not
+    read as zero.
+    """
+    mapped = licenses[licenses["usage_type"].notna() & licenses["subscription_id"].notna()]
+    groups = mapped.groupby(["subscription_id", "usage_type"], sort=True)
+    totals = pd.DataFrame({
+        "webex_total_units": groups["total_units"].sum(min_count=1),
+        "assigned_units": groups["consumed_units"].sum(min_count=1),
+        "licenses": groups.size(),
+    })
+    for column, source in (("webex_total_units", "total_units"),
+                           ("assigned_units", "consumed_units")):
+        partial = mapped[source].isna().groupby(
+            [mapped["subscription_id"], mapped["usage_type"]], sort=True).any()
+        totals.loc[partial[partial].index, column] = np.nan
+    return totals
 
 
 def _entitlements(tenant: Tenant, day: dt.date) -> pd.DataFrame:
@@ -80,7 +100,14 @@ def _compare(row, day: dt.date) -> tuple:
     subject = f"{sub} {usage_type}"
     assigned_text = "" if pd.isna(assigned) else (
         f" ({assigned:g} assigned to users; assignment is not usage)")
-    if pd.isna(total):
+    if pd.isna(total) and pd.notna(row.licenses):
+        rule = "unknown-webex-total"
+        held = f"tenant.yaml entitles {sub} to {entitled:g} on {day}" if pd.notna(entitled) \
+            else f"tenant.yaml has no active line of that type for it on {day}"
+        message = (f"Webex lists {row.licenses:g} {usage_type} license(s) on {sub} but gives no "
+                   f"totalUnits for at least one of them{assigned_text}, so the number "
+                   f"provisioned is unknown ({held}); check Control Hub")
+    elif pd.isna(total):
         rule = "missing-in-webex"
         message = (f"tenant.yaml entitles {sub} to {entitled:g} {usage_type} on {day}, but the "
                    "Webex export has no license of that type for the subscription")
@@ -121,13 +148,17 @@ def _license_findings(licenses: pd.DataFrame) -> list[tuple]:
                 "not part of the allocation")
         elif pd.isna(lic.usage_type):
             rule, message = "unknown-license-name", (
-                f"Contact Center license {lic.name!r} ({lic.total_units:g} units) has a name "
+                f"Contact Center license {lic.name!r} ({_units(lic.total_units)}) has a name "
                 "the license-name table does not know; add it to count it")
         elif pd.isna(lic.subscription_id):
             rule, message = "license-without-subscription", (
-                f"{lic.name!r} ({lic.total_units:g} units) names no subscription (trial or "
+                f"{lic.name!r} ({_units(lic.total_units)}) names no subscription (trial or "
                 "free offer?): it cannot be matched to tenant.yaml")
         else:
             continue
         findings.append((rule, RULES[rule], str(lic.name), message, *figures))
     return findings
+
+
+def _units(total: float) -> str:
+    return "total units not given" if pd.isna(total) else f"{total:g} units"

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.access import MUST_BE_MAPPED, NO_DEPARTMENT, as_day, coverage, mapping_status
+from toolkit.access import NO_DEPARTMENT, coverage, mapping_status, unmapped_rows
 from toolkit.export import write_table
-from toolkit.model import Tenant
+from toolkit.model import Tenant, as_date
 from toolkit.timeline import seniority
 
 #: What the plan calls each row status that needs a move.
@@ -175,7 +175,7 @@ def remap_plan(tenant: Tenant, users: pd.DataFrame, on, horizon_days: int = 60) 
     nothing fits) and ``reason``. Sorted by ``access_ends`` then user, so the most urgent come
     first.
     """
-    on = as_day(on)
+    on = as_date(on)
     rows = moves_needed(mapping_status(tenant, users, on, horizon_days))
     find = target_finder(tenant, on, horizon_days)
     targets = [
@@ -204,10 +204,7 @@ def moves_needed(status: pd.DataFrame) -> pd.DataFrame:
     """The mapping rows a plan must move: rows at risk or cut off, and the rows of admins and
     agents with no mapping in effect (one per distinct license they hold)."""
     lapsing = status[status["status"].isin(["ending", "inactive"])]
-    mapped_users = status.loc[status["in_effect"] & (status["status"] != "unmapped"), "user_id"]
-    must = status["role"].map(MUST_BE_MAPPED).fillna(False).astype(bool)
-    unmapped = status[must & ~status["user_id"].isin(mapped_users)]
-    unmapped = unmapped.drop_duplicates(["user_id", "license"]).assign(
+    unmapped = unmapped_rows(status).drop_duplicates(["user_id", "license"]).assign(
         status="unmapped", subscription_id=pd.NA,
         access_ends=pd.NaT, ended=pd.NaT).astype({"access_ends": "datetime64[s]",
                                                   "ended": "datetime64[s]",

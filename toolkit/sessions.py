@@ -3,12 +3,16 @@
 Analysts rarely have measured agent usage; they have login/logout records. This module turns
 those into the ``usage.csv`` shape that :func:`toolkit.allocate` takes:
 
-* ``concurrent`` licenses: per interval (default 15 minutes, in the sessions' time zone) the
+* ``concurrent`` licenses: per interval (default 15 minutes, starting at local midnight) the
   maximum, over the instants of the interval, of the number of *distinct* users logged in.
   Sessions are half-open ``[login, logout)``; a user with overlapping sessions (two
   browsers, a re-login before the old session timed out) counts once.
 * ``named`` licenses: one row per user per local day on which the user was logged in, with
   ``user_id`` set, for ``distinct`` measures.
+
+"Local" is the ``timezone`` argument (the tenant's, in ``multisub measure --tenant``), or
+else the zone the ``login`` column is stored in (UTC for naive times): the same instants
+stored as UTC or as New York time fall on different days.
 
 **Split per subscription, so that parts add up (M4).** Allocation splits a ``peak`` measure by
 each subscription's samples at the instant where the tenant-wide total peaks, summing the
@@ -48,9 +52,15 @@ from toolkit.csv_input import (
 )
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.model import Tenant
+from toolkit.periods import local_days
 from toolkit.policy import LICENSE_MODELS
 from toolkit.usage import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.users import active_user_rows, subscriptions_of_users
+from toolkit.users import (
+    active_user_rows,
+    checked_users,
+    subscriptions_of_users,
+    timestamps_in_zone,
+)
 
 SESSION_COLUMNS = ["user_id", "login", "logout"]
 #: Agent license types in order of precedence: a user holding both counts as Premium
@@ -91,17 +101,27 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
 
 
 def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
-                     interval: str = "15min", license_model: str = "concurrent") -> pd.DataFrame:
+                     interval: str = "15min", license_model: str = "concurrent",
+                     timezone: str | None = None) -> pd.DataFrame:
     """Usage rows (the ``usage.csv`` shape) measured from agent sessions (SPEC M3).
 
     ``interval`` is a fixed duration (``"15min"``, ``"1h"``) for ``concurrent``; ``named``
     counts per local day. See the module docstring for the rules.
+
+    ``timezone`` is where intervals and days begin; pass the tenant's (``tenant.timezone``),
+    because a named license's "day" and a billing month are the tenant's. ``None`` keeps the
+    zone the ``login`` timestamps are stored in, and UTC when they are naive: the same
+    instants stored as UTC are then cut into UTC days. Naive times (and strings without an
+    offset), in the sessions and in the users' ``start``/``end``, are local time in the
+    zone used.
     """
     if license_model not in LICENSE_MODELS:
         raise ValueError(f"license_model must be one of {', '.join(LICENSE_MODELS)}, "
                          f"not {license_model!r}")
     step = _step(interval)
-    frame, timezone = _checked(sessions)
+    frame, timezone = _checked(sessions, timezone)
+    if users is not None:
+        users = checked_users(users, timezone)
     if frame.empty:
         return _usage_frame({}, timezone)
     user_code, user_ids = pd.factorize(frame["user_id"])
@@ -127,28 +147,24 @@ def _step(interval: str) -> int:
     return int(step / pd.Timedelta(microseconds=1))
 
 
-def _checked(sessions: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Sessions built in code, held to the loader's rules; naive times are taken as UTC."""
+def _checked(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.DataFrame, str]:
+    """Sessions built in code, held to the loader's rules, with times in the zone used."""
     missing = [c for c in SESSION_COLUMNS if c not in sessions.columns]
     if missing:
         raise InputError([Problem("sessions", "", c, None, "this column") for c in missing])
-    frame = sessions[SESSION_COLUMNS].copy()
-    zone = None
+    frame = sessions[SESSION_COLUMNS].reset_index(drop=True)
+    login = frame["login"].dtype
+    zone = timezone or (str(login.tz) if isinstance(login, pd.DatetimeTZDtype) else "UTC")
+    problems = missing_values(frame, "user_id", "sessions", "a user_id")
     for column in ("login", "logout"):
-        stamps = pd.to_datetime(frame[column])
-        if stamps.dt.tz is None:
-            stamps = stamps.dt.tz_localize("UTC")
-        zone = zone or str(stamps.dt.tz)
-        frame[column] = stamps.dt.tz_convert(zone).dt.as_unit("us")
-    problems = []
-    for column in SESSION_COLUMNS:
-        problems += missing_values(frame, column, "sessions", f"a {column}")
+        frame[column], bad = timestamps_in_zone(frame[column], column, "sessions", zone)
+        problems += bad
     backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
     problems += [Problem("sessions", row_label(i), "logout", str(frame["logout"].iloc[i]),
                          "a logout after the login (sessions are [login, logout))")
                  for i in backwards.nonzero()[0]]
-    raise_if_any(problems)
-    return frame, zone or "UTC"
+    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
+    return frame, zone
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
@@ -240,15 +256,17 @@ def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
 
 
 def _mapping_changes(users, user_ids):
-    """Instants (µs) at which some user's mapping starts or ends, with the user's code."""
+    """Instants (µs) at which some user's mapping starts or ends, with the user's code.
+
+    ``users`` went through :func:`toolkit.users.checked_users`: its bounds are tz-aware, read
+    by the same rule :func:`toolkit.users.active_user_rows` applies when it probes them.
+    """
     if users is None:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     parts = []
     for column in ("start", "end"):
-        if column in users.columns and users[column].notna().any():
-            stamps = pd.to_datetime(users[column])
-            if stamps.dt.tz is None:
-                stamps = stamps.dt.tz_localize("UTC")
+        if users[column].notna().any():
+            stamps = users[column]
             keep = stamps.notna().to_numpy()
             parts.append((users["user_id"].to_numpy(dtype=object)[keep],
                           _micros(stamps[keep])))
@@ -272,6 +290,11 @@ def _cut(start, end, who, cuts, cut_user, n_users):
     Returns the pieces and, for each, a segment code (user, index of the mapping stretch)
     that is the same for every piece between the same two changes of the same user.
     """
+    # A change at or before every login, or at or after every logout, splits nothing and
+    # shifts all of a user's segment indices alike: dropping it keeps the packed keys of
+    # _rank_within small (an open-ended mapping written as 9999-12-31 is common).
+    inside = (cuts > start.min()) & (cuts < end.max())
+    cuts, cut_user = cuts[inside], cut_user[inside]
     if len(cuts) == 0:
         return start, end, who, who
     per_user = np.bincount(cut_user, minlength=n_users)
@@ -296,14 +319,24 @@ def _rank_within(cuts, cut_user, first_cut, who, times, side):
     """For each (user, time), how many of the user's changes are before (or at) the time.
 
     Users are packed into the high part of the key, so one ``searchsorted`` over all
-    changes answers for every user at once.
+    changes answers for every user at once. When users × time span do not fit in int64
+    (centuries of sessions, many users), one stable sort of changes and queries together
+    by (user, time) counts the same thing.
     """
     origin = min(int(times.min()), int(cuts.min()))
     span = max(int(times.max()), int(cuts.max())) - origin + 1
-    if (int(who.max()) + 1) * span >= _LIMIT:
-        raise ValueError("session and mapping times span too long a period to measure")
-    keys = cut_user * span + (cuts - origin)
-    found = np.searchsorted(keys, who * span + (times - origin), side=side)
+    if (max(int(who.max()), int(cut_user.max())) + 1) * span < _LIMIT:
+        keys = cut_user * span + (cuts - origin)
+        found = np.searchsorted(keys, who * span + (times - origin), side=side)
+        return found - first_cut[who]
+    # side "right": a change at the same instant comes first (counted); "left": after
+    query_first = 0 if side == "left" else 1
+    kind = np.concatenate([np.full(len(cuts), 1 - query_first), np.full(len(times), query_first)])
+    order = np.lexsort((kind, np.concatenate([cuts, times]), np.concatenate([cut_user, who])))
+    is_cut = order < len(cuts)
+    changes_before = np.cumsum(is_cut) - is_cut
+    found = np.empty(len(times), dtype=np.int64)
+    found[order[~is_cut] - len(cuts)] = changes_before[~is_cut]
     return found - first_cut[who]
 
 
@@ -497,8 +530,8 @@ def _named(pieces: _Pieces, timezone: str) -> pd.DataFrame:
 
 
 def _local_days(micros: np.ndarray, timezone: str) -> np.ndarray:
-    stamps = pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC").tz_convert(timezone)
-    return stamps.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+    return local_days(pd.Series(pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC")),
+                      timezone)
 
 
 def _usage_frame(columns: dict, timezone: str) -> pd.DataFrame:

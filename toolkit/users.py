@@ -12,6 +12,7 @@ Mapping matters twice: usage carrying a user id is attributed to the user's subs
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -89,35 +90,119 @@ def _row_number(where: str) -> int:
 
 
 def _window_problems(frame: pd.DataFrame, text: pd.DataFrame, file: str, skip) -> list[Problem]:
-    """Mapping periods that end before they start, or overlap another of the same license."""
+    """Mapping periods that end before they start, or overlap another of the same license.
+
+    Rows of one user and license (an empty license is a license of its own: an admin mapped
+    to two subscriptions at once is as ambiguous as an agent) are ordered by start; a row
+    overlaps an earlier one when it starts before the *latest* end seen so far in its group
+    (a running maximum, so a long period is compared with every later row, not only with its
+    neighbour).
+    """
     start, end = frame["start"], frame["end"]
     backwards = (start.notna() & end.notna() & (end <= start)).to_numpy()
     problems = [
-        Problem(file, row_label(i), "end", text["end"].iloc[i],
-                f"an end after the start {text['start'].iloc[i]} (mappings are [start, end))")
+        Problem(file, row_label(i), "end", _cell(text, "end", i),
+                f"an end after the start {_cell(text, 'start', i)} (mappings are [start, end))")
         for i in backwards.nonzero()[0] if i not in skip
     ]
     usable = ~backwards & ~np.isin(np.arange(len(frame)), list(skip))
-    ordered = frame.loc[usable, ["user_id", "license", "start", "end"]].copy()
-    if ordered.empty:
+    if not usable.any():
         return problems
-    ordered["_row"] = np.flatnonzero(usable)
-    ordered = ordered.sort_values(["user_id", "license", "start"], na_position="first",
-                                  kind="stable")
-    same = (ordered["user_id"].eq(ordered["user_id"].shift())
-            & ordered["license"].eq(ordered["license"].shift())).to_numpy()
-    prev_end = ordered["end"].shift()
-    open_before = prev_end.isna().to_numpy()
-    this_start = ordered["start"]
-    overlap = same & (open_before | this_start.isna().to_numpy()
-                      | (this_start < prev_end).fillna(False).to_numpy())
-    rows = ordered["_row"].to_numpy()
+    rows = np.flatnonzero(usable)
+    group = pd.MultiIndex.from_arrays([
+        frame["user_id"].to_numpy(dtype=object)[rows],
+        frame["license"].astype("object").fillna("\0(none)").to_numpy(dtype=object)[rows],
+    ]).factorize()[0]
+    begins = _micros_or(start.iloc[rows], np.iinfo(np.int64).min)
+    ends = _micros_or(end.iloc[rows], np.iinfo(np.int64).max)
+    order = np.lexsort((begins, group))
+    group, begins, ends, rows = group[order], begins[order], ends[order], rows[order]
+    latest = pd.Series(ends).groupby(group).cummax().to_numpy()
+    # the row holding the latest end so far: its position, carried forward within the group
+    holder = pd.Series(np.where(ends == latest, np.arange(len(rows)), -1)).groupby(
+        group).cummax().to_numpy()
+    same = np.zeros(len(rows), dtype=bool)
+    same[1:] = group[1:] == group[:-1]
+    overlap = np.zeros(len(rows), dtype=bool)
+    overlap[1:] = same[1:] & (begins[1:] < latest[:-1])
     for k in overlap.nonzero()[0]:
         problems.append(Problem(
-            file, row_label(rows[k]), "start", text["start"].iloc[rows[k]],
-            f"a mapping period that does not overlap {row_label(rows[k - 1])} of the same user "
-            "and license (a user is mapped to one subscription at a time)"))
+            file, row_label(rows[k]), "start", _cell(text, "start", rows[k]),
+            f"a mapping period that does not overlap {row_label(rows[holder[k - 1]])} of the "
+            "same user and license (a user is mapped to one subscription at a time)"))
     return problems
+
+
+def _cell(text: pd.DataFrame, column: str, i: int):
+    """The cell as the file shows it; None when empty (so a message never says "nan")."""
+    value = text[column].iloc[i]
+    return None if pd.isna(value) else value
+
+
+def _micros_or(stamps: pd.Series, open_value: int) -> np.ndarray:
+    """Microseconds since the epoch, with ``open_value`` for an empty (open) bound."""
+    values = np.asarray(pd.DatetimeIndex(stamps).as_unit("us").asi8, dtype=np.int64)
+    return np.where(stamps.isna().to_numpy(), open_value, values)
+
+
+def checked_users(users: pd.DataFrame, timezone: str, source: str = "users",
+                  required=("user_id", "license", "subscription_id")) -> pd.DataFrame:
+    """A users table built in code, held to :func:`load_users`' rules before it is used.
+
+    Loaders check files, but a frame built in a notebook reaches the measures unchecked: a
+    missing column would surface as a ``KeyError``, a bad date as a parser traceback. This
+    returns a copy whose ``start``/``end`` are tz-aware in ``timezone`` (naive values, and
+    strings without an offset, are local time there, as :func:`load_users` reads a file;
+    missing columns are added empty), or raises InputError naming every bad row and column.
+    """
+    missing = [column for column in required if column not in users.columns]
+    raise_if_any([Problem(source, "", column, None, "this column") for column in missing])
+    frame = users.reset_index(drop=True).copy()
+    problems: list[Problem] = []
+    text = pd.DataFrame(index=frame.index)
+    for column in WINDOW:
+        if column not in frame.columns:
+            frame[column] = pd.Series(pd.NaT, index=frame.index,
+                                      dtype=f"datetime64[us, {timezone}]")
+        frame[column], bad = timestamps_in_zone(frame[column], column, source, timezone,
+                                                required=False)
+        text[column] = frame[column].astype("str").where(frame[column].notna(), None)
+        problems += bad
+    if "license" not in frame.columns:
+        frame["license"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    problems += _window_problems(frame, text, source, skip=problem_rows(problems))
+    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
+    return frame
+
+
+def timestamps_in_zone(values: pd.Series, column: str, source: str, timezone: str,
+                       required: bool = True) -> tuple[pd.Series, list[Problem]]:
+    """Timestamps of a frame built in code as tz-aware values (µs) in ``timezone``.
+
+    Aware values are converted; naive ones are local time in ``timezone`` (the loaders' rule);
+    anything else is read as ISO 8601 text, each cell that is not a date-time a problem.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        stamps = values.dt.tz_convert(timezone).dt.as_unit("us")
+        problems = []
+    elif pd.api.types.is_datetime64_dtype(values.dtype):
+        stamps = values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        stamps = stamps.dt.as_unit("us")
+        problems = [Problem(source, row_label(i), column, str(values.iloc[i]),
+                            f"a date-time that exists in {timezone}")
+                    for i in (stamps.isna() & values.notna()).to_numpy().nonzero()[0]]
+    else:
+        text = values.map(_as_text, na_action="ignore").astype("str")
+        stamps, problems = parse_timestamps(pd.DataFrame({column: text}), column, source,
+                                            timezone, required=False)
+    if required:
+        problems += [Problem(source, row_label(i), column, None, f"a {column}")
+                     for i in values.isna().to_numpy().nonzero()[0]]
+    return stamps.set_axis(values.index), problems
+
+
+def _as_text(value) -> str:
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
 
 
 def active_user_rows(users: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

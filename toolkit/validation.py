@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from toolkit.access import MUST_BE_MAPPED, as_day, mapping_status, normalize_users
-from toolkit.model import Tenant, tenant_license_model
+from toolkit.access import mapping_status, normalize_users, unmapped_rows
+from toolkit.model import Tenant, as_date, tenant_license_model
 from toolkit.remap import Candidate, Target, candidates, target_finder
 from toolkit.tenant_file import MULTI_SUBSCRIPTION_OFFERS
 from toolkit.timeline import primary_timeline
@@ -98,7 +98,7 @@ def validate(tenant: Tenant, users: pd.DataFrame | None = None, on=None,
     """
     if horizon_days < 0:
         raise ValueError(f"horizon_days must be at least 0, got {horizon_days}")
-    day = as_day(on) if on is not None else latest_date(tenant, users)
+    day = as_date(on) if on is not None else latest_date(tenant, users)
     status = mapping_status(tenant, users, day, horizon_days) if users is not None else None
     context = Context(tenant, day, horizon_days, status, candidates(tenant, day),
                       target_finder(tenant, day, horizon_days))
@@ -148,9 +148,7 @@ def _user_unmapped(ctx: Context) -> Iterable[tuple[str, str]]:
     if ctx.status is None:
         return
     status = ctx.status
-    mapped = status.loc[status["in_effect"] & (status["status"] != "unmapped"), "user_id"]
-    must = status["role"].map(MUST_BE_MAPPED).fillna(False).astype(bool)
-    lost = status[must & ~status["user_id"].isin(mapped)].drop_duplicates("user_id")
+    lost = unmapped_rows(status).drop_duplicates("user_id")
     for row in lost.itertuples(index=False):
         target = ctx.suggestion(row, ctx.on)
         yield row.user_id, (

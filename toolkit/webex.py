@@ -15,6 +15,11 @@ that a caller can extend or override. Licenses that are not Contact Center ones 
 Calling, …) are kept and marked ``contact_center = False``; Contact Center licenses whose
 name the table does not know are kept with an empty ``usage_type`` and a ``note`` saying so.
 
+People whose only Contact Center licenses have unknown names are listed (they cannot be
+mapped to a usage type, but are not dropped silently); a person holding one usage type on two
+subscriptions is refused, since ``users.csv`` maps a user to one subscription per type. An
+empty page, or ``null``, is a problem rather than a page without items.
+
 ``consumed_units`` is what Webex calls ``consumedUnits``: licenses *assigned* to users. SPEC
 §5: assigning a license is not usage, so it is never used as consumption here.
 """
@@ -23,15 +28,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import yaml
 
+from toolkit.csv_input import one_of, read_text_table, row_label, schema_problems
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.policy import DEFAULT_USAGE_TYPES
 from toolkit.users import USER_COLUMNS, USER_OPTIONAL
 
 LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
@@ -77,34 +85,63 @@ def normalize_name(name: str) -> str:
     return re.sub(r"\s+", " ", str(name)).strip().casefold()
 
 
-def license_name_table(names: Mapping[str, str] | str | Path | None = None) -> dict[str, str]:
+def license_name_table(names: Mapping[str, str] | str | Path | None = None,
+                       usage_types: Iterable[str] | None = None) -> dict[str, str]:
     """The default name table with ``names`` laid over it.
 
-    ``names`` is a mapping or a CSV file with columns ``name, usage_type``.
+    ``names`` is a mapping or a CSV file with columns ``name, usage_type``. Each usage type
+    must be one of ``usage_types`` (default: the standard ones; pass ``tenant.usage_types``
+    when the tenant adds its own): a typo would otherwise quietly leave the license out of
+    every figure. Empty cells, unknown types and a name given two different types are
+    reported all at once (InputError).
     """
     table = dict(LICENSE_NAMES)
     if names is None:
         return table
-    if not isinstance(names, Mapping):
-        frame = pd.read_csv(names, dtype="str", keep_default_na=False)
-        missing = {"name", "usage_type"} - set(frame.columns)
-        if missing:
-            raise InputError([Problem(str(names), "row 1", column, None, "this column")
-                              for column in sorted(missing)])
-        names = dict(zip(frame["name"], frame["usage_type"], strict=True))
-    table.update({normalize_name(k): v for k, v in names.items()})
+    known = sorted(usage_types if usage_types is not None else DEFAULT_USAGE_TYPES)
+    if isinstance(names, Mapping):
+        source = "names"
+        frame = pd.DataFrame({"name": [str(k) for k in names],
+                              "usage_type": [None if v is None else str(v)
+                                             for v in names.values()]}, dtype="str")
+    else:
+        source = str(names)
+        frame = read_text_table(names, ["name", "usage_type"])
+    schema = pa.DataFrameSchema({
+        "name": pa.Column("str", nullable=False),
+        "usage_type": pa.Column("str", one_of(known, "a usage type"), nullable=False),
+    }, strict=False)
+    problems = schema_problems(frame, schema, source)
+    keys = frame["name"].map(normalize_name, na_action="ignore")
+    first: dict[str, int] = {}
+    for i, (key, usage_type) in enumerate(zip(keys, frame["usage_type"], strict=True)):
+        if pd.isna(key) or pd.isna(usage_type):
+            continue
+        if key in first and frame["usage_type"].iloc[first[key]] != usage_type:
+            problems.append(Problem(source, row_label(i), "usage_type", usage_type,
+                                    f"{frame['usage_type'].iloc[first[key]]!r} as on "
+                                    f"{row_label(first[key])} (one name, one usage type)"))
+        first.setdefault(key, i)
+    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
+    table.update(dict(zip(keys, frame["usage_type"], strict=True)))
     return table
 
 
+def _row_number(where: str) -> int:
+    return int(where.removeprefix("row ")) if where.startswith("row ") else 0
+
+
 def load_webex_licenses(path: str | Path,
-                        names: Mapping[str, str] | str | Path | None = None) -> pd.DataFrame:
+                        names: Mapping[str, str] | str | Path | None = None,
+                        usage_types: Iterable[str] | None = None) -> pd.DataFrame:
     """A ``GET /v1/licenses`` response (a file, or a folder of pages) as a licenses table.
 
     Columns: ``license_id, name, usage_type, subscription_id, total_units, consumed_units``
     (assigned, not used), ``contact_center``, ``site_url``, ``note``. Raises InputError
-    listing every item that cannot be read.
+    listing every item that cannot be read. ``names`` and ``usage_types``: see
+    :func:`license_name_table`.
     """
-    table = license_name_table(names)
+    table = license_name_table(names, usage_types)
     items, problems = _items(path)
     rows = []
     for file, where, item in items:
@@ -134,17 +171,32 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
     agent license is an ``agent``; one with only other Contact Center licenses is an ``admin``
     when Webex lists roles for them, else a ``supervisor``. People without any Contact Center
     license are not Contact Center users: they are counted in ``frame.attrs["skipped"]``.
-    A license id that ``licenses`` does not contain is a problem (pages missing?).
+    People whose only Contact Center licenses have names the table does not know are not
+    rows either (their usage type is unknown), but they are not dropped silently: their ids
+    are listed in ``frame.attrs["unknown_license_only"]``. A license listed twice for a person
+    counts once.
+
+    Problems (InputError, all at once): a license id that ``licenses`` does not contain
+    (pages missing?), and a person holding two licenses of one usage type on two different
+    subscriptions: ``users.csv`` maps a user to one subscription per license type at a time,
+    and choosing one would be a guess (remove the extra license in Control Hub, or write
+    the user's rows by hand with ``start``/``end``).
     """
     if user_id not in ("email", "id"):
         raise ValueError("user_id must be 'email' or 'id'")
     items, problems = _items(path)
     known = licenses.set_index("license_id")
-    rows, skipped, seen = [], 0, {}
+    if "contact_center" not in known.columns:  # a frame of SPEC §7's six columns only
+        known = known.assign(contact_center=known["usage_type"].notna() | known["name"].map(
+            lambda name: any(w in normalize_name(name) for w in CONTACT_CENTER_WORDS)))
+    rows, skipped, unknown_only, seen = [], 0, [], {}
     for file, where, item in items:
         person, bad = _person(file, where, item, known, user_id)
         problems += bad
         if person is None:
+            continue
+        if isinstance(person, str):  # only Contact Center licenses of unknown names
+            unknown_only.append(person)
             continue
         if not person:
             skipped += 1
@@ -164,6 +216,7 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
     frame["start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
     frame["end"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
     frame.attrs["skipped"] = skipped
+    frame.attrs["unknown_license_only"] = sorted(set(unknown_only))
     return frame.sort_values(["user_id", "license"], kind="stable", ignore_index=True)
 
 
@@ -184,7 +237,7 @@ def _items(path: str | Path) -> tuple[list[tuple[str, str, dict]], list[Problem]
     for file in files:
         payload, bad = _payload(file)
         problems += bad
-        if payload is None:
+        if bad:
             continue
         found, label = _item_list(payload)
         if found is None:
@@ -201,18 +254,25 @@ def _items(path: str | Path) -> tuple[list[tuple[str, str, dict]], list[Problem]
 
 
 def _payload(file: Path):
+    """The parsed page, or problems. An empty page (or ``null``) is a problem, not zero
+    items: a save that failed half-way must not pass for an export with fewer licenses."""
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(str(file), "", "", None, f"readable UTF-8 JSON ({exc})")]
+    if not text.strip():
+        return None, [Problem(str(file), "", "", None, "a JSON response (the file is empty)")]
     try:
-        return json.loads(text), []
+        payload = json.loads(text)
     except json.JSONDecodeError as first:
         try:  # documentation examples with single quotes are valid YAML flow mappings
-            return yaml.safe_load(text), []
+            payload = yaml.safe_load(text)
         except yaml.YAMLError:
             return None, [Problem(str(file), f"line {first.lineno}", "", None,
                                   f"JSON ({first.msg})")]
+    if payload is None:
+        return None, [Problem(str(file), "", "", "null", "a JSON response object")]
+    return payload, []
 
 
 def _item_list(payload) -> tuple[list | None, str]:
@@ -288,7 +348,8 @@ def _conflicting_repeats(frame: pd.DataFrame, key: str) -> list[Problem]:
 
 
 def _person(file, where, item, known: pd.DataFrame, user_id: str):
-    """The users.csv rows of one person ([] when not a Contact Center user)."""
+    """The users.csv rows of one person: [] when not a Contact Center user, the person's
+    id alone when their only Contact Center licenses have unknown names."""
     person_id = _text(item.get("id"))
     emails = item.get("emails") or []
     if isinstance(emails, str):
@@ -300,22 +361,45 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     held = item.get("licenses") or []
     if isinstance(held, str):
         held = [held]
+    odd = [lic for lic in held if not isinstance(lic, str)]
+    if odd:
+        return None, [Problem(file, where, "licenses", lic, "a license id (text)")
+                      for lic in odd]
+    held = list(dict.fromkeys(held))  # a license listed twice is one license
     missing = [lic for lic in held if lic not in known.index]
     if missing:
         return None, [Problem(file, where, "licenses", lic,
                               "a license id listed in the /v1/licenses response")
                       for lic in missing]
-    mine = known.loc[[lic for lic in held if pd.notna(known.loc[lic, "usage_type"])]] \
-        if held else known.iloc[0:0]
+    licenses = known.loc[held] if held else known.iloc[0:0]
+    mine = licenses[licenses["usage_type"].notna()]
     if mine.empty:
-        return [], []
+        return (ident if licenses["contact_center"].any() else []), []
+    clash = _same_type_twice(file, where, ident, mine)
+    if clash:
+        return None, clash
     types = set(mine["usage_type"])
     role = "agent" if types & set(AGENT_TYPES) else ("admin" if item.get("roles") else
                                                       "supervisor")
     department = _text(item.get("department"))
-    return [
+    rows = [
         {"user_id": ident, "role": role, "license": lic["usage_type"],
          "subscription_id": lic["subscription_id"], "department": department,
          "email": email, "start": None, "end": None}
         for _, lic in mine.sort_values("usage_type").iterrows()
-    ], []
+    ]
+    # two licenses of one type on one subscription give the same mapping: one row
+    return list({(r["license"], r["subscription_id"]): r for r in rows}.values()), []
+
+
+def _same_type_twice(file, where, ident, mine: pd.DataFrame) -> list[Problem]:
+    """One problem per usage type the person holds on more than one subscription."""
+    subs = mine.assign(sub=mine["subscription_id"].astype("object").fillna("(none)"))
+    per_type = subs.groupby("usage_type")["sub"].unique()
+    return [
+        Problem(file, where, "licenses", ident,
+                f"one {usage_type} license per person: it is held on "
+                f"{' and '.join(sorted(held))}, and a user counts toward one subscription "
+                "per license type (remove one in Control Hub, or map the user by hand)")
+        for usage_type, held in per_type.items() if len(held) > 1
+    ]

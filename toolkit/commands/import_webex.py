@@ -40,7 +40,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     tenant = load_tenant(args.tenant) if args.tenant else None
-    licenses = load_webex_licenses(args.licenses, names=args.names)
+    licenses = load_webex_licenses(args.licenses, names=args.names,
+                                   usage_types=tenant.usage_types if tenant else None)
     people = load_webex_people(args.people, licenses, user_id=args.user_id)
     findings = reconcile(tenant, licenses, on=args.on) if tenant else \
         unmatched_licenses(licenses)
@@ -53,7 +54,12 @@ def run(args) -> int:
     mapped = int(licenses["usage_type"].notna().sum())
     print(f"read {len(licenses):,} licenses ({mapped:,} mapped to a usage type) and "
           f"{people['user_id'].nunique():,} Contact Center users "
-          f"({people.attrs.get('skipped', 0):,} people without a Contact Center license)")
+          f"({people.attrs['skipped']:,} people without a Contact Center license)")
+    unknown = people.attrs["unknown_license_only"]
+    if unknown:
+        print(f"{len(unknown):,} people hold only Contact Center licenses whose names the "
+              f"license-name table does not know, so they are not in users.csv (add the "
+              f"names with --names): {', '.join(unknown)}")
     warnings = int((findings["severity"] != "info").sum())
     print(f"{len(findings):,} reconciliation findings, {warnings:,} to look at")
     for path in written:

@@ -2,8 +2,10 @@
 
 Turns login/logout records into the ``usage.csv`` that ``multisub allocate`` reads:
 concurrency samples per interval, or for named licenses the users active each day (SPEC M3).
-With ``--tenant`` the times are read in the tenant's time zone and subscription ids are
-checked against it; without it, times without an offset are UTC.
+With ``--tenant`` the times are read in the tenant's time zone, intervals and days begin
+there, and subscription ids are checked against it. Without it everything is UTC: times
+without an offset are UTC, and a named license's days (and so the month a late-evening
+session counts in) are UTC days.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def register(subparsers) -> None:
     parser.add_argument("--license-model", choices=LICENSE_MODELS, default="concurrent",
                         help="concurrent: peak samples; named: users active per day")
     parser.add_argument("--tenant", type=Path, metavar="DIR",
-                        help="tenant directory or tenant.yaml (time zone, subscription ids)")
+                        help="tenant directory or tenant.yaml: its time zone is where "
+                             "intervals and days begin, its subscription ids are checked "
+                             "(without it, days and intervals are UTC)")
     parser.set_defaults(run=run)
 
 
@@ -39,10 +43,12 @@ def run(args) -> int:
     sessions = load_sessions(args.sessions, tenant)
     users = load_users(args.users, tenant) if args.users else None
     usage = measure_sessions(sessions, users, interval=args.interval,
-                             license_model=args.license_model)
+                             license_model=args.license_model,
+                             timezone=tenant.timezone if tenant else "UTC")
     path = write_table(usage, args.out)
     every = f"every {args.interval}" if args.license_model == "concurrent" else "per day"
+    zone = tenant.timezone if tenant else "UTC (no --tenant)"
     print(f"measured {len(sessions):,} sessions into {len(usage):,} usage rows "
-          f"({args.license_model}, {every})")
+          f"({args.license_model}, {every}, days in {zone})")
     print(f"wrote {path}")
     return 0
