@@ -167,11 +167,16 @@ def _access_of(ctx: Context, row) -> str:
     return f"{ctx.label(row.license)} through that mapping"
 
 
+def _mappings_in_effect(ctx: Context, status: str) -> pd.DataFrame:
+    """The user mappings in effect on the day whose subscription has ``status``."""
+    return ctx.status[ctx.status["in_effect"] & (ctx.status["status"] == status)]
+
+
 def _user_on_inactive(ctx: Context) -> Iterable[tuple[str, str]]:
     """V3: mapped to a subscription that is not active on the day: access is lost."""
     if ctx.status is None:
         return
-    rows = ctx.status[ctx.status["in_effect"] & (ctx.status["status"] == "inactive")]
+    rows = _mappings_in_effect(ctx, "inactive")
     active = ", ".join(c.id for c in ctx.pool) or "none"
     for row in rows.itertuples(index=False):
         target = ctx.suggestion(row, ctx.on)
@@ -187,7 +192,7 @@ def _access_at_risk(ctx: Context) -> Iterable[tuple[str, str]]:
     """V4: mapped to a subscription that ends within the horizon; names where to remap."""
     if ctx.status is None:
         return
-    rows = ctx.status[ctx.status["in_effect"] & (ctx.status["status"] == "ending")]
+    rows = _mappings_in_effect(ctx, "ending")
     for row in rows.itertuples(index=False):
         ends = row.access_ends.date()
         target = ctx.suggestion(row, ends)
