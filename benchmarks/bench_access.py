@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, machine, peak_memory  # noqa: E402
 
 from toolkit import Line, Subscription, Tenant, Term, access_calendar  # noqa: E402
-from toolkit.access import normalize_users, row_status_codes, user_status_codes  # noqa: E402
-from toolkit.remap import remap_plan  # noqa: E402
-from toolkit.validation import validate  # noqa: E402
+from toolkit.provisioning.access import normalize_users, row_status_codes, user_status_codes  # noqa: E402
+from toolkit.provisioning.remap import remap_plan  # noqa: E402
+from toolkit.provisioning.validation import validate  # noqa: E402
 
 START = dt.date(2024, 1, 1)
 TYPES = ["cc_standard_agent", "cc_premium_agent", "wfo"]

@@ -20,10 +20,10 @@ from _common import best_of, machine, peak_memory  # noqa: E402
 from bench_allocate import MONTHS, TYPES, bench_tenant, bench_usage  # noqa: E402
 
 from toolkit import Tenant, allocate  # noqa: E402
-from toolkit.chargeback import chargeback  # noqa: E402
-from toolkit.costs import costs  # noqa: E402
-from toolkit.focus import focus_table  # noqa: E402
-from toolkit.forecast import forecast  # noqa: E402
+from toolkit.finance.chargeback import chargeback  # noqa: E402
+from toolkit.finance.costs import costs  # noqa: E402
+from toolkit.finance.focus import focus_table  # noqa: E402
+from toolkit.finance.forecast import forecast  # noqa: E402
 
 
 def priced(tenant: Tenant) -> Tenant:

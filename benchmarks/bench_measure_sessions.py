@@ -19,7 +19,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from toolkit.sessions import measure_sessions
+from toolkit.metering import measure_sessions
 
 YEAR_START = pd.Timestamp("2025-01-01", tz="Europe/Rome")
 MICROS_PER_MINUTE = 60_000_000

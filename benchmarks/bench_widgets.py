@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, peak_memory  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from toolkit import plots, ui  # noqa: E402
-from toolkit.dataset import load_tenant_dir  # noqa: E402
-from toolkit.sample import DEFAULT_DIR  # noqa: E402
+from toolkit.inputs.dataset import load_tenant_dir  # noqa: E402
+from toolkit.present import plots, ui  # noqa: E402
+from toolkit.resources import sample_dir  # noqa: E402
 
 TARGET_MS = 200.0
 D = dt.date
@@ -84,7 +84,7 @@ def report(title: str, build_ms: float, results, floor: float) -> None:
 
 def main(rounds: int = 5) -> None:
     print(f"machine: {machine()}")
-    data = load_tenant_dir(DEFAULT_DIR)
+    data = load_tenant_dir(sample_dir())
     rows = len(data.usage)
     start = time.perf_counter()
     explorer = ui.explorer(data.tenant, data.usage, data.users)

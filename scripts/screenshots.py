@@ -21,8 +21,9 @@ AS_OF = dt.date(2026, 10, 31)
 
 def main(out: Path = OUT) -> list[Path]:
     matplotlib.rc_file(ROOT / "notebooks" / "matplotlibrc")
-    from toolkit import allocate, plots
-    from toolkit.dataset import load_tenant_dir
+    from toolkit import allocate
+    from toolkit.inputs.dataset import load_tenant_dir
+    from toolkit.present import plots
 
     data = load_tenant_dir(ROOT / "data" / "sample")
     allocation = allocate(data.tenant, data.usage, data.users)

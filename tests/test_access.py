@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 from test_validation import SEED_USERS, STD, seed_provisioning_tenant, users
 
 from builders import subscription, tenant, term
-from toolkit.access import STATUSES, access_calendar, coverage, mapping_status, unmapped_rows
 from toolkit.errors import InputError
+from toolkit.provisioning.access import (
+    STATUSES,
+    access_calendar,
+    coverage,
+    mapping_status,
+    unmapped_rows,
+)
 
 D = dt.date
 PEOPLE = pd.concat([SEED_USERS, users(

@@ -5,8 +5,9 @@ import pytest
 from test_costs import march_usage, priced_tenant
 
 from toolkit import InputError, allocate
-from toolkit.budgets import RESULT_COLUMNS, budget_vs_actual, load_budgets
-from toolkit.chargeback import chargeback
+from toolkit.finance.budgets import RESULT_COLUMNS, budget_vs_actual
+from toolkit.finance.chargeback import chargeback
+from toolkit.inputs.budgets import load_budgets
 from toolkit.sample import sample_budgets
 
 

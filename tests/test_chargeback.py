@@ -14,9 +14,9 @@ from test_costs import march_usage, priced_subscription, priced_tenant
 
 from builders import D, usage
 from toolkit import Tenant, allocate
-from toolkit.chargeback import CHARGEBACK_COLUMNS, METHODS, chargeback
-from toolkit.costs import costs
-from toolkit.money import to_cents
+from toolkit.finance.chargeback import CHARGEBACK_COLUMNS, METHODS, chargeback
+from toolkit.finance.costs import costs
+from toolkit.finance.money import to_cents
 
 
 def figures(frame):

@@ -5,7 +5,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from toolkit.cli import SAMPLE_DIR, main
+from toolkit.commands.cli import main
+from toolkit.resources import sample_dir
 
 
 def test_owners_explains_every_type(capsys):
@@ -19,7 +20,7 @@ def test_owners_explains_every_type(capsys):
 
 def test_allocate_writes_three_tables(tmp_path, capsys):
     out = tmp_path / "alloc.csv"
-    assert main(["allocate", str(SAMPLE_DIR), "--out", str(out)]) == 0
+    assert main(["allocate", str(sample_dir()), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "0 unallocated" in printed
     by_sub = pd.read_csv(out)
@@ -43,7 +44,7 @@ def test_allocate_other_formats(tmp_path, suffix):
 
 
 def test_bad_input_gives_a_message_and_exit_2_not_a_traceback(tmp_path, capsys):
-    shutil.copy(SAMPLE_DIR / "tenant.yaml", tmp_path)
+    shutil.copy(sample_dir() / "tenant.yaml", tmp_path)
     (tmp_path / "usage.csv").write_text("timestamp,usage_type,quantity\n"
                                         "2025-01-01,ai_agent,-1\nnope,teleport,1\n")
     assert main(["allocate", str(tmp_path), "--out", str(tmp_path / "a.csv")]) == 2
@@ -61,7 +62,7 @@ def test_unsupported_output_format(tmp_path, capsys):
 
 
 def test_csv_output_cannot_run_formulas(tmp_path):
-    from toolkit.export import write_table
+    from toolkit.present.export import write_table
 
     frame = pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "plain"],
                           "amount": [1.0, -2.0, 3.0, 4.0, 5.0]})

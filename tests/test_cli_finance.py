@@ -6,9 +6,9 @@ from test_costs import march_usage, priced_subscription, priced_tenant
 
 from builders import D
 from toolkit import Tenant
-from toolkit.cli import main
-from toolkit.focus import FOCUS_COLUMNS
-from toolkit.tenant_file import save_tenant
+from toolkit.commands.cli import main
+from toolkit.finance.focus import FOCUS_COLUMNS
+from toolkit.inputs.tenant_file import save_tenant
 
 
 @pytest.fixture

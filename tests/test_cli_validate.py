@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from test_validation import seed_provisioning_tenant
 
-from toolkit.cli import main
-from toolkit.tenant_file import save_tenant
+from toolkit.commands.cli import main
+from toolkit.inputs.tenant_file import save_tenant
 
 SEED_USERS_CSV = """user_id,role,license,subscription_id,department,email
 admin1,admin,,Sub-1,Care,admin1@example.com

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from builders import D, usage
 from toolkit import InputError, Line, Subscription, Tenant, Term, allocate
-from toolkit.costs import costs, unowned_overage
-from toolkit.money import cents_of, to_cents
+from toolkit.finance.costs import costs, unowned_overage
+from toolkit.finance.money import cents_of, to_cents
 from toolkit.policy import DEFAULT_USAGE_TYPES
 
 

@@ -5,9 +5,10 @@ from test_costs import march_usage, priced_subscription, priced_tenant
 
 from builders import D
 from toolkit import Tenant, allocate
-from toolkit.costs import costs
-from toolkit.focus import FOCUS_COLUMNS, focus_table, write_focus
-from toolkit.money import to_cents
+from toolkit.finance.costs import costs
+from toolkit.finance.focus import FOCUS_COLUMNS, focus_table
+from toolkit.finance.money import to_cents
+from toolkit.present.export import write_focus
 
 REQUIRED = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
             "BilledCost", "EffectiveCost", "ListCost", "ChargeCategory", "ChargeFrequency",

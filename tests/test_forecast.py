@@ -22,7 +22,7 @@ from test_costs import priced_line, priced_subscription, priced_tenant
 
 from builders import D, usage
 from toolkit import Subscription, Tenant, Term, allocate
-from toolkit.forecast import FORECAST_COLUMNS, forecast
+from toolkit.finance.forecast import FORECAST_COLUMNS, forecast
 
 HISTORY = [(1, 9, 14, 700), (2, 12, 16, 1000), (3, 11, 15, 900)]
 

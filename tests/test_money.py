@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.money import cents_of, from_cents, round_to_total, split_amount, split_cents, to_cents
+from toolkit.finance.money import (
+    cents_of,
+    from_cents,
+    round_to_total,
+    split_amount,
+    split_cents,
+    to_cents,
+)
 
 
 def test_rounding_is_half_away_from_zero_despite_binary_noise():

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 from builders import D, cisco_agents_tenant, seed_tenant, usage
-from toolkit import allocate, plots
+from toolkit import allocate
+from toolkit.present import plots
 
 WINDOW = ("2025-01-01", "2027-01-01")
 TYPES = ["ai_agent", "ivr_outbound_campaign"]
@@ -280,10 +281,10 @@ def test_every_sample_chart_is_labelled(sample):
 
 @pytest.fixture(scope="module")
 def sample():
-    from toolkit.dataset import load_tenant_dir
-    from toolkit.sample import DEFAULT_DIR
+    from toolkit.inputs.dataset import load_tenant_dir
+    from toolkit.resources import sample_dir
 
-    data = load_tenant_dir(DEFAULT_DIR)
+    data = load_tenant_dir(sample_dir())
     return data.tenant, allocate(data.tenant, data.usage, data.users)
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from builders import D, subscription, tenant, term
-from toolkit.cli import main
-from toolkit.reconcile import FINDING_COLUMNS, reconcile
-from toolkit.tenant_file import save_tenant
-from toolkit.webex import load_webex_licenses
+from toolkit.commands.cli import main
+from toolkit.inputs.tenant_file import save_tenant
+from toolkit.inputs.webex import load_webex_licenses
+from toolkit.provisioning.reconcile import FINDING_COLUMNS, reconcile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webex"
 

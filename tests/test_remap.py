@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from test_validation import PREM, SEED_USERS, STD, seed_provisioning_tenant, users
 
 from builders import subscription, tenant, term
-from toolkit.remap import (
+from toolkit.present.export import plan_to_csv
+from toolkit.provisioning.remap import (
     PLAN_COLUMNS,
     license_operations,
-    plan_to_csv,
     plan_to_patch_bodies,
     remap_plan,
 )

@@ -5,18 +5,19 @@ import re
 
 import pytest
 
-from toolkit import InputError, allocate, chargeback, report
-from toolkit.cli import main
-from toolkit.dataset import load_tenant_dir
-from toolkit.money import from_cents, to_cents
-from toolkit.sample import DEFAULT_DIR
+from toolkit import InputError, allocate, chargeback
+from toolkit.commands.cli import main
+from toolkit.finance.money import from_cents, to_cents
+from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.present import report
+from toolkit.resources import sample_dir
 
 DEPARTMENTS = ("Claims", "Sales")
 
 
 @pytest.fixture(scope="module")
 def billed():
-    data = load_tenant_dir(DEFAULT_DIR)
+    data = load_tenant_dir(sample_dir())
     return chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
 
 
@@ -28,7 +29,7 @@ def department_total(frame, department, column):
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    argv = ["report", str(DEFAULT_DIR), "--out", str(out), "--as-of", "2026-10"]
+    argv = ["report", str(sample_dir()), "--out", str(out), "--as-of", "2026-10"]
     for department in DEPARTMENTS:
         argv += ["--department", department]
     assert main(argv) == 0
@@ -59,7 +60,7 @@ def test_report_html_has_no_code(reports):
 def test_hand_checked_headline_of_claims():
     # Claims holds one subscription (Sub-1003) for 32 months at 15,350.00 a month, and owns no
     # pooled overage (Sub-1001 is primary and first holder throughout 2024-03..2026-10).
-    review = report.department_review(DEFAULT_DIR, "Claims", as_of="2026-10")
+    review = report.department_review(sample_dir(), "Claims", as_of="2026-10")
     assert review.committed_cost == 32 * 15_350.00 == 491_200.00
     assert review.overage_billed == 0.0
     headline = dict(review.headline().values.tolist())
@@ -73,7 +74,7 @@ def test_hand_checked_headline_of_claims():
 
 
 def test_both_views_add_up_to_the_same_total():
-    review = report.department_review(DEFAULT_DIR, "Sales", first="2026-01", last="2026-06")
+    review = report.department_review(sample_dir(), "Sales", first="2026-01", last="2026-06")
     # Sales' subscription lapsed from 2026-04-01 until its renewal on 2026-06-01: no cost then.
     assert review.billed["period"].astype("str").tolist() == [
         "2026-01", "2026-02", "2026-03", "2026-06"]
@@ -83,12 +84,12 @@ def test_both_views_add_up_to_the_same_total():
 
 
 def test_unknown_department_is_a_clear_error(capsys):
-    assert main(["report", str(DEFAULT_DIR), "--department", "Legal", "--out", "/nonexistent"]) \
+    assert main(["report", str(sample_dir()), "--department", "Legal", "--out", "/nonexistent"]) \
         == 2
     message = capsys.readouterr().err
     assert "found 'Legal'" in message and "Claims, Collections, Customer Care" in message
     with pytest.raises(InputError, match="Legal"):
-        report.department_review(DEFAULT_DIR, "Legal")
+        report.department_review(sample_dir(), "Legal")
 
 
 def test_departments_whose_names_slug_alike_get_distinct_files():

@@ -3,8 +3,8 @@
 import filecmp
 
 from toolkit import allocate, load_tenant
-from toolkit.cli import SAMPLE_DIR
-from toolkit.dataset import load_tenant_dir
+from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.resources import sample_dir
 from toolkit.sample import write_sample
 
 
@@ -13,23 +13,23 @@ def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path):
     write_sample(tmp_path / "b")
     for name in ("tenant.yaml", "usage.csv", "users.csv", "budgets.csv", "sessions.csv"):
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False)
-        assert filecmp.cmp(tmp_path / "a" / name, SAMPLE_DIR / name, shallow=False), name
+        assert filecmp.cmp(tmp_path / "a" / name, sample_dir() / name, shallow=False), name
 
 
 def test_sample_shape():
-    tenant = load_tenant(SAMPLE_DIR)
+    tenant = load_tenant(sample_dir())
     assert len({s.department for s in tenant.subscriptions}) >= 3
     assert 4 <= len(tenant.subscriptions) <= 6
     years = {(t.end.year - t.start.year) for s in tenant.subscriptions for t in s.terms}
     assert {2, 3} <= years
     assert any(len(s.terms) > 1 for s in tenant.subscriptions)  # an expiry and a renewal
     assert tenant.currency == "EUR"
-    size = sum(p.stat().st_size for p in SAMPLE_DIR.iterdir())
+    size = sum(p.stat().st_size for p in sample_dir().iterdir())
     assert size < 5_000_000
 
 
 def test_sample_stories():
-    data = load_tenant_dir(SAMPLE_DIR)
+    data = load_tenant_dir(sample_dir())
     t = data.tenant
     assert t.overage_owner("ivr_outbound_campaign", "2026-03-31") == "Sub-1002"
     assert t.overage_owner("ivr_outbound_campaign", "2026-04-01") == "Sub-1004"
@@ -44,9 +44,9 @@ def test_sample_stories():
 
 
 def test_the_whole_chain_runs_from_raw_sessions():
-    from toolkit.sessions import measure_sessions
+    from toolkit.metering import measure_sessions
 
-    data = load_tenant_dir(SAMPLE_DIR)
+    data = load_tenant_dir(sample_dir())
     measured = measure_sessions(data.sessions, data.users)
     result = allocate(data.tenant, measured, data.users)
     assert {str(p) for p in result.pooled["period"]} == {"2026-09", "2026-10"}

@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 from builders import D, subscription, tenant, term
 from toolkit import allocate
-from toolkit.cli import main
+from toolkit.commands.cli import main
 from toolkit.errors import InputError
+from toolkit.inputs.sessions import load_sessions
+from toolkit.inputs.tenant_file import save_tenant
+from toolkit.inputs.users import load_users
+from toolkit.metering import measure_sessions
 from toolkit.sample import sample_sessions
-from toolkit.sessions import load_sessions, measure_sessions
-from toolkit.tenant_file import save_tenant
-from toolkit.users import load_users
 
 ZONE = "Europe/Rome"
 

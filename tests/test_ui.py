@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from builders import D, cisco_agents_tenant, seed_tenant, usage
-from toolkit import ui, whatif
-from toolkit.dataset import load_tenant_dir
-from toolkit.sample import DEFAULT_DIR
+from toolkit.finance import whatif
+from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.present import ui
+from toolkit.resources import sample_dir
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def cisco_explorer():
 
 @pytest.fixture(scope="module")
 def sample():
-    return load_tenant_dir(DEFAULT_DIR)
+    return load_tenant_dir(sample_dir())
 
 
 def test_explorer_starts_on_the_first_type_and_all_subscriptions(cisco_explorer):

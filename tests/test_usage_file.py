@@ -95,10 +95,10 @@ def test_missing_file(tmp_path):
 
 def test_bundled_sample_loads_cleanly():
     from toolkit import load_tenant
-    from toolkit.cli import SAMPLE_DIR
+    from toolkit.resources import sample_dir
 
-    tenant = load_tenant(SAMPLE_DIR)
-    frame = load_usage(SAMPLE_DIR / "usage.csv", tenant)
+    tenant = load_tenant(sample_dir())
+    frame = load_usage(sample_dir() / "usage.csv", tenant)
     assert len(frame) > 20_000
     assert set(frame["usage_type"]) == set(tenant.usage_types)
     assert isinstance(frame["timestamp"].dtype, pd.DatetimeTZDtype)

@@ -8,8 +8,9 @@ import pytest
 from builders import D, subscription, tenant, term
 from toolkit import allocate
 from toolkit.errors import InputError
-from toolkit.sessions import measure_sessions
-from toolkit.users import load_users, subscriptions_of_users
+from toolkit.inputs.users import load_users
+from toolkit.mapping import subscriptions_of_users
+from toolkit.metering import measure_sessions
 
 ZONE = "Europe/Rome"
 STD = "cc_standard_agent"

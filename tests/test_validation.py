@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builders import subscription, tenant, term
-from toolkit.validation import FINDING_COLUMNS, RULES, latest_date, validate
+from toolkit.provisioning.validation import FINDING_COLUMNS, RULES, latest_date, validate
 
 D = dt.date
 STD, PREM = "cc_standard_agent", "cc_premium_agent"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit.cli import main
+from toolkit.commands.cli import main
 from toolkit.errors import InputError
-from toolkit.users import load_users
-from toolkit.webex import LICENSE_NAMES, load_webex_licenses, load_webex_people
+from toolkit.inputs.users import load_users
+from toolkit.inputs.webex import LICENSE_NAMES, load_webex_licenses, load_webex_people
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webex"
 

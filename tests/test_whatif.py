@@ -18,7 +18,15 @@ from test_costs import march_usage, priced_subscription, priced_tenant
 
 from builders import AI, D, seed_tenant, subscription, tenant, term
 from toolkit import InputError, Line, Subscription, Term, allocate
-from toolkit.whatif import add, change_quantity, checked, compare, expire, ownership_shifts, renew
+from toolkit.finance.whatif import (
+    add,
+    change_quantity,
+    checked,
+    compare,
+    expire,
+    ownership_shifts,
+    renew,
+)
 
 PRIMARY_TYPES = ("cc_standard_agent", "cc_premium_agent", "ivr_port", "webex_connect")
 

@@ -1,23 +1,26 @@
 """multisub: usage, overage and chargeback for a Webex Contact Center tenant with several
 subscriptions. The public names below are a contract (SPEC §7)."""
 
-from toolkit.access import access_calendar
 from toolkit.allocation import Allocation, allocate
-from toolkit.budgets import budget_vs_actual, load_budgets
-from toolkit.chargeback import chargeback
 from toolkit.errors import InputError, Problem
-from toolkit.focus import focus_table
+from toolkit.finance.budgets import budget_vs_actual
+from toolkit.finance.chargeback import chargeback
+from toolkit.finance.focus import focus_table
+from toolkit.inputs.budgets import load_budgets
+from toolkit.inputs.sessions import load_sessions
+from toolkit.inputs.tenant_file import load_tenant, save_tenant
+from toolkit.inputs.usage import load_usage
+from toolkit.inputs.users import load_users
+from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.metering import measure_sessions
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.policy import DEFAULT_USAGE_TYPES, POLICIES, UsageType
-from toolkit.reconcile import reconcile
-from toolkit.remap import plan_to_csv, plan_to_patch_bodies, remap_plan
-from toolkit.sessions import load_sessions, measure_sessions
-from toolkit.tenant_file import load_tenant, save_tenant
+from toolkit.present.export import plan_to_csv
+from toolkit.provisioning.access import access_calendar
+from toolkit.provisioning.reconcile import reconcile
+from toolkit.provisioning.remap import plan_to_patch_bodies, remap_plan
+from toolkit.provisioning.validation import validate
 from toolkit.timeline import ownership_timeline, primary_timeline
-from toolkit.usage import load_usage
-from toolkit.users import load_users
-from toolkit.validation import validate
-from toolkit.webex import load_webex_licenses, load_webex_people
 
 __all__ = [
     "DEFAULT_USAGE_TYPES",

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from toolkit.frames import as_usage_frame
+from toolkit.mapping import subscriptions_of_users
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import (
     day_number,
@@ -27,8 +29,6 @@ from toolkit.periods import (
     prorated,
 )
 from toolkit.timeline import PRIMARY
-from toolkit.usage import as_usage_frame
-from toolkit.users import subscriptions_of_users
 
 #: Why a row (or a period's leftover) could not be attributed; index = reason code.
 REASONS = (

@@ -101,3 +101,9 @@ DEFAULT_USAGE_TYPES = MappingProxyType(
         )
     }
 )
+
+#: Offers a tenant may carry. Only Flex and Flex 3 support several subscriptions in one
+#: tenant (seed); ``ea`` (Enterprise Agreement) is accepted so that validation can flag it (V7).
+OFFERS = ("flex", "flex3", "ea")
+MULTI_SUBSCRIPTION_OFFERS = ("flex", "flex3")
+DEPLOYMENTS = ("cloud", "hybrid")

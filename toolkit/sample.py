@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.budgets import BUDGET_COLUMNS
+from toolkit.frames import SESSION_COLUMNS
+from toolkit.inputs.budgets import BUDGET_COLUMNS
+from toolkit.inputs.tenant_file import save_tenant
 from toolkit.model import Line, Subscription, Tenant, Term
-from toolkit.sessions import SESSION_COLUMNS
-from toolkit.tenant_file import save_tenant
+from toolkit.resources import sample_dir
 
 SEED = 20240101
 USAGE_START = dt.date(2024, 1, 1)
@@ -28,7 +29,6 @@ USAGE_END = dt.date(2026, 11, 1)  # exclusive: 34 months of usage
 AS_OF = dt.date(2026, 10, 31)
 SESSIONS_START = dt.date(2026, 9, 1)  # raw agent sessions: the last two months only
 SAMPLE_HOURS = (10, 11, 15)  # local sampling instants of concurrency on working days
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 #: Monthly list prices (EUR) per unit and the overage price the tenant falls back to.
 PRICES = {
@@ -310,9 +310,10 @@ def _round_up(amount: float) -> float:
     return float(max(step, np.ceil(amount / step) * step))
 
 
-def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
-    """Generate the sample tenant into ``directory``; the same seed writes the same bytes."""
-    directory = Path(directory)
+def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
+    """Generate the sample tenant into ``directory`` (default: the bundled sample's folder);
+    the same seed writes the same bytes."""
+    directory = Path(directory) if directory is not None else sample_dir()
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tenant = sample_tenant()
@@ -333,8 +334,8 @@ def write_sample(directory: str | Path = DEFAULT_DIR, seed: int = SEED) -> Path:
 def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
     """Budgets set from what the written sample costs, read back as any analyst would."""
     from toolkit.allocation import allocate
-    from toolkit.chargeback import chargeback
-    from toolkit.dataset import load_tenant_dir
+    from toolkit.finance.chargeback import chargeback
+    from toolkit.inputs.dataset import load_tenant_dir
 
     data = load_tenant_dir(directory)
     billed = chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
@@ -342,4 +343,4 @@ def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    print(write_sample(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_DIR))
+    print(write_sample(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -6,9 +6,9 @@ to it (``NAME.pooled.EXT``, ``NAME.unallocated.EXT``), or into extra sheets of a
 
 from __future__ import annotations
 
-from toolkit.cli import output_argument, period_argument, tenant_dir_argument
-from toolkit.dataset import load_and_allocate
-from toolkit.export import write_with_companions
+from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.inputs.dataset import load_and_allocate
+from toolkit.present.export import write_with_companions
 
 
 def register(subparsers) -> None:

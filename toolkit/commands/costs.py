@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.budgets import BUDGETS_FILE, budget_vs_actual, load_budgets
-from toolkit.chargeback import METHODS, chargeback
-from toolkit.cli import output_argument, period_argument, tenant_dir_argument
-from toolkit.costs import costs, unowned_overage
-from toolkit.dataset import load_and_allocate
-from toolkit.export import write_with_companions
-from toolkit.money import from_cents, to_cents
+from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.finance.budgets import budget_vs_actual
+from toolkit.finance.chargeback import METHODS, chargeback
+from toolkit.finance.costs import costs, unowned_overage
+from toolkit.finance.money import from_cents, to_cents
+from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
+from toolkit.inputs.dataset import load_and_allocate
+from toolkit.present.export import write_with_companions
 
 
 def register(subparsers) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from toolkit.cli import output_argument, period_argument, tenant_dir_argument
-from toolkit.dataset import load_and_allocate
-from toolkit.focus import focus_table, write_focus
+from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.finance.focus import focus_table
+from toolkit.inputs.dataset import load_and_allocate
+from toolkit.present.export import write_focus
 
 
 def register(subparsers) -> None:

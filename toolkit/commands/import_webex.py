@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from toolkit.export import write_table
-from toolkit.reconcile import reconcile, unmatched_licenses
-from toolkit.tenant_file import load_tenant
-from toolkit.users import USER_COLUMNS, USER_OPTIONAL
-from toolkit.webex import load_webex_licenses, load_webex_people
+from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
+from toolkit.inputs.tenant_file import load_tenant
+from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.present.export import write_table
+from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
 
 
 def register(subparsers) -> None:

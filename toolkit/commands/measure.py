@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.export import write_table
+from toolkit.inputs.sessions import load_sessions
+from toolkit.inputs.tenant_file import load_tenant
+from toolkit.inputs.users import load_users
+from toolkit.metering import measure_sessions
 from toolkit.policy import LICENSE_MODELS
-from toolkit.sessions import load_sessions, measure_sessions
-from toolkit.tenant_file import load_tenant
-from toolkit.users import load_users
+from toolkit.present.export import write_table
 
 
 def register(subparsers) -> None:

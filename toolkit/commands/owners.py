@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from toolkit.cli import tenant_dir_argument
-from toolkit.tenant_file import load_tenant
+from toolkit.commands.cli import tenant_dir_argument
+from toolkit.inputs.tenant_file import load_tenant
 
 
 def register(subparsers) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.cli import tenant_dir_argument
+from toolkit.commands.cli import tenant_dir_argument
 from toolkit.errors import InputError, Problem
-from toolkit.report import run_reports
-from toolkit.tenant_file import load_tenant
+from toolkit.inputs.tenant_file import load_tenant
+from toolkit.present.report import run_reports
 
 
 def register(subparsers) -> None:

@@ -4,7 +4,7 @@ access findings (SPEC §5), errors first, and optionally the remap plan as a wor
 Exit status 1 when an error-severity finding exists, so a scheduled job or CI step can fail
 on a tenant that has already cut someone off; 0 otherwise; 2 for bad input (handled by the
 CLI). Without ``--on`` the day is the latest date in the data (see
-:func:`toolkit.validation.latest_date`), never the machine's clock.
+:func:`toolkit.provisioning.validation.latest_date`), never the machine's clock.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from toolkit.cli import tenant_dir_argument
-from toolkit.dataset import load_tenant_dir
-from toolkit.remap import plan_to_csv, remap_plan
-from toolkit.validation import SEVERITIES, latest_date, validate
+from toolkit.commands.cli import tenant_dir_argument
+from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.present.export import plan_to_csv
+from toolkit.provisioning.remap import remap_plan
+from toolkit.provisioning.validation import SEVERITIES, latest_date, validate
 
 EXIT_ERRORS = 1
 

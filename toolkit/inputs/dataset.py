@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.budgets import load_budgets
 from toolkit.errors import InputError
+from toolkit.inputs.budgets import load_budgets
+from toolkit.inputs.sessions import load_sessions
+from toolkit.inputs.tenant_file import load_tenant
+from toolkit.inputs.usage import load_usage
+from toolkit.inputs.users import load_users
 from toolkit.model import Tenant
-from toolkit.sessions import load_sessions
-from toolkit.tenant_file import load_tenant
-from toolkit.usage import load_usage
-from toolkit.users import load_users
 
 USAGE_FILE = "usage.csv"
 USERS_FILE = "users.csv"

@@ -19,7 +19,7 @@ How it is computed, so that nobody mistakes it for more than it is:
 3. Entitlements are the subscription's lines prorated into each projected period (P2); usage
    and entitlement are then pooled and charged exactly as :func:`toolkit.allocation.allocate`
    does (P3: pooled overage to the owner on the last day of the period that has one;
-   non-pooled types per subscription), and priced by :func:`toolkit.costs.costs` (P4). When
+   non-pooled types per subscription), and priced by :func:`toolkit.finance.costs.costs` (P4). When
    that owner holds no line of a pooled type and has no history of it (a primary without
    agents, say), it gets a zero row for the type so that the overage it owns is on a row.
 4. The low and high scenarios price every subscription's low (or high) usage at once, so the
@@ -41,7 +41,7 @@ from toolkit.allocation import (
     Allocation,
     last_owner,
 )
-from toolkit.costs import costs
+from toolkit.finance.costs import costs
 from toolkit.model import Subscription, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 

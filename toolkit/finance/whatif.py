@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from toolkit.allocation import Allocation, allocate
-from toolkit.chargeback import chargeback
 from toolkit.errors import raise_if_any
+from toolkit.finance.chargeback import chargeback
+from toolkit.finance.money import from_cents, to_cents
+from toolkit.invariants import tenant_problems
 from toolkit.model import Line, Subscription, Tenant, Term
-from toolkit.money import from_cents, to_cents
-from toolkit.tenant_file import check_tenant_dict, tenant_to_dict
 from toolkit.timeline import PRIMARY, Timelines
 
 SHIFT_COLUMNS = ["usage_type", "start", "end", "before_owner", "after_owner"]
@@ -119,13 +119,10 @@ def checked(tenant: Tenant) -> Tenant:
 
     A scenario tenant must obey the same rules as a loaded one (terms that do not overlap,
     lines inside their term, known usage types, quantities and prices of at least 0, …), or
-    allocation fails later with an error far from its cause. The rules are the loader's own:
-    the tenant is written as its file mapping and checked by :mod:`toolkit.tenant_file`.
+    allocation fails later with an error far from its cause. The rules are the domain's own
+    (:mod:`toolkit.invariants`), the ones the tenant file loader applies.
     """
-    _, problems = check_tenant_dict(tenant_to_dict(tenant), tenant.usage_types, SCENARIO)
-    ids = [sub.id for sub in tenant.subscriptions]
-    raise_if_any([replace(p, where=_SUBSCRIPTION_PLACE.sub(
-        lambda m: ids[int(m.group(1))], p.where)) for p in problems])
+    raise_if_any(tenant_problems(tenant, SCENARIO))
     return tenant
 
 

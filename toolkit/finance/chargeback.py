@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from toolkit.allocation import Allocation
-from toolkit.costs import costs as cost_table
+from toolkit.finance.costs import costs as cost_table
+from toolkit.finance.money import from_cents, round_to_total, to_cents
 from toolkit.model import Tenant
-from toolkit.money import from_cents, round_to_total, to_cents
 
 CHARGEBACK_COLUMNS = ["period", "department", "committed_cost", "overage_cost", "total_cost"]
 
@@ -77,7 +77,7 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     """Cost per ``period, department``: ``committed_cost, overage_cost, total_cost``.
 
     ``method`` is a key of :data:`METHODS` (``billed`` or ``caused``). ``table`` is an already
-    computed :func:`toolkit.costs.costs` frame, to avoid pricing twice.
+    computed :func:`toolkit.finance.costs.costs` frame, to avoid pricing twice.
     """
     if method not in METHODS:
         raise ValueError(f"unknown chargeback method {method!r}; use one of "

@@ -1,6 +1,6 @@
 """A FOCUS-shaped cost table (FinOps Open Cost and Usage Specification 1.2) for FinOps tools.
 
-Each row of :func:`toolkit.costs.costs` becomes up to two FOCUS charges:
+Each row of :func:`toolkit.finance.costs.costs` becomes up to two FOCUS charges:
 
 - a ``Purchase`` / ``Recurring`` charge for the committed entitlement of the period
   (PricingQuantity = prorated entitlement, ListUnitPrice = the line price), and
@@ -19,14 +19,11 @@ written in UTC, as FOCUS asks; ``*End`` columns are exclusive.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from toolkit.allocation import Allocation
-from toolkit.costs import costs
-from toolkit.export import write_table
+from toolkit.finance.costs import costs
 from toolkit.model import Tenant
 
 PROVIDER = "Cisco"
@@ -51,6 +48,16 @@ CHARGES = {
 }
 
 
+def focus_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The FOCUS table for a text format: date-times in FOCUS's own format
+    (``2025-03-01T00:00:00Z``), which tools ingesting FOCUS files expect."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.strftime(FOCUS_DATETIME)
+    return frame
+
+
 def focus_table(allocation: Allocation, tenant: Tenant | None = None,
                 cost_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The allocation's costs as FOCUS charges, one row per charge (see module docstring)."""
@@ -73,20 +80,6 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
 
 
 FOCUS_DATETIME = "%Y-%m-%dT%H:%M:%SZ"  # FOCUS DateTimeFormat: ISO 8601 in UTC
-
-
-def write_focus(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the FOCUS table as CSV, Parquet or XLSX (formula-safe, via ``write_table``).
-
-    Parquet keeps real UTC timestamps; text formats get FOCUS's own date-time format
-    (``2025-03-01T00:00:00Z``), which tools ingesting FOCUS files expect.
-    """
-    if Path(path).suffix.lower() != ".parquet":
-        frame = frame.copy()
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_convert("UTC").dt.strftime(FOCUS_DATETIME)
-    return write_table(frame, path)
 
 
 def _owners(allocation: Allocation, table: pd.DataFrame) -> pd.Series:

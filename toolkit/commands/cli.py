@@ -12,17 +12,17 @@ import sys
 from pathlib import Path
 
 from toolkit.errors import InputError
+from toolkit.resources import sample_dir
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ["owners", "allocate", "validate", "costs", "focus", "measure", "import-webex",
             "report"]
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 EXIT_INPUT_ERROR = 2
 
 
 def tenant_dir_argument(parser: argparse.ArgumentParser) -> None:
     """The optional tenant directory every subcommand takes (default: the bundled sample)."""
-    parser.add_argument("dir", nargs="?", type=Path, default=SAMPLE_DIR,
+    parser.add_argument("dir", nargs="?", type=Path, default=sample_dir(),
                         help="tenant directory (default: the bundled sample, data/sample)")
 
 

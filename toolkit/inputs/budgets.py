@@ -11,26 +11,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.csv_input import (
-    missing_values,
-    parse_numbers,
-    problem_rows,
-    read_text_table,
-    row_label,
-    schema_problems,
-)
+from toolkit.checks import missing_values, parse_numbers, problem_rows, row_label, schema_problems
 from toolkit.errors import Problem, raise_if_any
+from toolkit.inputs.csv_input import read_text_table
 from toolkit.model import Tenant
-from toolkit.money import from_cents, to_cents
 
 BUDGETS_FILE = "budgets.csv"
 BUDGET_COLUMNS = ["department", "period", "amount"]
-RESULT_COLUMNS = ["period", "department", "budget", "actual", "variance", "used",
-                  "threshold_crossed", "flag"]
 
 
 def budgets_schema() -> pa.DataFrameSchema:
@@ -107,54 +97,3 @@ def _duplicates(frame: pd.DataFrame, file: str) -> list[Problem]:
     ]
 
 
-def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
-                     thresholds=(0.8, 1.0)) -> pd.DataFrame:
-    """Per ``period, department``: budget, actual spend (``total_cost``), and how far it went.
-
-    ``variance`` = budget − actual (negative: over budget); ``used`` = actual ÷ budget;
-    ``threshold_crossed`` = the highest threshold the spend reached (NaN when none) and
-    ``flag`` says it in words. Spend with no budget is flagged ``no budget``; a budget with no
-    spend shows an actual of 0. Only periods and departments present in either table appear.
-    """
-    levels = np.sort(np.asarray(thresholds, dtype=np.float64))
-    actual = chargeback_frame.groupby(["period", "department"], as_index=False)["total_cost"].sum()
-    merged = pd.merge(budgets[["period", "department", "amount"]], actual,
-                      on=["period", "department"], how="outer")
-    budget_cents = to_cents(merged["amount"].fillna(0))
-    actual_cents = to_cents(merged["total_cost"].fillna(0))
-    has_budget = merged["amount"].notna().to_numpy()
-    result = pd.DataFrame({
-        "period": merged["period"],
-        "department": merged["department"].astype("str"),
-        "budget": np.where(has_budget, from_cents(budget_cents), np.nan),
-        "actual": from_cents(actual_cents),
-        "variance": np.where(has_budget, from_cents(budget_cents - actual_cents), np.nan),
-    })
-    with np.errstate(divide="ignore", invalid="ignore"):
-        used = np.where(has_budget & (budget_cents > 0), actual_cents / budget_cents, np.nan)
-    result["used"] = used
-    crossed = _crossed(actual_cents, budget_cents, has_budget, levels)
-    result["threshold_crossed"] = crossed
-    result["flag"] = pd.Series(_flags(crossed, has_budget, actual_cents), dtype="str")
-    return result.sort_values(["period", "department"], ignore_index=True)[RESULT_COLUMNS]
-
-
-def _crossed(actual_cents, budget_cents, has_budget, levels) -> np.ndarray:
-    """The highest level with actual ≥ level × budget (a zero budget is crossed by any spend)."""
-    crossed = np.full(len(actual_cents), np.nan)
-    for level in levels:
-        reached = has_budget & (actual_cents >= level * budget_cents) & (actual_cents > 0)
-        crossed[reached] = level
-    return crossed
-
-
-def _flags(crossed, has_budget, actual_cents) -> list[str]:
-    flags = []
-    for level, budgeted, spent in zip(crossed, has_budget, actual_cents, strict=True):
-        if not budgeted:
-            flags.append("no budget" if spent > 0 else "")
-        elif np.isnan(level):
-            flags.append("")
-        else:
-            flags.append(f"reached {level:.0%} of budget")
-    return flags

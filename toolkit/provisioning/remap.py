@@ -25,14 +25,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from toolkit.access import NO_DEPARTMENT, coverage, mapping_status, unmapped_rows
-from toolkit.export import write_table
 from toolkit.model import Tenant, as_date
+from toolkit.provisioning.access import NO_DEPARTMENT, coverage, mapping_status, unmapped_rows
 from toolkit.timeline import seniority
 
 #: What the plan calls each row status that needs a move.
@@ -216,12 +214,13 @@ def _needed_until(row, on: dt.date) -> dt.date:
     return row.access_ends.date() if row.status == "ending" else on
 
 
-def plan_to_csv(plan: pd.DataFrame, path: str | Path) -> Path:
-    """Write the plan as the worklist an admin follows in Control Hub: ``user, email, from,
-    to, license, status, access_ends, reason``; formula-safe (toolkit.export.write_table)."""
+def plan_worklist(plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan as the worklist an admin follows in Control Hub: ``user, email, from, to,
+    license, status, access_ends, reason``, dates as text (written by
+    :func:`toolkit.present.export.plan_to_csv`)."""
     table = plan[list(CSV_COLUMNS)].rename(columns=CSV_COLUMNS)
     table["access_ends"] = table["access_ends"].dt.strftime("%Y-%m-%d")
-    return write_table(table, path)
+    return table
 
 
 def license_operations(plan: pd.DataFrame, licenses: pd.DataFrame) -> pd.DataFrame:

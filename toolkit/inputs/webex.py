@@ -37,10 +37,11 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from toolkit.csv_input import one_of, read_text_table, row_label, schema_problems
+from toolkit.checks import one_of, row_label, schema_problems
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
+from toolkit.inputs.csv_input import read_text_table
 from toolkit.policy import DEFAULT_USAGE_TYPES
-from toolkit.users import USER_COLUMNS, USER_OPTIONAL
 
 LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
                    "consumed_units", "contact_center", "site_url", "note"]

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from toolkit.access import mapping_status, normalize_users, unmapped_rows
 from toolkit.model import Tenant, as_date, tenant_license_model
-from toolkit.remap import Candidate, Target, candidates, target_finder
-from toolkit.tenant_file import MULTI_SUBSCRIPTION_OFFERS
+from toolkit.policy import MULTI_SUBSCRIPTION_OFFERS
+from toolkit.provisioning.access import mapping_status, normalize_users, unmapped_rows
+from toolkit.provisioning.remap import Candidate, Target, candidates, target_finder
 from toolkit.timeline import primary_timeline
 
 SEVERITIES = ("error", "warning", "info")

@@ -10,43 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
-from toolkit.csv_input import (
-    one_of,
-    parse_numbers,
-    parse_timestamps,
-    problem_rows,
-    read_text_table,
-    schema_problems,
-)
+from toolkit.checks import parse_numbers, parse_timestamps, problem_rows, schema_problems
 from toolkit.errors import raise_if_any
+from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, usage_schema
+from toolkit.inputs.csv_input import read_text_table
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
-
-USAGE_COLUMNS = ["timestamp", "usage_type", "quantity"]
-USAGE_OPTIONAL = ["subscription_id", "user_id"]
-
-
-def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
-    """The typed usage frame: known types, non-negative quantities, known subscriptions."""
-    type_names = sorted(usage_types)
-    sub_check = [] if subscription_ids is None else [
-        one_of(subscription_ids, "a subscription of the tenant")]
-    return pa.DataFrameSchema(
-        {
-            "timestamp": pa.Column(nullable=True),  # parse_timestamps reports gaps
-            "usage_type": pa.Column(
-                "str", one_of(type_names, "a usage type")
-            ),
-            "quantity": pa.Column(
-                "float64", pa.Check.ge(0, error="a quantity of at least 0"), nullable=False
-            ),
-            "subscription_id": pa.Column("str", sub_check, nullable=True),
-            "user_id": pa.Column("str", nullable=True),
-        },
-        strict=False,
-    )
 
 
 def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -73,15 +43,3 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     return frame.sort_values("timestamp", kind="stable", ignore_index=True)
 
 
-def as_usage_frame(usage: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """Give a usage frame built in code the loader's shape: optional columns, tz-aware times."""
-    frame = usage.copy()
-    for column in USAGE_OPTIONAL:
-        if column not in frame.columns:
-            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    stamps = pd.to_datetime(frame["timestamp"])
-    if stamps.dt.tz is None:
-        stamps = stamps.dt.tz_localize(timezone)
-    frame["timestamp"] = stamps.dt.tz_convert(timezone)
-    frame["quantity"] = frame["quantity"].astype("float64")
-    return frame

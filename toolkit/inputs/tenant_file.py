@@ -17,15 +17,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.invariants import outside_message, overlap_problems
 from toolkit.model import Line, Subscription, Tenant, Term
-from toolkit.policy import DEFAULT_USAGE_TYPES, LICENSE_MODELS, MEASURES, POLICIES, UsageType
+from toolkit.policy import (
+    DEFAULT_USAGE_TYPES,
+    DEPLOYMENTS,
+    LICENSE_MODELS,
+    MEASURES,
+    OFFERS,
+    POLICIES,
+    UsageType,
+)
 
 TENANT_FILE = "tenant.yaml"
-#: Offers the loader recognises. Only Flex and Flex 3 support several subscriptions in one
-#: tenant (seed); ``ea`` (Enterprise Agreement) is accepted so that validation can flag it (V7).
-OFFERS = ("flex", "flex3", "ea")
-MULTI_SUBSCRIPTION_OFFERS = ("flex", "flex3")
-DEPLOYMENTS = ("cloud", "hybrid")
 
 
 class _Strict(BaseModel):
@@ -82,15 +86,12 @@ class TermFile(_Strict):
         if start is None or end is None:
             return lines
         outside = [
-            f"lines[{i}]"
-            for i, line in enumerate(lines)
+            i for i, line in enumerate(lines)
             if (line.start and not start <= line.start < end)
             or (line.end and not start < line.end <= end)
         ]
         if outside:
-            raise ValueError(
-                f"lines inside the term [{start}, {end}); outside: {', '.join(outside)}"
-            )
+            raise ValueError(outside_message(start, end, outside))
         return lines
 
 
@@ -224,15 +225,8 @@ def _overlapping_terms(terms: object, where: str, file: str) -> list[Problem]:
         return []
     bounds = [(_date_or_none(term.get("start")), _date_or_none(term.get("end")), i)
               for i, term in enumerate(terms) if isinstance(term, dict)]
-    dated = sorted((start, end, i) for start, end, i in bounds
-                   if start is not None and end is not None and start < end)
-    return [
-        Problem(file, f"{where}.terms[{b}]", "start", start_b,
-                f"terms of one subscription that do not overlap: terms[{a}] runs "
-                f"[{start_a}, {end_a}) (a renewal is a new term starting on or after the end)")
-        for (start_a, end_a, a), (start_b, _, b) in zip(dated, dated[1:], strict=False)
-        if start_b < end_a
-    ]
+    return overlap_problems(((start, end, i) for start, end, i in bounds
+                             if start is not None and end is not None), where, file)
 
 
 def _date_or_none(value: object) -> dt.date | None:

@@ -1,39 +1,74 @@
-"""Loading ``users.csv`` (SPEC §6): who is mapped to which subscription, with which license.
+"""The frames the engine consumes: usage, agent sessions and the user → subscription mapping.
 
-A user may have several rows, one per license (e.g. an agent who also holds a WFO seat), and,
-with the optional ``start``/``end`` columns, one row per mapping period: an agent remapped from
-one subscription to another mid-month has two rows, ``[start, end)`` each, and usage counts
-toward the subscription the user was mapped to at the instant it happened. Empty ``start`` or
-``end`` means "since ever" / "until further notice".
+Their columns, schemas and normalisation live here, in the engine, because the same rules
+hold whether a frame was read from a file (:mod:`toolkit.inputs`) or built in a notebook: a
+frame built in code is held to the loaders' rules before it is used, so a missing column or a
+bad date is an :class:`~toolkit.errors.InputError` naming the row, never a traceback deep in
+a measure.
 
-Mapping matters twice: usage carrying a user id is attributed to the user's subscription
-(SPEC M5), and a user mapped to no active subscription loses access (SPEC V2–V4).
+Timestamps are tz-aware: naive values are local time in the tenant's zone, because days and
+billing months begin there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.csv_input import (
-    one_of,
-    parse_timestamps,
-    problem_rows,
-    read_text_table,
-    row_label,
-    schema_problems,
-)
-from toolkit.errors import Problem, raise_if_any
-from toolkit.model import Tenant
-from toolkit.policy import DEFAULT_USAGE_TYPES
+from toolkit.checks import missing_values, one_of, parse_timestamps, problem_rows, row_label
+from toolkit.errors import InputError, Problem, raise_if_any
+
+USAGE_COLUMNS = ["timestamp", "usage_type", "quantity"]
+USAGE_OPTIONAL = ["subscription_id", "user_id"]
+
+
+def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
+    """The typed usage frame: known types, non-negative quantities, known subscriptions."""
+    type_names = sorted(usage_types)
+    sub_check = [] if subscription_ids is None else [
+        one_of(subscription_ids, "a subscription of the tenant")]
+    return pa.DataFrameSchema(
+        {
+            "timestamp": pa.Column(nullable=True),  # parse_timestamps reports gaps
+            "usage_type": pa.Column(
+                "str", one_of(type_names, "a usage type")
+            ),
+            "quantity": pa.Column(
+                "float64", pa.Check.ge(0, error="a quantity of at least 0"), nullable=False
+            ),
+            "subscription_id": pa.Column("str", sub_check, nullable=True),
+            "user_id": pa.Column("str", nullable=True),
+        },
+        strict=False,
+    )
+
+
+def as_usage_frame(usage: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Give a usage frame built in code the loader's shape: optional columns, tz-aware times."""
+    frame = usage.copy()
+    for column in USAGE_OPTIONAL:
+        if column not in frame.columns:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    stamps = pd.to_datetime(frame["timestamp"])
+    if stamps.dt.tz is None:
+        stamps = stamps.dt.tz_localize(timezone)
+    frame["timestamp"] = stamps.dt.tz_convert(timezone)
+    frame["quantity"] = frame["quantity"].astype("float64")
+    return frame
+
 
 USER_COLUMNS = ["user_id", "role", "license", "subscription_id"]
+
+
 USER_OPTIONAL = ["department", "email", "start", "end"]
+
+
 ROLES = ("agent", "supervisor", "admin")
+
+
 WINDOW = ("start", "end")
 
 
@@ -56,40 +91,11 @@ def users_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
     )
 
 
-def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
-    """Read and validate ``users.csv``; raise InputError listing every bad row.
-
-    An empty ``subscription_id`` is allowed: an unmapped user is a provisioning finding
-    (V2), not a broken file. With a ``tenant``, subscription ids must belong to it and the
-    optional ``start``/``end`` mapping bounds are read in its time zone (a bare date means
-    midnight there). A mapping that ends before it starts, or two rows of one user and
-    license whose periods overlap, are problems: which subscription counts would be a guess.
-    """
-    file = str(path)
-    timezone = tenant.timezone if tenant else "UTC"
-    text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
-    for column in USER_OPTIONAL:
-        if column not in text.columns:
-            text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
-    frame = text.copy()
-    problems: list[Problem] = []
-    for column in WINDOW:
-        frame[column], bad = parse_timestamps(text, column, file, timezone, required=False)
-        problems += bad
-    problems += _window_problems(frame, text, file, skip=problem_rows(problems))
-    usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
-    subscription_ids = tenant.departments.keys() if tenant else None
-    frame["role"] = frame["role"].str.lower()
-    problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
-    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
-    return frame
-
-
-def _row_number(where: str) -> int:
+def row_number(where: str) -> int:
     return int(where.removeprefix("row ")) if where.startswith("row ") else 0
 
 
-def _window_problems(frame: pd.DataFrame, text: pd.DataFrame, file: str, skip) -> list[Problem]:
+def window_problems(frame: pd.DataFrame, text: pd.DataFrame, file: str, skip) -> list[Problem]:
     """Mapping periods that end before they start, or overlap another of the same license.
 
     Rows of one user and license (an empty license is a license of its own: an admin mapped
@@ -170,8 +176,8 @@ def checked_users(users: pd.DataFrame, timezone: str, source: str = "users",
         problems += bad
     if "license" not in frame.columns:
         frame["license"] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    problems += _window_problems(frame, text, source, skip=problem_rows(problems))
-    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
+    problems += window_problems(frame, text, source, skip=problem_rows(problems))
+    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
     return frame
 
 
@@ -205,75 +211,24 @@ def _as_text(value) -> str:
     return value.isoformat() if isinstance(value, dt.datetime) else str(value)
 
 
-def active_user_rows(users: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Pairs (row position, users-table row) where the mapping holds at the row's instant.
-
-    ``rows`` has ``user_id`` and ``timestamp``. Returns ``pos`` (position in ``rows``),
-    ``license``, ``subscription_id`` and ``order`` (position in ``users``). Without
-    ``start``/``end`` every row of the user holds at every instant.
-    """
-    table = users.dropna(subset=["user_id"])
-    columns = ["user_id", "license", "subscription_id"]
-    windowed = [c for c in WINDOW if c in table.columns and table[c].notna().any()]
-    right = table[columns + windowed].assign(order=np.flatnonzero(users["user_id"].notna()))
-    left = pd.DataFrame({"pos": np.arange(len(rows)), "user_id": rows["user_id"].to_numpy()})
-    if windowed:
-        left["timestamp"] = rows["timestamp"].to_numpy()
-    pairs = left.merge(right, on="user_id", how="inner", sort=False)
-    if windowed:
-        stamps = pd.Series(pd.DatetimeIndex(rows["timestamp"]))
-        zone = stamps.dt.tz
-        time = pd.DatetimeIndex(pairs["timestamp"])
-        inside = np.ones(len(pairs), dtype=bool)
-        if "start" in windowed:
-            start = _aware(pairs["start"], zone)
-            inside &= (start.isna() | (start <= time)).to_numpy()
-        if "end" in windowed:
-            end = _aware(pairs["end"], zone)
-            inside &= (end.isna() | (time < end)).to_numpy()
-        pairs = pairs[inside]
-    return pairs[["pos", "license", "subscription_id", "order"]].reset_index(drop=True)
+SESSION_COLUMNS = ["user_id", "login", "logout"]
 
 
-def _aware(values: pd.Series, zone) -> pd.Series:
-    """Mapping bounds as tz-aware instants; naive ones (frames built in code) are local."""
-    stamps = pd.to_datetime(values)
-    if stamps.dt.tz is None:
-        stamps = stamps.dt.tz_localize(zone or "UTC")
-    return stamps
-
-
-def subscriptions_of_users(users: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-    """The subscription each usage row's user is mapped to at the row's instant (M5).
-
-    ``rows`` has ``user_id``, ``usage_type`` and ``timestamp``. Among the user's mappings that
-    hold at that instant (all of them without ``start``/``end``), one whose license matches
-    the usage type wins; otherwise any mapped one; ties go to the smallest subscription id,
-    so the answer never depends on row order. Returns the subscription ids (NA where the user
-    has none at that instant) and a mask of users found in the table at all.
-    """
-    keys = rows[["user_id", "usage_type", "timestamp"]]
-    windowed = any(c in users.columns and users[c].notna().any() for c in WINDOW)
-    if not windowed:  # the mapping does not depend on time: resolve each (user, type) once
-        code, unique = pd.factorize(
-            pd.MultiIndex.from_frame(keys[["user_id", "usage_type"]].astype("object")))
-        distinct = unique.to_frame(index=False, name=["user_id", "usage_type"])
-        distinct["timestamp"] = pd.NaT
-        values = _resolve(users, distinct)
-        result = np.where(code >= 0, values[np.maximum(code, 0)], None)
-    else:
-        result = _resolve(users, keys)
-    known = rows["user_id"].isin(users["user_id"].dropna()).to_numpy()
-    return pd.Series(result, index=rows.index, dtype="str"), known
-
-
-def _resolve(users: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Per row, the subscription of its best mapping (object array, None when unmapped)."""
-    pairs = active_user_rows(users, rows).dropna(subset=["subscription_id"])
-    wanted = rows["usage_type"].to_numpy(dtype=object)[pairs["pos"].to_numpy()]
-    pairs = pairs.assign(rank=np.where(pairs["license"].to_numpy(dtype=object) == wanted, 0, 1))
-    best = pairs.sort_values(["pos", "rank", "subscription_id"], kind="stable")
-    best = best.drop_duplicates("pos")
-    mapped = np.full(len(rows), None, dtype=object)
-    mapped[best["pos"].to_numpy()] = best["subscription_id"].to_numpy(dtype=object)
-    return mapped
+def checked_sessions(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.DataFrame, str]:
+    """Sessions built in code, held to the loader's rules, with times in the zone used."""
+    missing = [c for c in SESSION_COLUMNS if c not in sessions.columns]
+    if missing:
+        raise InputError([Problem("sessions", "", c, None, "this column") for c in missing])
+    frame = sessions[SESSION_COLUMNS].reset_index(drop=True)
+    login = frame["login"].dtype
+    zone = timezone or (str(login.tz) if isinstance(login, pd.DatetimeTZDtype) else "UTC")
+    problems = missing_values(frame, "user_id", "sessions", "a user_id")
+    for column in ("login", "logout"):
+        frame[column], bad = timestamps_in_zone(frame[column], column, "sessions", zone)
+        problems += bad
+    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
+    problems += [Problem("sessions", row_label(i), "logout", str(frame["logout"].iloc[i]),
+                         "a logout after the login (sessions are [login, logout))")
+                 for i in backwards.nonzero()[0]]
+    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
+    return frame, zone

@@ -21,8 +21,8 @@ import pandas as pd
 
 from toolkit.allocation import Allocation
 from toolkit.errors import Problem, raise_if_any
+from toolkit.finance.money import from_cents, round_to_total
 from toolkit.model import Tenant
-from toolkit.money import from_cents, round_to_total
 from toolkit.periods import day_number, period_bounds, prorated
 
 COST_COLUMNS = ["period", "usage_type", "subscription_id", "department", "entitlement",
@@ -38,7 +38,7 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
     ``tenant`` defaults to the allocation's tenant. The periods are the allocation's (the span
     of the usage it was given): a month without any usage row has no cost row. ``unit_price``
     is the entitlement-weighted price of the lines (their exact price when there is one line).
-    Costs are floats holding whole cents; add them up via :func:`toolkit.money.to_cents` to
+    Costs are floats holding whole cents; add them up via :func:`toolkit.finance.money.to_cents` to
     stay exact.
     """
     tenant = tenant or allocation.tenant

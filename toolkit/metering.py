@@ -1,4 +1,4 @@
-"""Agent sessions (``sessions.csv``, SPEC §6) and the usage they imply (SPEC M3, M4).
+"""Metering: the usage that agent sessions imply (SPEC M3, M4).
 
 Analysts rarely have measured agent usage; they have login/logout records. This module turns
 those into the ``usage.csv`` shape that :func:`toolkit.allocate` takes:
@@ -24,7 +24,7 @@ interval (the earliest such instant on ties). The rows of one interval therefore
 exactly to the tenant's interval peak, and allocation's coincident peak stays exact.
 
 Each user counts toward the subscription they are mapped to at that instant
-(:func:`toolkit.users.subscriptions_of_users`, with the optional ``start``/``end`` mapping
+(:func:`toolkit.inputs.users.subscriptions_of_users`, with the optional ``start``/``end`` mapping
 columns), under the agent license type they hold at that instant (Premium wins when both
 are held, as Webex applies it). Users not in the users table, or mapped to nothing, are
 counted with an empty ``subscription_id``: allocation then attributes them pro rata (M5),
@@ -38,31 +38,19 @@ segmented reduction.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from toolkit.csv_input import (
-    missing_values,
-    parse_timestamps,
-    problem_rows,
-    read_text_table,
-    row_label,
+from toolkit.frames import (
+    USAGE_COLUMNS,
+    USAGE_OPTIONAL,
+    checked_sessions,
+    checked_users,
 )
-from toolkit.errors import InputError, Problem, raise_if_any
-from toolkit.model import Tenant
+from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
 from toolkit.policy import LICENSE_MODELS
-from toolkit.usage import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.users import (
-    active_user_rows,
-    checked_users,
-    subscriptions_of_users,
-    timestamps_in_zone,
-)
 
-SESSION_COLUMNS = ["user_id", "login", "logout"]
 #: Agent license types in order of precedence: a user holding both counts as Premium
 #: (Webex applies the Premium license; V6 reports the wasted Standard one).
 AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
@@ -71,33 +59,6 @@ DEFAULT_AGENT_TYPE = "cc_standard_agent"
 _LIMIT = 2**62  # packed sort keys must stay below this to fit int64
 
 
-def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
-    """Read and validate ``sessions.csv`` (``user_id, login, logout``); sorted by login.
-
-    Times are read in the tenant's time zone (UTC without a tenant). A session without a
-    logout, or whose logout is not after its login, is reported, never guessed: a missing
-    logout could mean a crash, a still-open session or a lost record.
-    """
-    file = str(path)
-    timezone = tenant.timezone if tenant else "UTC"
-    text = read_text_table(path, SESSION_COLUMNS)
-    frame = text.copy()
-    problems = missing_values(text, "user_id", file, "a user id")
-    frame["login"], bad = parse_timestamps(text, "login", file, timezone)
-    problems += bad
-    frame["logout"], bad = parse_timestamps(text, "logout", file, timezone, required=False)
-    problems += bad
-    problems += missing_values(text, "logout", file,
-                               "a logout time (an open session is not guessed)")
-    skip = problem_rows(problems)
-    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
-    problems += [
-        Problem(file, row_label(i), "logout", text["logout"].iloc[i],
-                f"a logout after the login {text['login'].iloc[i]} (sessions are [login, logout))")
-        for i in backwards.nonzero()[0] if i not in skip
-    ]
-    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0)))
-    return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
 
 
 def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
@@ -119,7 +80,7 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
         raise ValueError(f"license_model must be one of {', '.join(LICENSE_MODELS)}, "
                          f"not {license_model!r}")
     step = _step(interval)
-    frame, timezone = _checked(sessions, timezone)
+    frame, timezone = checked_sessions(sessions, timezone)
     if users is not None:
         users = checked_users(users, timezone)
     if frame.empty:
@@ -145,26 +106,6 @@ def _step(interval: str) -> int:
     if step <= pd.Timedelta(0):
         raise ValueError(f"interval must be positive, not {interval!r}")
     return int(step / pd.Timedelta(microseconds=1))
-
-
-def _checked(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.DataFrame, str]:
-    """Sessions built in code, held to the loader's rules, with times in the zone used."""
-    missing = [c for c in SESSION_COLUMNS if c not in sessions.columns]
-    if missing:
-        raise InputError([Problem("sessions", "", c, None, "this column") for c in missing])
-    frame = sessions[SESSION_COLUMNS].reset_index(drop=True)
-    login = frame["login"].dtype
-    zone = timezone or (str(login.tz) if isinstance(login, pd.DatetimeTZDtype) else "UTC")
-    problems = missing_values(frame, "user_id", "sessions", "a user_id")
-    for column in ("login", "logout"):
-        frame[column], bad = timestamps_in_zone(frame[column], column, "sessions", zone)
-        problems += bad
-    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
-    problems += [Problem("sessions", row_label(i), "logout", str(frame["logout"].iloc[i]),
-                         "a logout after the login (sessions are [login, logout))")
-                 for i in backwards.nonzero()[0]]
-    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
-    return frame, zone
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
@@ -258,8 +199,8 @@ def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
 def _mapping_changes(users, user_ids):
     """Instants (µs) at which some user's mapping starts or ends, with the user's code.
 
-    ``users`` went through :func:`toolkit.users.checked_users`: its bounds are tz-aware, read
-    by the same rule :func:`toolkit.users.active_user_rows` applies when it probes them.
+    ``users`` went through :func:`toolkit.inputs.users.checked_users`: its bounds are tz-aware, read
+    by the same rule :func:`toolkit.inputs.users.active_user_rows` applies when it probes them.
     """
     if users is None:
         return np.empty(0, np.int64), np.empty(0, np.int64)

@@ -8,8 +8,8 @@ attributes a test can read.
 Speed: a widget change must redraw in well under 200 ms on the sample tenant, so the
 expensive work is done once when the dashboard is built (the allocation of the loaded tenant,
 its chargeback, the "before" timeline) and a change only filters those frames and redraws.
-Charts are embedded as inline SVG (see :func:`toolkit.plots.figure_svg`), which renders about
-twice as fast as PNG and keeps titles as text a browser test can read.
+Charts are embedded as inline SVG (see :func:`toolkit.present.plots.figure_svg`), which renders
+about twice as fast as PNG and keeps titles as text a browser test can read.
 
 Every widget carries a stable CSS class (``multisub-…``) for browser tests and styling.
 """
@@ -23,12 +23,13 @@ from dataclasses import replace
 import ipywidgets as widgets
 import pandas as pd
 
-from toolkit import plots, whatif
 from toolkit.allocation import allocate
-from toolkit.chargeback import chargeback
+from toolkit.finance import whatif
+from toolkit.finance.chargeback import chargeback
+from toolkit.finance.money import from_cents, to_cents
+from toolkit.frames import as_usage_frame
 from toolkit.model import Subscription, Tenant, Term
-from toolkit.money import from_cents, to_cents
-from toolkit.usage import as_usage_frame
+from toolkit.present import plots
 
 ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
@@ -154,11 +155,11 @@ def explorer(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
 def scenario(tenant: Tenant, action: str, sub_id: str, on: dt.date, months: int = 12) -> Tenant:
     """The tenant after one what-if ``action`` taken on day ``on``.
 
-    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.whatif.expire`);
+    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.finance.whatif.expire`);
     - ``renew``: ``sub_id`` gets a new term of ``months`` from ``on`` with the lines of its
-      latest term (same quantities and prices), :func:`toolkit.whatif.renew`;
+      latest term (same quantities and prices), :func:`toolkit.finance.whatif.renew`;
     - ``add``: a new subscription ``Sub-WHATIF`` of ``sub_id``'s department, license model and
-      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.whatif.add`).
+      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.finance.whatif.add`).
     Raises ValueError when the action does not fit the tenant (e.g. a renewal that overlaps).
     """
     if action == "expire":

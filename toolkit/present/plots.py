@@ -417,7 +417,7 @@ def views_chart(billed: pd.DataFrame, caused: pd.DataFrame, currency: str, title
 
 def budget_chart(comparison: pd.DataFrame, currency: str, title: str) -> Figure:
     """Actual spend per period as bars against the budget as a line (``period, budget,
-    actual``, e.g. :func:`toolkit.budgets.budget_vs_actual` for one department); months over
+    actual``, e.g. :func:`toolkit.inputs.budgets.budget_vs_actual` for one department); months over
     budget are drawn in the overage color."""
     rows = comparison.sort_values("period")
     figure, ax = _money_axes(title, currency)
@@ -439,7 +439,7 @@ def forecast_chart(actual: pd.DataFrame, projected: pd.DataFrame, currency: str,
     """Actual total cost per period, then the projected total with its low–high band.
 
     ``actual`` has ``period, total_cost`` (e.g. a chargeback); ``projected`` has ``period,
-    total_cost_low, total_cost, total_cost_high`` (e.g. :func:`toolkit.forecast.forecast`);
+    total_cost_low, total_cost, total_cost_high`` (e.g. :func:`toolkit.finance.forecast.forecast`);
     rows of one period are added up.
     """
     past = actual.groupby("period", sort=True)["total_cost"].sum()
@@ -468,7 +468,7 @@ def access_calendar_chart(calendar: pd.DataFrame, title: str, as_of=None) -> Fig
     The statuses are stacked in order active, ending, inactive, unmapped, so the warm band on
     top is the people who have lost, or are about to lose, access.
     """
-    from toolkit.access import STATUSES
+    from toolkit.provisioning.access import STATUSES
 
     table = calendar.pivot_table(index="day", columns="status", values="users", aggfunc="sum",
                                  fill_value=0).reindex(columns=list(STATUSES), fill_value=0)

@@ -75,3 +75,22 @@ def write_with_companions(frame: pd.DataFrame, path: str | Path,
         write_table(table, path.with_suffix(f".{name}{path.suffix}"))
         for name, table in companions.items()
     ]
+
+
+def write_focus(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write the FOCUS table as CSV, Parquet or XLSX (formula-safe, via ``write_table``).
+
+    Parquet keeps real UTC timestamps; text formats get FOCUS's own date-time format.
+    """
+    from toolkit.finance.focus import focus_text
+
+    if Path(path).suffix.lower() != ".parquet":
+        frame = focus_text(frame)
+    return write_table(frame, path)
+
+
+def plan_to_csv(plan: pd.DataFrame, path: str | Path) -> Path:
+    """Write a remap plan as the admin's Control Hub worklist, formula-safe."""
+    from toolkit.provisioning.remap import plan_worklist
+
+    return write_table(plan_worklist(plan), path)

@@ -7,8 +7,8 @@ tenant directory in one call, so the report notebook holds no logic of its own, 
 and prose; :func:`run_reports` executes that notebook with papermill for one or every
 department and renders it to HTML without code, one file per department.
 
-Amounts are in the tenant's currency, rounded to the cent by :mod:`toolkit.costs` and added up
-in integer cents, so the figures in a report add up exactly to the invoice.
+Amounts are in the tenant's currency, rounded to the cent by :mod:`toolkit.finance.costs` and
+added up in integer cents, so the figures in a report add up exactly to the invoice.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.budgets import BUDGETS_FILE, budget_vs_actual, load_budgets
-from toolkit.chargeback import chargeback
-from toolkit.costs import costs
-from toolkit.dataset import load_and_allocate
 from toolkit.errors import InputError, Problem
-from toolkit.forecast import forecast
-from toolkit.money import from_cents, to_cents
-from toolkit.plots import select_periods
-from toolkit.validation import validate
+from toolkit.finance.budgets import budget_vs_actual
+from toolkit.finance.chargeback import chargeback
+from toolkit.finance.costs import costs
+from toolkit.finance.forecast import forecast
+from toolkit.finance.money import from_cents, to_cents
+from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
+from toolkit.inputs.dataset import load_and_allocate
+from toolkit.present.plots import select_periods
+from toolkit.provisioning.validation import validate
+from toolkit.resources import notebooks_dir
 
 NOTEBOOK = "04_department_cost_review.ipynb"
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def money_text(amount: float, currency: str) -> str:
@@ -234,7 +235,7 @@ def _findings(tenant, users, own: list[str], department: str, as_of: pd.Period) 
 
 def notebook_path() -> Path:
     """The report notebook, found next to the installed (editable) package."""
-    path = NOTEBOOKS_DIR / NOTEBOOK
+    path = notebooks_dir() / NOTEBOOK
     if not path.exists():
         raise FileNotFoundError(f"the report notebook {path} is missing; multisub report needs "
                                 "the repository's notebooks/ folder (install with pip -e)")

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
+from toolkit.frames import timestamps_in_zone
 from toolkit.model import Tenant, as_date
 from toolkit.periods import local_days
-from toolkit.users import timestamps_in_zone
 
 #: Row status codes, ordered so that the larger code is the worse news for a user.
 NOT_IN_EFFECT, ACTIVE, ENDING, INACTIVE = 0, 1, 2, 3

@@ -1,0 +1,93 @@
+"""The package's layers, read from its own imports, so the layering cannot silently decay.
+
+The rules engine (the modules at the top of ``toolkit``) imports no wing; ``inputs`` imports
+only the engine; ``finance`` and ``provisioning`` import the engine and never ``present``;
+nothing imports ``commands``. ``toolkit/__init__.py`` (the public facade, which loads its
+names lazily) and ``toolkit.sample`` (the bundled tenant's generator, a tool that may use
+every layer) stand outside the rule, and only ``commands`` and tests may import ``sample``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
+WINGS = ("inputs", "finance", "provisioning", "present", "commands")
+#: What each layer may import, besides itself and the engine.
+ALLOWED = {
+    "engine": set(),
+    "inputs": set(),
+    "finance": set(),
+    "provisioning": set(),
+    "present": {"inputs", "finance", "provisioning"},
+    "commands": {"inputs", "finance", "provisioning", "present", "sample"},
+    "sample": {"inputs", "finance", "provisioning", "present"},
+}
+
+
+def layer_of(module: str) -> str:
+    """``toolkit.finance.costs`` → ``finance``; ``toolkit.model`` → ``engine``."""
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in WINGS:
+        return parts[1]
+    if len(parts) > 1 and parts[1] == "sample":
+        return "sample"
+    return "engine"
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every ``toolkit`` module the file imports, at any depth (lazy imports count too)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names
+                      if node.module == "toolkit" or node.module.count(".") == 1]
+    return [(line, name) for line, name in found if name.split(".")[0] == "toolkit"]
+
+
+def violations() -> list[str]:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        importer = module_name(path)
+        if importer == "toolkit":
+            continue  # the facade
+        mine = layer_of(importer)
+        for line, imported in imports_of(path):
+            theirs = layer_of(imported)
+            if imported == "toolkit" or theirs in ("engine", mine) or theirs in ALLOWED[mine]:
+                continue
+            wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {mine} imports "
+                         f"{imported} ({theirs})")
+    return wrong
+
+
+def test_imports_run_one_way():
+    assert violations() == []
+
+
+def test_facade_names_resolve():
+    """Every public name the lazy facade promises can be imported."""
+    import toolkit
+
+    for name in toolkit.__all__:
+        assert getattr(toolkit, name) is not None, name
+
+
+@pytest.mark.parametrize("module, layer", [
+    ("toolkit.model", "engine"), ("toolkit.inputs.usage", "inputs"),
+    ("toolkit.present.plots", "present"), ("toolkit.sample", "sample"),
+])
+def test_layer_names(module, layer):
+    assert layer_of(module) == layer

@@ -1,0 +1,46 @@
+"""Loading ``sessions.csv`` (SPEC §6): raw agent login/logout records for metering (M3).
+
+The rows become the sessions frame of :mod:`toolkit.frames`;
+:func:`toolkit.metering.measure_sessions` turns them into usage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.checks import missing_values, parse_timestamps, problem_rows, row_label
+from toolkit.errors import Problem, raise_if_any
+from toolkit.frames import SESSION_COLUMNS
+from toolkit.inputs.csv_input import read_text_table
+from toolkit.model import Tenant
+
+
+def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
+    """Read and validate ``sessions.csv`` (``user_id, login, logout``); sorted by login.
+
+    Times are read in the tenant's time zone (UTC without a tenant). A session without a
+    logout, or whose logout is not after its login, is reported, never guessed: a missing
+    logout could mean a crash, a still-open session or a lost record.
+    """
+    file = str(path)
+    timezone = tenant.timezone if tenant else "UTC"
+    text = read_text_table(path, SESSION_COLUMNS)
+    frame = text.copy()
+    problems = missing_values(text, "user_id", file, "a user id")
+    frame["login"], bad = parse_timestamps(text, "login", file, timezone)
+    problems += bad
+    frame["logout"], bad = parse_timestamps(text, "logout", file, timezone, required=False)
+    problems += bad
+    problems += missing_values(text, "logout", file,
+                               "a logout time (an open session is not guessed)")
+    skip = problem_rows(problems)
+    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
+    problems += [
+        Problem(file, row_label(i), "logout", text["logout"].iloc[i],
+                f"a logout after the login {text['login'].iloc[i]} (sessions are [login, logout))")
+        for i in backwards.nonzero()[0] if i not in skip
+    ]
+    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0)))
+    return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)

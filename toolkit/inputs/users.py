@@ -1,0 +1,62 @@
+"""Loading ``users.csv`` (SPEC §6): who is mapped to which subscription, with which license.
+
+A user may have several rows, one per license (e.g. an agent who also holds a WFO seat), and,
+with the optional ``start``/``end`` columns, one row per mapping period: an agent remapped from
+one subscription to another mid-month has two rows, ``[start, end)`` each, and usage counts
+toward the subscription the user was mapped to at the instant it happened. Empty ``start`` or
+``end`` means "since ever" / "until further notice".
+
+Mapping matters twice: usage carrying a user id is attributed to the user's subscription
+(SPEC M5), and a user mapped to no active subscription loses access (SPEC V2–V4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.checks import parse_timestamps, problem_rows, schema_problems
+from toolkit.errors import Problem, raise_if_any
+from toolkit.frames import (
+    USER_COLUMNS,
+    USER_OPTIONAL,
+    WINDOW,
+    row_number,
+    users_schema,
+    window_problems,
+)
+from toolkit.inputs.csv_input import read_text_table
+from toolkit.model import Tenant
+from toolkit.policy import DEFAULT_USAGE_TYPES
+
+
+def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
+    """Read and validate ``users.csv``; raise InputError listing every bad row.
+
+    An empty ``subscription_id`` is allowed: an unmapped user is a provisioning finding
+    (V2), not a broken file. With a ``tenant``, subscription ids must belong to it and the
+    optional ``start``/``end`` mapping bounds are read in its time zone (a bare date means
+    midnight there). A mapping that ends before it starts, or two rows of one user and
+    license whose periods overlap, are problems: which subscription counts would be a guess.
+    """
+    file = str(path)
+    timezone = tenant.timezone if tenant else "UTC"
+    text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
+    for column in USER_OPTIONAL:
+        if column not in text.columns:
+            text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
+    frame = text.copy()
+    problems: list[Problem] = []
+    for column in WINDOW:
+        frame[column], bad = parse_timestamps(text, column, file, timezone, required=False)
+        problems += bad
+    problems += window_problems(frame, text, file, skip=problem_rows(problems))
+    usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
+    subscription_ids = tenant.departments.keys() if tenant else None
+    frame["role"] = frame["role"].str.lower()
+    problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
+    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
+    return frame
+
+
