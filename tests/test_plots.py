@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
 from builders import D, cisco_agents_tenant, seed_tenant, usage
-from toolkit import allocate
+from toolkit import allocate, explain, periods, timeline
 from toolkit.present import plots
 
 WINDOW = ("2025-01-01", "2027-01-01")
@@ -46,7 +46,7 @@ def cisco_allocation():
 # --- ownership -------------------------------------------------------------------------------
 
 def test_ownership_rows_follow_the_seed_story():
-    rows = plots.ownership_rows(seed_tenant(), *WINDOW, usage_types=TYPES)
+    rows = timeline.ownership_rows(seed_tenant(), *WINDOW, usage_types=TYPES)
     got = [(r.row, str(r.start.date()), str(r.end.date()), r.owner) for r in rows.itertuples()]
     assert got == [
         ("primary subscription", "2025-01-01", "2026-01-01", "Sub-A"),
@@ -61,7 +61,7 @@ def test_ownership_rows_follow_the_seed_story():
 
 def test_ownership_shifts_are_numbered_and_explained():
     tenant = seed_tenant()
-    shifts = plots.ownership_shifts(tenant, *WINDOW, usage_types=TYPES)
+    shifts = explain.owner_changes_explained(tenant, *WINDOW, usage_types=TYPES)
     assert shifts[["shift", "usage_type", "from_owner", "to_owner"]].values.tolist() == [
         [1, "ai_agent", "Sub-A", "Sub-B"],
         [2, "ivr_outbound_campaign", "", "Sub-C"],
@@ -75,7 +75,7 @@ def test_ownership_shifts_are_numbered_and_explained():
 
 
 def test_shift_to_nobody_when_the_last_holder_ends():
-    shifts = plots.ownership_shifts(seed_tenant(), "2028-01-01", "2030-01-01",
+    shifts = explain.owner_changes_explained(seed_tenant(), "2028-01-01", "2030-01-01",
                                     usage_types=["ivr_outbound_campaign"])
     assert shifts[["from_owner", "to_owner"]].values.tolist() == [["Sub-C", ""]]
     assert str(shifts["date"][0].date()) == "2029-02-01"
@@ -258,10 +258,10 @@ def test_bars_draw_exactly_the_heights_given(pairs):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 23), st.integers(0, 23))
 def test_select_periods_keeps_exactly_the_inclusive_range(a, b):
-    periods = pd.period_range("2024-01", periods=24, freq="M")
-    frame = pd.DataFrame({"period": periods, "value": np.arange(24)})
+    months = pd.period_range("2024-01", periods=24, freq="M")
+    frame = pd.DataFrame({"period": months, "value": np.arange(24)})
     first, last = sorted((a, b))
-    chosen = plots.select_periods(frame, str(periods[first]), str(periods[last]))
+    chosen = periods.select_periods(frame, str(months[first]), str(months[last]))
     assert chosen["value"].tolist() == list(range(first, last + 1))
 
 
@@ -304,7 +304,7 @@ def test_ownership_chart_of_a_tenant_that_never_holds_some_types():
     from builders import cisco_agents_tenant
 
     tenant = cisco_agents_tenant()  # agents only: no AI, outbound or Connect lines at all
-    rows = plots.ownership_rows(tenant, "2024-01-01", "2027-06-01")
+    rows = timeline.ownership_rows(tenant, "2024-01-01", "2027-06-01")
     assert rows["row"].tolist() == ["primary subscription", "cc_standard_agent",
                                     "cc_premium_agent", "ivr_port", "webex_connect"]
     assert set(rows["owner"]) == {"Sub-1"}

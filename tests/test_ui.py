@@ -160,18 +160,18 @@ def test_whatif_add_puts_a_new_subscription_in_the_after_timeline(seed_whatif):
     w.action.value = "add"
     w.subscription.value = "Sub-C"
     w.on.value = D(2025, 8, 1)
-    added = w.after.subscription(ui.WHATIF_ID)
+    added = w.after.subscription(whatif.WHATIF_ID)
     assert added.department == "Dept Sub-C"
     assert (added.terms[0].start, added.terms[0].end) == (D(2025, 8, 1), D(2026, 8, 1))
     assert "after: primary and overage owners" in w.after_view.value
     # It holds ivr_outbound_campaign from 2025-08-01, before Sub-C (2026-02-01): it owns it.
     outbound = w.shifts[w.shifts["usage_type"] == "ivr_outbound_campaign"]
-    assert outbound["after_owner"].tolist()[0] == ui.WHATIF_ID
+    assert outbound["after_owner"].tolist()[0] == whatif.WHATIF_ID
 
 
 def test_scenario_renew_copies_the_latest_term():
     tenant = priced_seed()
-    after = ui.scenario(tenant, "renew", "Sub-B", D(2027, 6, 1), months=24)
+    after = whatif.scenario(tenant, "renew", "Sub-B", D(2027, 6, 1), months=24)
     terms = after.subscription("Sub-B").terms
     assert [(t.start, t.end) for t in terms] == [(D(2024, 6, 1), D(2027, 6, 1)),
                                                  (D(2027, 6, 1), D(2029, 6, 1))]
@@ -179,7 +179,7 @@ def test_scenario_renew_copies_the_latest_term():
         ("ai_agent", 100), ("ai_assistant", 100)]
     assert after.overage_owner("ai_agent", dt.date(2028, 7, 1)) == "Sub-B"
     with pytest.raises(ValueError, match="unknown what-if action"):
-        ui.scenario(tenant, "merge", "Sub-B", D(2027, 6, 1))
+        whatif.scenario(tenant, "merge", "Sub-B", D(2027, 6, 1))
 
 
 def test_cost_difference_adds_a_total_to_the_cent():
@@ -188,7 +188,7 @@ def test_cost_difference_adds_a_total_to_the_cent():
                            "total_cost": [10.10, 20.20, 0.01]})
     after = pd.DataFrame({"period": period[:2], "department": ["A", "C"],
                           "total_cost": [5.05, 30.33]})
-    got = ui.cost_difference(before, after)
+    got = whatif.cost_difference(before, after)
     assert got.values.tolist() == [["A", 10.11, 5.05, -5.06], ["B", 20.2, 0.0, -20.2],
                                    ["C", 0.0, 30.33, 30.33], ["total", 30.31, 35.38, 5.07]]
 

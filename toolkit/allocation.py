@@ -199,7 +199,7 @@ def _primary_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray
     """primary[d]: code of the primary subscription on day first_day + d, -1 when none (R2)."""
     primary = np.full(last_day - first_day + 1, -1, dtype=np.int64)
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
-    changes = tenant._timelines.changes(PRIMARY)
+    changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
     for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
         primary[max(lo, 0):max(hi, 0)] = position.get(sid, -1)
@@ -324,7 +324,7 @@ def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
 
 def last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
     """The owner on the last day of [start, end) that has one (P3)."""
-    changes = tenant._timelines.changes(usage_type)
+    changes = tenant.timelines.changes(usage_type)
     bounds = [day_number(day) for day, _ in changes] + [end]
     for (_, owner), lo, hi in zip(reversed(changes), reversed(bounds[:-1]), reversed(bounds[1:]),
                                   strict=True):
@@ -337,7 +337,7 @@ def last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | N
 
 def _primaries_in(tenant: Tenant, subs: list[str], start: int, end: int) -> list[int]:
     """Positions of the subscriptions that were primary on some day of [start, end)."""
-    changes = tenant._timelines.changes(PRIMARY)
+    changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) for day, _ in changes] + [end]
     return sorted({
         subs.index(sid)

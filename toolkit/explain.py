@@ -7,9 +7,15 @@ winner, the competitors it beat and the dates that decided it does that better t
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from toolkit.model import Tenant
-from toolkit.timeline import holder_rank, seniority
+import numpy as np
+import pandas as pd
+
+from toolkit.timeline import holder_rank, owner_change_points, seniority
+
+if TYPE_CHECKING:  # the model asks for explanations; they only read it
+    from toolkit.model import Tenant
 
 
 def explain_owner(tenant: Tenant, usage_type: str, on: dt.date) -> str:
@@ -93,3 +99,23 @@ _BY_OWNER_RULE = {
     "first_holder": _explain_first_holder,
     "self": _explain_self,
 }
+
+
+CHANGE_COLUMNS = ["shift", "date", "usage_type", "from_owner", "to_owner", "explanation"]
+
+
+def owner_changes_explained(tenant: Tenant, start, end, usage_types=None) -> pd.DataFrame:
+    """Every change of a usage type's overage owner inside ``(start, end)``, explained.
+
+    Columns ``shift`` (1, 2, … as numbered on the ownership chart), ``date``, ``usage_type``,
+    ``from_owner``, ``to_owner`` (empty when nobody owns it) and ``explanation``: the
+    :meth:`Tenant.explain_owner` sentence for the day the shift takes effect.
+    """
+    points = owner_change_points(tenant, start, end, usage_types)
+    frame = pd.DataFrame(points, columns=["date", "usage_type", "from_owner", "to_owner"])
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
+    frame["explanation"] = [tenant.explain_owner(t, day) for day, t, *_ in points]
+    frame.insert(0, "shift", np.arange(1, len(frame) + 1))
+    frame = frame.astype({c: "str" for c in ("usage_type", "from_owner", "to_owner",
+                                              "explanation")})
+    return frame[CHANGE_COLUMNS]

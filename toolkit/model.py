@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
+from toolkit.explain import explain_owner
 from toolkit.policy import DEFAULT_USAGE_TYPES, UsageType
+from toolkit.timeline import Timelines
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,6 @@ class Tenant:
         object.__setattr__(self, "overage_prices", MappingProxyType(dict(self.overage_prices)))
         object.__setattr__(self, "usage_types", MappingProxyType(dict(self.usage_types)))
 
-    def __hash__(self) -> int:  # mappings are not hashable; identity is enough for caching
-        return id(self)
-
     def subscription(self, subscription_id: str) -> Subscription:
         for sub in self.subscriptions:
             if sub.id == subscription_id:
@@ -121,17 +120,18 @@ class Tenant:
     def active_on(self, day: dt.date) -> list[Subscription]:
         return [sub for sub in self.subscriptions if sub.active_on(day)]
 
-    # The rule queries answer from the precomputed timelines, so a point query and the
-    # timeline frames can never disagree.
     @cached_property
-    def _timelines(self):
-        from toolkit.timeline import Timelines
+    def timelines(self) -> Timelines:
+        """Who is primary and who owns each type, as change points (:mod:`toolkit.timeline`).
 
+        The rule queries below answer from them, so a point query, a chart and an allocation
+        can never disagree.
+        """
         return Timelines(self)
 
     def primary(self, on: dt.date | str) -> str | None:
         """R2: the oldest active subscription on the day, or ``None``."""
-        return self._timelines.primary_on(as_date(on))
+        return self.timelines.primary_on(as_date(on))
 
     def overage_owner(self, usage_type: str, on: dt.date | str) -> str | None:
         """R4/R5/R6/R7: the subscription billed for the type's overage on the day, or ``None``.
@@ -139,12 +139,10 @@ class Tenant:
         For per-subscription types (``wfo``) each subscription owns its own overage, so there
         is no single tenant-wide owner and this returns ``None``.
         """
-        return self._timelines.owner_on(usage_type, as_date(on))
+        return self.timelines.owner_on(usage_type, as_date(on))
 
     def explain_owner(self, usage_type: str, on: dt.date | str) -> str:
         """A plain-language sentence: who owns the type's overage that day, and why."""
-        from toolkit.explain import explain_owner
-
         return explain_owner(self, usage_type, as_date(on))
 
 

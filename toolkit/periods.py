@@ -57,3 +57,16 @@ def prorated(quantity: float, start: int, end: int, p_starts: np.ndarray, p_ends
     """P2: quantity × active days of ``[start, end)`` in each period ÷ days in the period."""
     overlap = np.clip(np.minimum(end, p_ends) - np.maximum(start, p_starts), 0, None)
     return quantity * overlap / (p_ends - p_starts)
+
+
+def select_periods(frame: pd.DataFrame, first=None, last=None) -> pd.DataFrame:
+    """Rows whose ``period`` lies in ``[first, last]`` (inclusive; ``None`` = unbounded)."""
+    if frame.empty:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    freq = frame["period"].dt.freq
+    if first is not None:
+        keep &= (frame["period"] >= pd.Period(first, freq=freq)).to_numpy()
+    if last is not None:
+        keep &= (frame["period"] <= pd.Period(last, freq=freq)).to_numpy()
+    return frame[keep]

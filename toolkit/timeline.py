@@ -15,10 +15,12 @@ import datetime as dt
 import heapq
 from collections import defaultdict
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from toolkit.model import Tenant
+if TYPE_CHECKING:  # the model asks the timelines; they only read it
+    from toolkit.model import Tenant
 
 PRIMARY = "__primary__"
 
@@ -148,7 +150,7 @@ def primary_timeline(tenant: Tenant) -> pd.DataFrame:
     ``end`` is NaT while the stretch is still open. Days with no active subscription at all
     appear as gaps between rows.
     """
-    return tenant._timelines.primary_frame.copy()
+    return tenant.timelines.primary_frame.copy()
 
 
 def ownership_timeline(tenant: Tenant) -> pd.DataFrame:
@@ -158,4 +160,59 @@ def ownership_timeline(tenant: Tenant) -> pd.DataFrame:
     type's rows is a stretch with no owner (e.g. nobody holds the type). Per-subscription
     types (``wfo``) have no tenant-wide owner and do not appear.
     """
-    return tenant._timelines.ownership_frame.copy()
+    return tenant.timelines.ownership_frame.copy()
+
+
+#: The first row of an ownership view: the primary subscription itself (R2).
+PRIMARY_LABEL = "primary subscription"
+
+
+def owned_types(tenant: Tenant, usage_types=None) -> list[str]:
+    """Usage types with one tenant-wide overage owner (R4–R6), in the tenant's order."""
+    owned = tenant.timelines.owner_rule
+    return [t for t in (usage_types or tenant.usage_types) if t in owned]
+
+
+def owner_changes(tenant: Tenant, key: str) -> list[tuple[dt.date, str | None]]:
+    """(day, owner) change points of the primary (``PRIMARY_LABEL``) or of a usage type.
+
+    Read straight from the tenant's timelines (the same change points behind
+    :func:`~toolkit.timeline.ownership_timeline`): plain lists are an order of magnitude
+    cheaper than frames, and the what-if dashboard redraws this chart on every change.
+    """
+    return tenant.timelines.changes(PRIMARY if key == PRIMARY_LABEL else key)
+
+
+def ownership_rows(tenant: Tenant, start, end, usage_types=None) -> pd.DataFrame:
+    """The bars of the ownership chart: ``row, start, end, owner`` clipped to ``[start, end)``.
+
+    The first row is the primary subscription (R2); then one row per usage type with a
+    tenant-wide owner (R4–R6), in the tenant's usage-type order. Stretches are half-open, as in
+    :func:`~toolkit.timeline.ownership_timeline`.
+    """
+    lo, hi = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    rows = []
+    for key in [PRIMARY_LABEL, *owned_types(tenant, usage_types)]:
+        stretches = tenant.timelines.stretches(PRIMARY if key == PRIMARY_LABEL else key)
+        for day, until, owner in stretches:
+            until = hi if until is None else until
+            if day < hi and until > lo:
+                rows.append((key, max(day, lo), min(until, hi), owner))
+    frame = pd.DataFrame(rows, columns=["row", "start", "end", "owner"])
+    for column in ("start", "end"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame.astype({"row": "str", "owner": "str"})
+
+
+def owner_change_points(tenant: Tenant, start, end, usage_types=None) -> list[tuple]:
+    """(day, usage_type, from_owner, to_owner) for every owner change inside (start, end)."""
+    lo, hi = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    points = []
+    for usage_type in owned_types(tenant, usage_types):
+        previous = None
+        for day, owner in owner_changes(tenant, usage_type):
+            if lo < day < hi and owner != previous:
+                points.append((day, usage_type, previous or "", owner or ""))
+            previous = owner
+    order = {t: i for i, t in enumerate(tenant.usage_types)}
+    return sorted(points, key=lambda p: (p[0], order[p[1]]))

@@ -168,7 +168,7 @@ def ownership_shifts(before: Tenant, after: Tenant) -> pd.DataFrame:
     behind :func:`~toolkit.timeline.primary_timeline` and
     :func:`~toolkit.timeline.ownership_timeline`); rows ``(primary)`` are the primary itself.
     """
-    old, new = before._timelines, after._timelines
+    old, new = before.timelines, after.timelines
     types = sorted(set(old.owner_rule) | set(new.owner_rule))
     rows = []
     for key in [PRIMARY, *types]:
@@ -213,3 +213,58 @@ def _cost_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     })
     result["change"] = from_cents(to_cents(result["after_cost"]) - to_cents(result["before_cost"]))
     return result.sort_values(["period", "department"], ignore_index=True)
+
+
+def scenario(tenant: Tenant, action: str, sub_id: str, on: dt.date, months: int = 12) -> Tenant:
+    """The tenant after one what-if ``action`` taken on day ``on``.
+
+    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.finance.whatif.expire`);
+    - ``renew``: ``sub_id`` gets a new term of ``months`` from ``on`` with the lines of its
+      latest term (same quantities and prices), :func:`toolkit.finance.whatif.renew`;
+    - ``add``: a new subscription ``Sub-WHATIF`` of ``sub_id``'s department, license model and
+      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.finance.whatif.add`).
+    Raises ValueError when the action does not fit the tenant (e.g. a renewal that overlaps).
+    """
+    if action == "expire":
+        return expire(tenant, sub_id, on)
+    sub = tenant.subscription(sub_id)
+    latest = max(sub.terms, key=lambda term: term.start)
+    end = (pd.Timestamp(on) + pd.DateOffset(months=months)).date()
+    lines = [{"usage_type": line.usage_type, "quantity": line.quantity,
+              "unit_price": line.unit_price, "overage_price": line.overage_price}
+             for line in latest.lines]
+    if action == "renew":
+        return renew(tenant, sub_id, on, end, lines)
+    if action == "add":
+        term = Term(on, end, tuple(replace(line, start=on, end=end) for line in latest.lines))
+        new = Subscription(WHATIF_ID, sub.department, sub.license_model, sub.offer,
+                           sub.deployment, (term,))
+        return add(tenant, new)
+    raise ValueError(f"unknown what-if action {action!r}; use one of {', '.join(ACTIONS)}")
+
+
+def cost_difference(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per department: total cost before and after, and the change, to the cent.
+
+    ``before`` and ``after`` are chargeback frames over the same periods.
+    """
+    totals = pd.concat({"before_cost": before.groupby("department")["total_cost"].sum(),
+                        "after_cost": after.groupby("department")["total_cost"].sum()},
+                       axis=1).fillna(0.0).sort_index()
+    before_cents, after_cents = to_cents(totals["before_cost"]), to_cents(totals["after_cost"])
+    result = pd.DataFrame({
+        "department": totals.index.astype("str"),
+        "before_cost": from_cents(before_cents),
+        "after_cost": from_cents(after_cents),
+        "change": from_cents(after_cents - before_cents),
+    })
+    total = pd.DataFrame({"department": ["total"], "before_cost": [from_cents(
+        before_cents.sum())], "after_cost": [from_cents(after_cents.sum())],
+        "change": [from_cents(after_cents.sum() - before_cents.sum())]})
+    return pd.concat([result, total], ignore_index=True)
+
+
+ACTIONS = ("expire", "renew", "add")
+
+
+WHATIF_ID = "Sub-WHATIF"

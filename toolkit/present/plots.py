@@ -14,7 +14,6 @@ figures); Jupyter's inline backend displays them like any other figure.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import numpy as np
@@ -29,15 +28,14 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from toolkit.allocation import Allocation
 from toolkit.model import Tenant
-from toolkit.timeline import PRIMARY
+from toolkit.periods import select_periods
+from toolkit.timeline import PRIMARY_LABEL, owned_types, owner_change_points, ownership_rows
 
-PRIMARY_ROW = "primary subscription"
 WIDTH = 9.0
 #: Colors of the access statuses, worst news in the warmest color.
 STATUS_COLORS = {"active": "#4c9a5b", "ending": "#e0a526", "inactive": "#c8453b",
                  "unmapped": "#7d7d7d"}
 COMMITTED_COLOR, OVERAGE_COLOR = "#4878a8", "#d1603d"
-SHIFT_COLUMNS = ["shift", "date", "usage_type", "from_owner", "to_owner", "explanation"]
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -58,19 +56,6 @@ def type_label(tenant: Tenant, usage_type: str) -> str:
 
 def type_unit(tenant: Tenant, usage_type: str) -> str:
     return tenant.usage_types[usage_type].unit
-
-
-def select_periods(frame: pd.DataFrame, first=None, last=None) -> pd.DataFrame:
-    """Rows whose ``period`` lies in ``[first, last]`` (inclusive; ``None`` = unbounded)."""
-    if frame.empty:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    freq = frame["period"].dt.freq
-    if first is not None:
-        keep &= (frame["period"] >= pd.Period(first, freq=freq)).to_numpy()
-    if last is not None:
-        keep &= (frame["period"] <= pd.Period(last, freq=freq)).to_numpy()
-    return frame[keep]
 
 
 def money_formatter(currency: str) -> FuncFormatter:
@@ -168,73 +153,6 @@ def figure_svg(figure: Figure) -> str:
 
 # --- ownership -------------------------------------------------------------------------------
 
-def _owned_types(tenant: Tenant, usage_types=None) -> list[str]:
-    """Usage types with one tenant-wide overage owner (R4–R6), in the tenant's order."""
-    owned = tenant._timelines.owner_rule
-    return [t for t in (usage_types or tenant.usage_types) if t in owned]
-
-
-def _changes(tenant: Tenant, key: str) -> list[tuple[dt.date, str | None]]:
-    """(day, owner) change points of the primary (``PRIMARY_ROW``) or of a usage type.
-
-    Read straight from the tenant's timelines (the same change points behind
-    :func:`~toolkit.timeline.ownership_timeline`): plain lists are an order of magnitude
-    cheaper than frames, and the what-if dashboard redraws this chart on every change.
-    """
-    return tenant._timelines.changes(PRIMARY if key == PRIMARY_ROW else key)
-
-
-def ownership_rows(tenant: Tenant, start, end, usage_types=None) -> pd.DataFrame:
-    """The bars of the ownership chart: ``row, start, end, owner`` clipped to ``[start, end)``.
-
-    The first row is the primary subscription (R2); then one row per usage type with a
-    tenant-wide owner (R4–R6), in the tenant's usage-type order. Stretches are half-open, as in
-    :func:`~toolkit.timeline.ownership_timeline`.
-    """
-    lo, hi = pd.Timestamp(start).date(), pd.Timestamp(end).date()
-    rows = []
-    for key in [PRIMARY_ROW, *_owned_types(tenant, usage_types)]:
-        stretches = tenant._timelines.stretches(PRIMARY if key == PRIMARY_ROW else key)
-        for day, until, owner in stretches:
-            until = hi if until is None else until
-            if day < hi and until > lo:
-                rows.append((key, max(day, lo), min(until, hi), owner))
-    frame = pd.DataFrame(rows, columns=["row", "start", "end", "owner"])
-    for column in ("start", "end"):
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-    return frame.astype({"row": "str", "owner": "str"})
-
-
-def _shift_points(tenant: Tenant, start, end, usage_types=None) -> list[tuple]:
-    """(day, usage_type, from_owner, to_owner) for every owner change inside (start, end)."""
-    lo, hi = pd.Timestamp(start).date(), pd.Timestamp(end).date()
-    points = []
-    for usage_type in _owned_types(tenant, usage_types):
-        previous = None
-        for day, owner in _changes(tenant, usage_type):
-            if lo < day < hi and owner != previous:
-                points.append((day, usage_type, previous or "", owner or ""))
-            previous = owner
-    order = {t: i for i, t in enumerate(tenant.usage_types)}
-    return sorted(points, key=lambda p: (p[0], order[p[1]]))
-
-
-def ownership_shifts(tenant: Tenant, start, end, usage_types=None) -> pd.DataFrame:
-    """Every change of a usage type's overage owner inside ``(start, end)``, explained.
-
-    Columns ``shift`` (1, 2, … as numbered on the ownership chart), ``date``, ``usage_type``,
-    ``from_owner``, ``to_owner`` (empty when nobody owns it) and ``explanation``: the
-    :meth:`Tenant.explain_owner` sentence for the day the shift takes effect.
-    """
-    points = _shift_points(tenant, start, end, usage_types)
-    frame = pd.DataFrame(points, columns=["date", "usage_type", "from_owner", "to_owner"])
-    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[us]")
-    frame["explanation"] = [tenant.explain_owner(t, day) for day, t, *_ in points]
-    frame.insert(0, "shift", np.arange(1, len(frame) + 1))
-    frame = frame.astype({c: "str" for c in ("usage_type", "from_owner", "to_owner",
-                                              "explanation")})
-    return frame[SHIFT_COLUMNS]
-
 
 def _date_ticks(ax, start: pd.Timestamp, end: pd.Timestamp) -> None:
     """Fixed ticks on year starts (quarter starts for short windows): cheaper to draw on
@@ -253,11 +171,11 @@ def ownership_chart(tenant: Tenant, start, end, usage_types=None, title: str | N
     dashed "as of" line so the reader sees which part of the timeline is still to come.
     """
     rows = ownership_rows(tenant, start, end, usage_types)
-    shifts = pd.DataFrame(_shift_points(tenant, start, end, usage_types),
+    shifts = pd.DataFrame(owner_change_points(tenant, start, end, usage_types),
                           columns=["date", "usage_type", "from_owner", "to_owner"])
     shifts["date"] = pd.to_datetime(shifts["date"])
     shifts.insert(0, "shift", np.arange(1, len(shifts) + 1))
-    names = [PRIMARY_ROW, *_owned_types(tenant, usage_types)]
+    names = [PRIMARY_LABEL, *owned_types(tenant, usage_types)]
     colors = subscription_colors(tenant)
     figure, (ax,) = _figure(1.1 + 0.42 * len(names), width=width, right=2.0)
     figure.subplots_adjust(left=2.0 / width)

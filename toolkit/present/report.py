@@ -28,7 +28,7 @@ from toolkit.finance.forecast import forecast
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
 from toolkit.inputs.dataset import load_and_allocate
-from toolkit.present.plots import select_periods
+from toolkit.periods import select_periods
 from toolkit.provisioning.validation import validate
 from toolkit.resources import notebooks_dir
 

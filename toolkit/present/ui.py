@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from dataclasses import replace
 
 import ipywidgets as widgets
 import pandas as pd
@@ -26,15 +25,13 @@ import pandas as pd
 from toolkit.allocation import allocate
 from toolkit.finance import whatif
 from toolkit.finance.chargeback import chargeback
-from toolkit.finance.money import from_cents, to_cents
 from toolkit.frames import as_usage_frame
-from toolkit.model import Subscription, Tenant, Term
+from toolkit.model import Tenant
+from toolkit.periods import select_periods
 from toolkit.present import plots
 
 ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
-ACTIONS = ("expire", "renew", "add")
-WHATIF_ID = "Sub-WHATIF"
 
 
 def settle_memory() -> None:
@@ -124,7 +121,7 @@ class Explorer(widgets.VBox):
         first, last = self.periods.value
         usage_type, chosen = self.usage_type.value, self.chosen_subscriptions()
         split = self.allocation.by_subscription
-        rows = plots.select_periods(split[split["usage_type"] == usage_type], first, last)
+        rows = select_periods(split[split["usage_type"] == usage_type], first, last)
         if chosen is not None:
             rows = rows[rows["subscription_id"].isin(chosen)]
         self.selection = rows.reset_index(drop=True)
@@ -152,54 +149,6 @@ def explorer(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
 
 # --- ownership what-if -------------------------------------------------------------------------
 
-def scenario(tenant: Tenant, action: str, sub_id: str, on: dt.date, months: int = 12) -> Tenant:
-    """The tenant after one what-if ``action`` taken on day ``on``.
-
-    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.finance.whatif.expire`);
-    - ``renew``: ``sub_id`` gets a new term of ``months`` from ``on`` with the lines of its
-      latest term (same quantities and prices), :func:`toolkit.finance.whatif.renew`;
-    - ``add``: a new subscription ``Sub-WHATIF`` of ``sub_id``'s department, license model and
-      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.finance.whatif.add`).
-    Raises ValueError when the action does not fit the tenant (e.g. a renewal that overlaps).
-    """
-    if action == "expire":
-        return whatif.expire(tenant, sub_id, on)
-    sub = tenant.subscription(sub_id)
-    latest = max(sub.terms, key=lambda term: term.start)
-    end = (pd.Timestamp(on) + pd.DateOffset(months=months)).date()
-    lines = [{"usage_type": line.usage_type, "quantity": line.quantity,
-              "unit_price": line.unit_price, "overage_price": line.overage_price}
-             for line in latest.lines]
-    if action == "renew":
-        return whatif.renew(tenant, sub_id, on, end, lines)
-    if action == "add":
-        term = Term(on, end, tuple(replace(line, start=on, end=end) for line in latest.lines))
-        new = Subscription(WHATIF_ID, sub.department, sub.license_model, sub.offer,
-                           sub.deployment, (term,))
-        return whatif.add(tenant, new)
-    raise ValueError(f"unknown what-if action {action!r}; use one of {', '.join(ACTIONS)}")
-
-
-def cost_difference(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Per department: total cost before and after, and the change, to the cent.
-
-    ``before`` and ``after`` are chargeback frames over the same periods.
-    """
-    totals = pd.concat({"before_cost": before.groupby("department")["total_cost"].sum(),
-                        "after_cost": after.groupby("department")["total_cost"].sum()},
-                       axis=1).fillna(0.0).sort_index()
-    before_cents, after_cents = to_cents(totals["before_cost"]), to_cents(totals["after_cost"])
-    result = pd.DataFrame({
-        "department": totals.index.astype("str"),
-        "before_cost": from_cents(before_cents),
-        "after_cost": from_cents(after_cents),
-        "change": from_cents(after_cents - before_cents),
-    })
-    total = pd.DataFrame({"department": ["total"], "before_cost": [from_cents(
-        before_cents.sum())], "after_cost": [from_cents(after_cents.sum())],
-        "change": [from_cents(after_cents.sum() - before_cents.sum())]})
-    return pd.concat([result, total], ignore_index=True)
-
 
 class OwnershipWhatIf(widgets.VBox):
     """Expire, renew or add a subscription and see the ownership timeline and costs move.
@@ -222,7 +171,7 @@ class OwnershipWhatIf(widgets.VBox):
         self.start = pd.Timestamp(start or periods.min().start_time)
         self.end = pd.Timestamp(end or (periods.max() + 1).start_time)
         days = pd.date_range(self.start, self.end, freq="MS", inclusive="left")
-        self.action = _hooked(widgets.Dropdown(options=ACTIONS, value="expire",
+        self.action = _hooked(widgets.Dropdown(options=whatif.ACTIONS, value="expire",
                                                description="what if"), "action")
         self.subscription = _hooked(widgets.Dropdown(
             options=[sub.id for sub in tenant.subscriptions], description="subscription"),
@@ -240,7 +189,7 @@ class OwnershipWhatIf(widgets.VBox):
         self.after: Tenant | None = None
         self.after_allocation = None
         self.shifts = pd.DataFrame(columns=whatif.SHIFT_COLUMNS)
-        self.costs = cost_difference(self.before_costs, self.before_costs)
+        self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
         self.before_view.value = plots.figure_svg(self._chart(tenant, "before"))
         controls = widgets.HBox([self.action, self.subscription, self.on, self.months])
         charts = widgets.VBox([self.before_view, self.after_view])
@@ -270,7 +219,7 @@ class OwnershipWhatIf(widgets.VBox):
         """
         on = self.on.value
         try:
-            after = scenario(self.tenant, self.action.value, self.subscription.value, on,
+            after = whatif.scenario(self.tenant, self.action.value, self.subscription.value, on,
                              self.months.value)
             shifts = whatif.ownership_shifts(self.tenant, after)
             costs = self._costs_from(after, on)
@@ -278,7 +227,7 @@ class OwnershipWhatIf(widgets.VBox):
             self.message.value = f"<b>This scenario cannot be shown:</b> {error}"
             self.after, self.after_allocation = None, None
             self.shifts = self.shifts.iloc[:0]
-            self.costs = cost_difference(self.before_costs, self.before_costs)
+            self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
             self.after_view.value = ""
             self._show_tables()
             return
@@ -296,16 +245,16 @@ class OwnershipWhatIf(widgets.VBox):
         before = self.before_costs[self.before_costs["period"] >= first]
         if recent.empty:
             self.after_allocation = None
-            return cost_difference(before, before)
+            return whatif.cost_difference(before, before)
         allocation = allocate(after, recent, self.users, period=freq)
         self.after_allocation = allocation
-        return cost_difference(before, chargeback(allocation, after, self.method))
+        return whatif.cost_difference(before, chargeback(allocation, after, self.method))
 
     def _describe(self, on: dt.date) -> str:
         action, sid = self.action.value, self.subscription.value
         text = {"expire": f"{sid} expires on {on}",
                 "renew": f"{sid} is renewed on {on} for {self.months.value} months",
-                "add": f"{WHATIF_ID} ({self.tenant.departments[sid]}) is added on {on} for "
+                "add": f"{whatif.WHATIF_ID} ({self.tenant.departments[sid]}) is added on {on} for "
                        f"{self.months.value} months, with {sid}'s lines"}[action]
         first = pd.Period(on, freq=self.allocation.period)
         lost = self._newly_unallocated(first)
@@ -316,8 +265,8 @@ class OwnershipWhatIf(widgets.VBox):
                 "unallocated table).")
 
     def _newly_unallocated(self, first: pd.Period) -> int:
-        """Unallocated rows of the scenario minus those already unallocated before, over the
-        same periods: what the scenario itself leaves without a subscription."""
+        """Unallocated rows of the whatif.scenario minus those already unallocated before, over the
+        same periods: what the whatif.scenario itself leaves without a subscription."""
         if self.after_allocation is None:
             return 0
         before = self.allocation.unallocated
