@@ -24,8 +24,9 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 KERNEL_TIMEOUT_MS = 120_000  # the kernel starts, loads the sample and allocates it
 CHANGE_TIMEOUT_MS = 30_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium (apt-get install -y chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="needs Debian's chromium (apt-get install -y chromium)")]
 
 
 def free_port() -> int:

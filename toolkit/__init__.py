@@ -1,57 +1,95 @@
 """multisub: usage, overage and chargeback for a Webex Contact Center tenant with several
-subscriptions. The public names below are a contract (SPEC §7)."""
+subscriptions. The public names below are a contract (docs/rules.md, "Public names").
 
-from toolkit.allocation import Allocation, allocate
-from toolkit.errors import InputError, Problem
-from toolkit.finance.budgets import budget_vs_actual
-from toolkit.finance.chargeback import chargeback
-from toolkit.finance.focus import focus_table
-from toolkit.inputs.budgets import load_budgets
-from toolkit.inputs.sessions import load_sessions
-from toolkit.inputs.tenant_file import load_tenant, save_tenant
-from toolkit.inputs.usage import load_usage
-from toolkit.inputs.users import load_users
-from toolkit.inputs.webex import load_webex_licenses, load_webex_people
-from toolkit.metering import measure_sessions
-from toolkit.model import Line, Subscription, Tenant, Term
-from toolkit.policy import DEFAULT_USAGE_TYPES, POLICIES, UsageType
-from toolkit.present.export import plan_to_csv
-from toolkit.provisioning.access import access_calendar
-from toolkit.provisioning.reconcile import reconcile
-from toolkit.provisioning.remap import plan_to_patch_bodies, remap_plan
-from toolkit.provisioning.validation import validate
-from toolkit.timeline import ownership_timeline, primary_timeline
+Each name is imported from its module on first use (PEP 562), so ``import toolkit`` stays
+cheap and a command pays only for the layers it uses: ``multisub owners`` never loads the
+report stack.
+"""
 
-__all__ = [
-    "DEFAULT_USAGE_TYPES",
-    "POLICIES",
-    "Allocation",
-    "InputError",
-    "Line",
-    "Problem",
-    "Subscription",
-    "Tenant",
-    "Term",
-    "UsageType",
-    "access_calendar",
-    "allocate",
-    "budget_vs_actual",
-    "chargeback",
-    "focus_table",
-    "load_budgets",
-    "load_sessions",
-    "load_tenant",
-    "load_usage",
-    "load_users",
-    "load_webex_licenses",
-    "load_webex_people",
-    "measure_sessions",
-    "ownership_timeline",
-    "plan_to_csv",
-    "plan_to_patch_bodies",
-    "primary_timeline",
-    "reconcile",
-    "remap_plan",
-    "save_tenant",
-    "validate",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: Public name → the module that defines it.
+_HOMES = {
+    "Allocation": "toolkit.allocation",
+    "allocate": "toolkit.allocation",
+    "InputError": "toolkit.errors",
+    "Problem": "toolkit.errors",
+    "budget_vs_actual": "toolkit.finance.budgets",
+    "chargeback": "toolkit.finance.chargeback",
+    "focus_table": "toolkit.finance.focus",
+    "load_budgets": "toolkit.inputs.budgets",
+    "load_sessions": "toolkit.inputs.sessions",
+    "load_tenant": "toolkit.inputs.tenant_file",
+    "save_tenant": "toolkit.inputs.tenant_file",
+    "load_usage": "toolkit.inputs.usage",
+    "load_users": "toolkit.inputs.users",
+    "load_webex_licenses": "toolkit.inputs.webex",
+    "load_webex_people": "toolkit.inputs.webex",
+    "measure_sessions": "toolkit.metering",
+    "Line": "toolkit.model",
+    "Subscription": "toolkit.model",
+    "Tenant": "toolkit.model",
+    "Term": "toolkit.model",
+    "DEFAULT_USAGE_TYPES": "toolkit.policy",
+    "POLICIES": "toolkit.policy",
+    "UsageType": "toolkit.policy",
+    "plan_to_csv": "toolkit.present.export",
+    "access_calendar": "toolkit.provisioning.access",
+    "reconcile": "toolkit.provisioning.reconcile",
+    "plan_to_patch_bodies": "toolkit.provisioning.remap",
+    "remap_plan": "toolkit.provisioning.remap",
+    "validate": "toolkit.provisioning.validation",
+    "ownership_timeline": "toolkit.timeline",
+    "primary_timeline": "toolkit.timeline",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # type checkers and editors see the real names
+    from toolkit.allocation import Allocation as Allocation
+    from toolkit.allocation import allocate as allocate
+    from toolkit.errors import InputError as InputError
+    from toolkit.errors import Problem as Problem
+    from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
+    from toolkit.finance.chargeback import chargeback as chargeback
+    from toolkit.finance.focus import focus_table as focus_table
+    from toolkit.inputs.budgets import load_budgets as load_budgets
+    from toolkit.inputs.sessions import load_sessions as load_sessions
+    from toolkit.inputs.tenant_file import load_tenant as load_tenant
+    from toolkit.inputs.tenant_file import save_tenant as save_tenant
+    from toolkit.inputs.usage import load_usage as load_usage
+    from toolkit.inputs.users import load_users as load_users
+    from toolkit.inputs.webex import load_webex_licenses as load_webex_licenses
+    from toolkit.inputs.webex import load_webex_people as load_webex_people
+    from toolkit.metering import measure_sessions as measure_sessions
+    from toolkit.model import Line as Line
+    from toolkit.model import Subscription as Subscription
+    from toolkit.model import Tenant as Tenant
+    from toolkit.model import Term as Term
+    from toolkit.policy import DEFAULT_USAGE_TYPES as DEFAULT_USAGE_TYPES
+    from toolkit.policy import POLICIES as POLICIES
+    from toolkit.policy import UsageType as UsageType
+    from toolkit.present.export import plan_to_csv as plan_to_csv
+    from toolkit.provisioning.access import access_calendar as access_calendar
+    from toolkit.provisioning.reconcile import reconcile as reconcile
+    from toolkit.provisioning.remap import plan_to_patch_bodies as plan_to_patch_bodies
+    from toolkit.provisioning.remap import remap_plan as remap_plan
+    from toolkit.provisioning.validation import validate as validate
+    from toolkit.timeline import ownership_timeline as ownership_timeline
+    from toolkit.timeline import primary_timeline as primary_timeline
