@@ -9,3 +9,21 @@ from builders import seed_tenant
 def seed():
     """SPEC §2's worked example tenant (A, B, C)."""
     return seed_tenant()
+
+
+@pytest.fixture(scope="session")
+def sample_data():
+    """The bundled sample tenant directory, loaded once for the whole run (read-only: every
+    frame in it must be copied before it is changed)."""
+    from toolkit.inputs.dataset import load_tenant_dir
+    from toolkit.resources import sample_dir
+
+    return load_tenant_dir(sample_dir())
+
+
+@pytest.fixture(scope="session")
+def sample_allocation(sample_data):
+    """The sample's usage allocated by calendar month, once for the whole run."""
+    from toolkit import allocate
+
+    return allocate(sample_data.tenant, sample_data.usage, sample_data.users)

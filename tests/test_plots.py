@@ -280,12 +280,8 @@ def test_every_sample_chart_is_labelled(sample):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    from toolkit.inputs.dataset import load_tenant_dir
-    from toolkit.resources import sample_dir
-
-    data = load_tenant_dir(sample_dir())
-    return data.tenant, allocate(data.tenant, data.usage, data.users)
+def sample(sample_data, sample_allocation):
+    return sample_data.tenant, sample_allocation
 
 
 def test_entitlement_line_breaks_while_a_subscription_has_lapsed():

@@ -5,10 +5,9 @@ import re
 
 import pytest
 
-from toolkit import InputError, allocate, chargeback
+from toolkit import InputError, chargeback
 from toolkit.commands.cli import main
 from toolkit.finance.money import from_cents, to_cents
-from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present import report
 from toolkit.resources import sample_dir
 
@@ -16,9 +15,8 @@ DEPARTMENTS = ("Claims", "Sales")
 
 
 @pytest.fixture(scope="module")
-def billed():
-    data = load_tenant_dir(sample_dir())
-    return chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
+def billed(sample_data, sample_allocation):
+    return chargeback(sample_allocation, sample_data.tenant, "billed")
 
 
 def department_total(frame, department, column):

@@ -3,7 +3,6 @@
 import filecmp
 
 from toolkit import allocate, load_tenant
-from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.resources import sample_dir
 from toolkit.sample import write_sample
 
@@ -28,14 +27,14 @@ def test_sample_shape():
     assert size < 5_000_000
 
 
-def test_sample_stories():
-    data = load_tenant_dir(sample_dir())
+def test_sample_stories(sample_data, sample_allocation):
+    data = sample_data
     t = data.tenant
     assert t.overage_owner("ivr_outbound_campaign", "2026-03-31") == "Sub-1002"
     assert t.overage_owner("ivr_outbound_campaign", "2026-04-01") == "Sub-1004"
     assert t.overage_owner("ivr_outbound_campaign", "2026-06-01") == "Sub-1002"
     assert set(data.budgets["department"]) == {s.department for s in t.subscriptions}
-    result = allocate(t, data.usage, data.users)
+    result = sample_allocation
     months = result.pooled["period"].astype(str)
     assert months.min() == "2024-01" and months.max() == "2026-10"
     assert result.unallocated.empty
@@ -43,10 +42,10 @@ def test_sample_stories():
     assert {"cc_standard_agent", "ai_agent", "webex_connect"} <= set(overage.usage_type)
 
 
-def test_the_whole_chain_runs_from_raw_sessions():
+def test_the_whole_chain_runs_from_raw_sessions(sample_data):
     from toolkit.metering import measure_sessions
 
-    data = load_tenant_dir(sample_dir())
+    data = sample_data
     measured = measure_sessions(data.sessions, data.users)
     result = allocate(data.tenant, measured, data.users)
     assert {str(p) for p in result.pooled["period"]} == {"2026-09", "2026-10"}

@@ -9,9 +9,7 @@ import pytest
 
 from builders import D, cisco_agents_tenant, seed_tenant, usage
 from toolkit.finance import whatif
-from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present import ui
-from toolkit.resources import sample_dir
 
 
 @pytest.fixture
@@ -26,8 +24,8 @@ def cisco_explorer():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_tenant_dir(sample_dir())
+def sample(sample_data):
+    return sample_data
 
 
 def test_explorer_starts_on_the_first_type_and_all_subscriptions(cisco_explorer):

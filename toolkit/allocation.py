@@ -202,7 +202,7 @@ def _primary_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray
     changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
     for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
-        primary[max(lo, 0):max(hi, 0)] = position.get(sid, -1)
+        primary[max(lo, 0):max(hi, 0)] = -1 if sid is None else position.get(sid, -1)
     return primary
 
 
@@ -404,4 +404,5 @@ def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:
     periods = pd.PeriodIndex([], freq=period)
     frames = [pd.DataFrame(columns=columns) for columns in
               (POOLED_COLUMNS, BY_SUB_COLUMNS, UNALLOCATED_COLUMNS)]
-    return Allocation(*(_typed(f, periods.freq) for f in frames), tenant, period, license_model)
+    pooled, by_subscription, unallocated = (_typed(f, periods.freq) for f in frames)
+    return Allocation(pooled, by_subscription, unallocated, tenant, period, license_model)

@@ -69,7 +69,8 @@ def subscriptions_of_users(users: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.
         distinct = unique.to_frame(index=False, name=["user_id", "usage_type"])
         distinct["timestamp"] = pd.NaT
         values = _resolve(users, distinct)
-        result = np.where(code >= 0, values[np.maximum(code, 0)], None)
+        result = values[np.maximum(code, 0)].astype(object)
+        result[code < 0] = None
     else:
         result = _resolve(users, keys)
     known = rows["user_id"].isin(users["user_id"].dropna()).to_numpy()

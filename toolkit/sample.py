@@ -138,7 +138,8 @@ def _daily_sums(tenant: Tenant, rng: np.random.Generator) -> pd.DataFrame:
             held = (days.date >= line.start) & (days.date < line.end)
             mean = line.quantity / 30.4 * load * season[held] * weekday[held]
             quantity = rng.poisson(mean).astype(float)
-            named = np.where(rng.random(held.sum()) < 0.05, None, sub.id)
+            named = np.full(held.sum(), sub.id, dtype=object)
+            named[rng.random(held.sum()) < 0.05] = None
             if tenant.usage_types[usage_type].rule.usage_to_primary:
                 named = np.full(held.sum(), None)
             parts.append(pd.DataFrame({
@@ -155,7 +156,7 @@ def sample_users(tenant: Tenant, rng: np.random.Generator) -> pd.DataFrame:
     agents left on the Operations subscription after it expires, one admin mapped to nothing,
     one agent holding both Standard and Premium licenses.
     """
-    rows = []
+    rows: list[tuple] = []
 
     def add(role, license, sub, department):
         number = len({r[0] for r in rows}) + 1

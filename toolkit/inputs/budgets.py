@@ -71,7 +71,8 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
 def _parse_periods(text: pd.DataFrame, file: str, freq: str) -> tuple[pd.Series, list[Problem]]:
     """Periods as pandas Periods; text that does not start with a 4-digit year is refused
     (pandas would read "March" as March of year 1)."""
-    values, problems = [], []
+    values: list = []
+    problems: list[Problem] = []
     for i, cell in enumerate(text["period"]):
         if cell is None or pd.isna(cell):
             values.append(None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, Problem
 from toolkit.inputs.budgets import load_budgets
 from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.tenant_file import load_tenant
@@ -40,7 +40,8 @@ def load_tenant_dir(path: str | Path) -> TenantData:
     if not directory.is_dir():
         directory = directory.parent
     tenant = load_tenant(path)
-    tables, problems = {}, []
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
     loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users),
                ("budgets", BUDGETS_FILE, load_budgets), ("sessions", SESSIONS_FILE, load_sessions))
     for name, file, loader in loaders:
@@ -62,7 +63,6 @@ def load_and_allocate(directory: str | Path, period: str = "M"):
     """The tenant directory and its usage allocated: what most commands and reports start
     from. A directory without ``usage.csv`` is an input problem here, not an empty result."""
     from toolkit.allocation import allocate
-    from toolkit.errors import Problem
 
     data = load_tenant_dir(directory)
     if data.usage is None:

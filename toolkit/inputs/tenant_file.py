@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.invariants import outside_message, overlap_problems
@@ -144,6 +145,7 @@ def load_tenant(path: str | Path) -> Tenant:
     usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
     parsed, more = check_tenant_dict(raw, usage_types, str(file))
     raise_if_any(problems + more)
+    assert parsed is not None  # a file that does not parse always has problems
     return _to_tenant(parsed, usage_types)
 
 
@@ -257,7 +259,7 @@ _EXPECTED = {
 }
 
 
-def _problem(file: str, error: dict, prefix: tuple = ()) -> Problem:
+def _problem(file: str, error: ErrorDetails, prefix: tuple = ()) -> Problem:
     """A pydantic error as a Problem: model path as the place, the last field as the column."""
     loc = [*prefix, *error["loc"]]
     column = loc.pop() if loc and isinstance(loc[-1], str) else ""

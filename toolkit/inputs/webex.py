@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -190,7 +191,8 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
     if "contact_center" not in known.columns:  # a frame of SPEC §7's six columns only
         known = known.assign(contact_center=known["usage_type"].notna() | known["name"].map(
             lambda name: any(w in normalize_name(name) for w in CONTACT_CENTER_WORDS)))
-    rows, skipped, unknown_only, seen = [], 0, [], {}
+    rows, skipped, unknown_only = [], 0, []
+    seen: dict[str, Any] = {}
     for file, where, item in items:
         person, bad = _person(file, where, item, known, user_id)
         problems += bad
@@ -322,7 +324,7 @@ def _license_row(file, where, item, table):
     problems += bad
     consumed, bad = _units(file, where, item, "consumedUnits")
     problems += bad
-    if problems:
+    if problems or name is None:
         return None, problems
     key = normalize_name(name)
     usage_type = table.get(key)

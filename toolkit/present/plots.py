@@ -44,7 +44,7 @@ def subscription_colors(tenant: Tenant) -> dict[str, str]:
     """One stable color per subscription (tenant order), shared by every chart."""
     from matplotlib import colormaps
 
-    palette = colormaps["tab10"].colors
+    palette = [colormaps["tab10"](i) for i in range(10)]
     return {sub.id: to_hex(palette[i % len(palette)]) for i, sub in enumerate(tenant.subscriptions)}
 
 
@@ -107,7 +107,7 @@ def bars(ax, x, heights, bottom=None, width: float = 0.8, **style) -> PathPatch:
 
 def bar_rectangles(patch: PathPatch) -> list[tuple[float, float, float]]:
     """``(x centre, bottom, top)`` of every bar drawn by :func:`bars`, in drawing order."""
-    corners = patch.get_path().vertices.reshape(-1, 5, 2)[:, :4]
+    corners = np.asarray(patch.get_path().vertices).reshape(-1, 5, 2)[:, :4]
     return [(float(c[:, 0].mean()), float(c[:, 1].min()), float(c[:, 1].max()))
             for c in corners]
 

@@ -22,7 +22,7 @@ import gc
 import ipywidgets as widgets
 import pandas as pd
 
-from toolkit.allocation import allocate
+from toolkit.allocation import Allocation, allocate
 from toolkit.finance import whatif
 from toolkit.finance.chargeback import chargeback
 from toolkit.frames import as_usage_frame
@@ -187,7 +187,7 @@ class OwnershipWhatIf(widgets.VBox):
         self.shifts_view = _hooked(widgets.HTML(layout=TABLE_LAYOUT), "shifts-table")
         self.cost_view = _hooked(widgets.HTML(), "cost-table")
         self.after: Tenant | None = None
-        self.after_allocation = None
+        self.after_allocation: Allocation | None = None
         self.shifts = pd.DataFrame(columns=whatif.SHIFT_COLUMNS)
         self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
         self.before_view.value = plots.figure_svg(self._chart(tenant, "before"))

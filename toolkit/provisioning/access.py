@@ -24,6 +24,8 @@ empty = open); a row outside its bounds on a day is simply not in effect that da
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -55,7 +57,7 @@ def coverage(tenant: Tenant) -> pd.DataFrame:
     """Stretches in which each subscription is continuously active: ``subscription_id, start,
     end`` (half-open, ``datetime64[D]``-valued). Touching terms (a renewal starting the day the
     previous term ends) merge into one stretch; a gap starts a new one."""
-    rows = []
+    rows: list[list[Any]] = []
     for sub in tenant.subscriptions:
         for term in sorted(sub.terms, key=lambda t: t.start):
             if rows and rows[-1][0] == sub.id and rows[-1][2] >= term.start:

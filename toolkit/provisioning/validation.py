@@ -169,7 +169,9 @@ def _access_of(ctx: Context, row) -> str:
 
 def _mappings_in_effect(ctx: Context, status: str) -> pd.DataFrame:
     """The user mappings in effect on the day whose subscription has ``status``."""
-    return ctx.status[ctx.status["in_effect"] & (ctx.status["status"] == status)]
+    table = ctx.status
+    assert table is not None  # only called by checks that run with a users table
+    return table[table["in_effect"] & (table["status"] == status)]
 
 
 def _user_on_inactive(ctx: Context) -> Iterable[tuple[str, str]]:
