@@ -16,11 +16,25 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
+from toolkit.findings import Findings, by_severity, findings_frame
 from toolkit.model import Tenant, as_date
 
-FINDING_COLUMNS = ["rule", "severity", "subject", "message", "subscription_id", "usage_type",
-                   "entitled", "webex_total_units", "assigned_units"]
+
+class LicenseFindings(Findings):
+    """Findings about one subscription and usage type: the tenant's entitlement beside what
+    Webex reports (``totalUnits``) and has assigned (``consumedUnits``, never usage)."""
+
+    subscription_id: Series[str] = pa.Field(nullable=True)
+    usage_type: Series[str] = pa.Field(nullable=True)
+    entitled: Series[float] = pa.Field(nullable=True)
+    webex_total_units: Series[float] = pa.Field(nullable=True)
+    assigned_units: Series[float] = pa.Field(nullable=True)
+
+
+FINDING_COLUMNS = list(LicenseFindings.to_schema().columns)
 
 #: rule id → severity. Rules are data so a report can be filtered without knowing the code.
 RULES = {
@@ -50,14 +64,8 @@ def reconcile(tenant: Tenant, licenses: pd.DataFrame, on: dt.date | str | None =
     both = entitled.join(_webex_totals(licenses), how="outer").reset_index()
     findings = [_compare(row, day) for row in both.itertuples(index=False)]
     findings += _license_findings(licenses)
-    frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
-    order = {"error": 0, "warning": 1, "info": 2}
-    frame = frame.assign(_rank=frame["severity"].map(order)).sort_values(
-        ["_rank", "rule", "subject"], kind="stable").drop(columns="_rank")
-    for column in ("rule", "severity", "subject", "message", "subscription_id", "usage_type"):
-        frame[column] = frame[column].astype("str")
-    for column in ("entitled", "webex_total_units", "assigned_units"):
-        frame[column] = frame[column].astype("float64")
+    frame = by_severity(findings_frame(findings, FINDING_COLUMNS, LicenseFindings),
+                        "rule", "subject")
     return frame.reset_index(drop=True)
 
 
@@ -127,11 +135,7 @@ def _compare(row, day: dt.date) -> tuple:
 
 def unmatched_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
     """Only the license findings (no tenant to compare with): what could not be mapped."""
-    frame = pd.DataFrame(_license_findings(licenses), columns=FINDING_COLUMNS)
-    for column in ("rule", "severity", "subject", "message", "subscription_id", "usage_type"):
-        frame[column] = frame[column].astype("str")
-    for column in ("entitled", "webex_total_units", "assigned_units"):
-        frame[column] = frame[column].astype("float64")
+    frame = findings_frame(_license_findings(licenses), FINDING_COLUMNS, LicenseFindings)
     return frame.sort_values(["severity", "rule", "subject"], ascending=[False, True, True],
                              kind="stable", ignore_index=True)
 

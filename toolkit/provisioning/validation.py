@@ -33,14 +33,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from toolkit.findings import FINDING_COLUMNS, SEVERITIES, by_severity, findings_frame
 from toolkit.model import Tenant, as_date, tenant_license_model
 from toolkit.policy import MULTI_SUBSCRIPTION_OFFERS
 from toolkit.provisioning.access import mapping_status, normalize_users, unmapped_rows
 from toolkit.provisioning.remap import Candidate, Target, candidates, target_finder
 from toolkit.timeline import primary_timeline
 
-SEVERITIES = ("error", "warning", "info")
-FINDING_COLUMNS = ["rule", "severity", "subject", "message"]
 #: What a mapping gives each role (seed: admins reach Control Hub/Connect/Engage, agents the
 #: Agent Desktop).
 ROLE_ACCESS = {
@@ -107,10 +106,8 @@ def validate(tenant: Tenant, users: pd.DataFrame | None = None, on=None,
         for order, rule in enumerate(RULES)
         for subject, message in rule.check(context)
     ]
-    frame = pd.DataFrame(rows, columns=["order", *FINDING_COLUMNS])
-    frame["rank"] = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    frame = frame.sort_values(["rank", "order", "subject"], kind="stable", ignore_index=True)
-    return frame[FINDING_COLUMNS].astype("str")
+    frame = findings_frame(rows, ["order", *FINDING_COLUMNS])
+    return by_severity(frame, "order", "subject")[FINDING_COLUMNS]
 
 
 def latest_date(tenant: Tenant, users: pd.DataFrame | None = None) -> dt.date:
