@@ -263,3 +263,22 @@ def test_whatif_expiring_the_primary_on_the_sample_is_not_a_saving(sample):
                           & (w.uncovered["usage_type"] == "cc_standard_agent")]
     assert october[["quantity", "cost"]].values.tolist() == [[77.0, 9240.0]]
     assert "1,787 more usage rows than before would find no subscription" in w.message.value
+
+
+def test_shifts_table_names_types_and_keeps_explanations_whole(sample):
+    from toolkit.explain import owner_changes_explained
+
+    shifts = owner_changes_explained(sample.tenant, "2024-01-01", "2028-07-01")
+    table = ui.shifts_table(sample.tenant, shifts).data
+    assert table.count("</tr>") == len(shifts) + 1
+    assert "<td>IVR outbound campaign (ivr_outbound_campaign)</td>" in table
+    assert "<td>nobody</td>" in table  # the first owner of a type had no predecessor
+    assert shifts["explanation"].iloc[1] in table  # whole, not cut
+
+
+def test_explorer_summary_as_plain_text(cisco_explorer):
+    text = cisco_explorer.summary_text(width=60)
+    assert " ".join(text.split()).startswith(
+        "(all subscriptions), Contact Center Standard agent (cc_standard_agent), 2025-01 to "
+        "2025-02: peak of the monthly peaks 30 agents")
+    assert max(map(len, text.splitlines())) <= 60 and "<b>" not in text

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import html
+import re
 
 import ipywidgets as widgets
 import pandas as pd
+from IPython.display import HTML
 
 from toolkit.allocation import allocate
 from toolkit.errors import InputError
@@ -31,6 +34,7 @@ from toolkit.frames import as_usage_frame
 from toolkit.model import Tenant
 from toolkit.periods import select_periods
 from toolkit.present import plots
+from toolkit.present.text import paragraph
 
 ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
@@ -62,6 +66,26 @@ def table_html(frame: pd.DataFrame, decimals: int = 2) -> str:
     """A frame as an HTML table with thousands separators (what an analyst reads)."""
     return frame.to_html(index=False, float_format=lambda v: f"{v:,.{decimals}f}", na_rep="",
                          border=0, classes="multisub-frame")
+
+
+def shifts_table(tenant: Tenant, shifts: pd.DataFrame) -> HTML:
+    """Explained owner shifts (:func:`toolkit.explain.owner_changes_explained`) as a table:
+    number, date, usage type by name, from and to, and the explanation in a column that wraps
+    between words. Why not printed text: a notebook prints in a fixed-width font and breaks
+    long explanations mid-word, which is unreadable on a dashboard."""
+    frame = pd.DataFrame({
+        "#": shifts["shift"],
+        "date": shifts["date"].dt.strftime("%Y-%m-%d"),
+        "usage type": [plots.type_label(tenant, t) if t in tenant.usage_types else t
+                       for t in shifts["usage_type"]],
+        "from": shifts["from_owner"].replace("", "nobody"),
+        "to": shifts["to_owner"].replace("", "nobody"),
+        "why": shifts["explanation"],
+    })
+    style = ("<style>.multisub-shifts td{vertical-align:top;white-space:normal;text-align:left}"
+             ".multisub-shifts td:last-child{max-width:60em}</style>")
+    body = frame.to_html(index=False, border=0, classes="multisub-frame multisub-shifts")
+    return HTML(style + body)
 
 
 # --- tenant explorer ---------------------------------------------------------------------------
@@ -139,6 +163,10 @@ class Explorer(widgets.VBox):
         self.split_view.value = plots.figure_svg(figure)
         self.table_view.value = table_html(self._readable(self.selection, usage_type))
         self.summary.value = self._summary(usage_type, first, last)
+
+    def summary_text(self, width: int = 100) -> str:
+        """The summary as plain text wrapped between words (a notebook's stored output)."""
+        return paragraph(html.unescape(re.sub(r"<[^>]+>", "", self.summary.value)), width=width)
 
     def _readable(self, rows: pd.DataFrame, usage_type: str) -> pd.DataFrame:
         """The selected rows with the headers an analyst reads (unit and currency named)."""
