@@ -40,6 +40,12 @@ ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
 #: Money columns of the cost table shown beside the quantities in the explorer.
 MONEY_COLUMNS = ["committed_cost", "overage_cost", "total_cost"]
+#: Amounts right-aligned, so that cents line up and a minus sign is seen.
+MONEY_STYLE = ("<style>table.multisub-money td:not(:first-child),"
+               "table.multisub-money th:not(:first-child){text-align:right !important}</style>")
+#: The explorer's quantities and amounts (after period, subscription, department) right-aligned.
+NUMBERS_STYLE = ("<style>table.multisub-numbers td:nth-child(n+4),"
+                 "table.multisub-numbers th:nth-child(n+4){text-align:right !important}</style>")
 
 
 def settle_memory() -> None:
@@ -82,8 +88,9 @@ def shifts_table(tenant: Tenant, shifts: pd.DataFrame) -> HTML:
         "to": shifts["to_owner"].replace("", "nobody"),
         "why": shifts["explanation"],
     })
-    style = ("<style>.multisub-shifts td{vertical-align:top;white-space:normal;text-align:left}"
-             ".multisub-shifts td:last-child{max-width:60em}</style>")
+    style = ("<style>table.multisub-shifts td,table.multisub-shifts th{vertical-align:top;"
+             "white-space:normal;text-align:left !important}"
+             "table.multisub-shifts td:last-child{max-width:60em}</style>")
     body = frame.to_html(index=False, border=0, classes="multisub-frame multisub-shifts")
     return HTML(style + body)
 
@@ -161,7 +168,9 @@ class Explorer(widgets.VBox):
         self.selection = rows.reset_index(drop=True)
         figure = plots.subscription_usage_chart(self.allocation, usage_type, chosen, first, last)
         self.split_view.value = plots.figure_svg(figure)
-        self.table_view.value = table_html(self._readable(self.selection, usage_type))
+        self.table_view.value = NUMBERS_STYLE + table_html(
+            self._readable(self.selection, usage_type)).replace(
+            "multisub-frame", "multisub-frame multisub-numbers", 1)
         self.summary.value = self._summary(usage_type, first, last)
 
     def summary_text(self, width: int = 100) -> str:
@@ -366,10 +375,21 @@ class OwnershipWhatIf(widgets.VBox):
         return len(self.after_allocation.unallocated) - int((before["period"] >= first).sum())
 
     def _show_tables(self) -> None:
+        """Both tables with readable headers, money right-aligned, "nobody" for no owner."""
         shifts = self.shifts.assign(start=self.shifts["start"].astype("str").str[:10],
-                                    end=self.shifts["end"].astype("str").str[:10])
-        self.shifts_view.value = table_html(shifts)
-        self.cost_view.value = table_html(self.costs)
+                                    end=self.shifts["end"].astype("str").str[:10].replace(
+                                        "NaT", "open"))
+        shifts = shifts.replace({"before_owner": {"": "nobody"}, "after_owner": {"": "nobody"}})
+        self.shifts_view.value = table_html(shifts.fillna({"before_owner": "nobody",
+                                                           "after_owner": "nobody"}).rename(
+            columns={"usage_type": "usage type", "before_owner": "owner before",
+                     "after_owner": "owner after"}))
+        currency = self.tenant.currency
+        costs = self.costs.rename(columns={"before_cost": f"before ({currency})",
+                                           "after_cost": f"after ({currency})",
+                                           "change": f"change ({currency})"})
+        self.cost_view.value = MONEY_STYLE + table_html(costs).replace(
+            "multisub-frame", "multisub-frame multisub-money", 1)
 
 
 def ownership_whatif(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
