@@ -118,7 +118,7 @@ def test_expiring_before_the_start_removes_the_subscription():
 
 
 def test_shifts_in_the_seed_example_include_stretches_with_no_owner():
-    # SPEC §2: C (2026-02-01) holds outbound first; A adds outbound on renewal 2026-06-01.
+    # docs/rules.md §2: C (2026-02-01) holds outbound first; A adds outbound on renewal 2026-06-01.
     # Without C after 2026-03-01 nobody holds outbound until A's renewal, and after A's term
     # ends (2028-06-01) nobody does until C's would have ended (2029-02-01).
     before = seed_tenant()

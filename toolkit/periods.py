@@ -1,4 +1,4 @@
-"""Billing periods and the prorated entitlement of lines in them (SPEC P1–P2).
+"""Billing periods and the prorated entitlement of lines in them (P1–P2).
 
 Days are integers (days since 1970-01-01) so that hot paths index arrays instead of parsing
 dates; a period is a pandas Period of the chosen frequency (calendar month by default).

@@ -38,7 +38,7 @@ LICENSES_FILE = "licenses.csv"
 AS_OF_SOURCE = "the last day of the last month with usage"
 FALLBACK_SOURCE = "the latest date in the data"
 _EMAIL = re.compile(r" <[^<>\s]+@[^<>\s]+>")
-_SPEC = {rule.id: rule.spec for rule in RULES}
+_RULE_IDS = {rule.id: rule.spec for rule in RULES}
 
 
 def register(subparsers) -> None:
@@ -122,7 +122,7 @@ def render(findings: pd.DataFrame, width: int | None = None) -> str:
             continue
         lines += ["", f"{severity.upper()}S ({len(group)})"]
         for rule, rows in group.groupby("rule", sort=False):
-            lines.append(f"{rule} ({_SPEC.get(str(rule), '')}): {plural(len(rows), 'finding')}")
+            lines.append(f"{rule} ({_RULE_IDS.get(str(rule), '')}): {plural(len(rows), 'finding')}")
             lines += _rule_lines(rows, width)
     return "\n".join(lines)
 

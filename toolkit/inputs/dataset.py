@@ -1,4 +1,4 @@
-"""A whole tenant directory (SPEC §6) loaded at once, with every file's problems reported
+"""A whole tenant directory (docs/rules.md §6) loaded at once, with every file's problems reported
 together: an analyst fixing a tenant wants the full list, not one file at a time."""
 
 from __future__ import annotations
