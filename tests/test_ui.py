@@ -282,3 +282,8 @@ def test_explorer_summary_as_plain_text(cisco_explorer):
         "(all subscriptions), Contact Center Standard agent (cc_standard_agent), 2025-01 to "
         "2025-02: peak of the monthly peaks 30 agents")
     assert max(map(len, text.splitlines())) <= 60 and "<b>" not in text
+
+
+def test_whatif_defaults_to_the_as_of_day_of_the_data(seed_whatif):
+    assert seed_whatif.as_of == D(2026, 3, 31)  # SEED_USAGE ends in March 2026
+    assert "as of 2026-03-31" in seed_whatif.before_view.value

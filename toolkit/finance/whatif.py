@@ -301,25 +301,23 @@ def uncovered_usage(before: Allocation, after: Allocation, tenant: Tenant,
 
 
 def _measured(allocation: Allocation, tenant: Tenant, first: pd.Period | None) -> pd.Series:
-    """Unallocated usage per ``period, usage_type`` by each type's measure (M2)."""
+    """Unallocated usage per ``period, usage_type`` by each type's measure (M2), computed for
+    every measure at once (three group-bys) and then picked per type, so that a dashboard
+    change stays cheap."""
     rows = allocation.unallocated
     if first is not None:
         rows = rows[rows["period"] >= first]
-    parts = {}
-    for usage_type, group in rows.groupby("usage_type", sort=True):
-        measure = tenant.usage_types[str(usage_type)].measure_for(allocation.license_model)
-        for period, in_period in group.groupby("period", sort=True):
-            parts[(period, usage_type)] = _measure_rows(in_period, measure)
-    index = pd.MultiIndex.from_tuples(list(parts), names=["period", "usage_type"])
-    return pd.Series(list(parts.values()), index=index, dtype=float)
-
-
-def _measure_rows(rows: pd.DataFrame, measure: str) -> float:
-    if measure == "peak":
-        return float(rows.groupby("timestamp", dropna=False)["quantity"].sum().max())
-    if measure == "distinct":
-        return float(rows["user_id"].nunique())
-    return float(rows["quantity"].sum())
+    keys = ["period", "usage_type"]
+    by_instant = rows.groupby([*keys, "timestamp"], dropna=False, observed=True)["quantity"].sum()
+    measured = pd.DataFrame({
+        "sum": rows.groupby(keys, observed=True)["quantity"].sum(),
+        "peak": by_instant.groupby(level=keys, observed=True).max(),
+        "distinct": rows.groupby(keys, observed=True)["user_id"].nunique(),
+    })
+    measure = [tenant.usage_types[str(t)].measure_for(allocation.license_model)
+               for t in measured.index.get_level_values("usage_type")]
+    picked = [measured.at[key, m] for key, m in zip(measured.index, measure, strict=True)]
+    return pd.Series(picked, index=measured.index, dtype=float)
 
 
 def with_uncovered(table: pd.DataFrame, uncovered: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import costs as cost_table
 from toolkit.frames import as_usage_frame
 from toolkit.model import Tenant
-from toolkit.periods import select_periods
+from toolkit.periods import as_of_date, select_periods
 from toolkit.present import plots
 from toolkit.present.text import paragraph
 
@@ -254,6 +254,8 @@ class OwnershipWhatIf(widgets.VBox):
         if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
             usage = as_usage_frame(usage, tenant.timezone)  # filtered by time on every change
         self.usage = usage
+        if self.as_of is None:  # the same as-of day as every command and notebook
+            self.as_of = as_of_date(usage, tenant.timezone, period)
         self.allocation = allocate(tenant, usage, users, period=period)
         self.before_costs = chargeback(self.allocation, tenant, method)
         periods = self.allocation.by_subscription["period"]
