@@ -26,7 +26,6 @@ import pandas as pd
 from IPython.display import HTML
 
 from toolkit.allocation import allocate
-from toolkit.errors import InputError
 from toolkit.finance import whatif
 from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import costs as cost_table
@@ -225,7 +224,7 @@ def _with_money(allocation, tenant: Tenant) -> tuple[pd.DataFrame, str]:
     split = allocation.by_subscription
     try:
         table = cost_table(allocation, tenant)
-    except InputError as error:
+    except ValueError as error:  # an InputError (a missing price) is a ValueError
         return split.assign(**{c: float("nan") for c in MONEY_COLUMNS}), str(error)
     return pd.merge(split, table[keys + MONEY_COLUMNS], on=keys, how="left"), ""
 
@@ -279,8 +278,8 @@ class OwnershipWhatIf(widgets.VBox):
         self.cost_view = _hooked(widgets.HTML(), "cost-table")
         self.after: Tenant | None = None
         self.after_allocation = None
-        self.uncovered = pd.DataFrame(columns=whatif.UNCOVERED_COLUMNS)
         self.shifts = pd.DataFrame(columns=whatif.SHIFT_COLUMNS)
+        self.uncovered = pd.DataFrame(columns=whatif.UNCOVERED_COLUMNS)
         self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
         self.before_view.value = plots.figure_svg(self._chart(tenant, "before"))
         controls = widgets.HBox([self.action, self.subscription, self.on, self.months])
