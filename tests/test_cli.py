@@ -34,6 +34,7 @@ def test_allocate_writes_three_tables(tmp_path, capsys):
     assert main(["allocate", str(sample_dir()), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "0 unallocated" in printed
+    assert "Assicurazioni Aurora (as of 2026-10-31)" in printed  # the one as-of day
     by_sub = pd.read_csv(out)
     pooled = pd.read_csv(tmp_path / "alloc.pooled.csv")
     assert list(by_sub.columns) == ["period", "usage_type", "subscription_id", "department",

@@ -107,7 +107,8 @@ def test_a_missing_overage_price_is_an_input_error(tenant_dir, capsys, command):
 def test_focus_writes_the_table(tenant_dir, tmp_path, capsys):
     out = tmp_path / "focus.parquet"
     assert main(["focus", str(tenant_dir), "--out", str(out)]) == 0
-    assert "wrote 8 FOCUS charges" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote 8 FOCUS charges" in printed and "(as of 2025-03-31)" in printed
     frame = pd.read_parquet(out)
     assert list(frame.columns) == FOCUS_COLUMNS
     assert frame["BilledCost"].sum() == 3735.0
