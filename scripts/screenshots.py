@@ -16,7 +16,6 @@ import matplotlib
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img"
-AS_OF = dt.date(2026, 10, 31)
 
 
 def main(out: Path = OUT) -> list[Path]:
@@ -29,7 +28,7 @@ def main(out: Path = OUT) -> list[Path]:
     allocation = allocate(data.tenant, data.usage, data.users)
     charts = {
         "ownership_timeline.png": plots.ownership_chart(
-            data.tenant, dt.date(2024, 1, 1), dt.date(2028, 7, 1), as_of=AS_OF),
+            data.tenant, dt.date(2024, 1, 1), dt.date(2028, 7, 1), as_of=data.as_of()),
         "pooled_overage.png": plots.pooled_chart(allocation, "ai_agent"),
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ AI = ("ai_agent", "ai_assistant")
 
 
 def seed_tenant() -> Tenant:
-    """SPEC §2's worked example: A (2024-01-01) and B (2024-06-01) hold the AI types; A expires
+    """rules.md §2's worked example: A (2024-01-01) and B (2024-06-01) hold the AI types; A expires
     2026-01-01; C starts 2026-02-01 with AI and IVR outbound; A renews 2026-06-01 adding
     outbound."""
     a = subscription(

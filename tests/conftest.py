@@ -7,7 +7,7 @@ from builders import seed_tenant
 
 @pytest.fixture
 def seed():
-    """SPEC §2's worked example tenant (A, B, C)."""
+    """docs/rules.md §2's worked example tenant (A, B, C)."""
     return seed_tenant()
 
 

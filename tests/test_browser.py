@@ -106,6 +106,11 @@ def test_explorer_follows_the_usage_type_and_subscription(page, voila_url):
     table = page.locator(".multisub-table")
     expect(pooled).to_contain_text("Contact Center Standard agent (cc_standard_agent): pooled "
                                    "usage vs pooled entitlement", timeout=CHANGE_TIMEOUT_MS)
+    summary = page.locator(".multisub-summary")
+    # money beside the quantities, and agents' monthly peaks never added up
+    expect(summary).to_contain_text("peak of the monthly peaks 205 agents (in 2026-02)")
+    expect(summary).to_contain_text("Cost: committed EUR 540,075.00, overage EUR 4,800.00")
+    expect(table).to_contain_text("total (EUR)")
 
     page.locator(".multisub-usage-type select").select_option(label="AI Agent (ai_agent)")
     expect(pooled).to_contain_text("AI Agent (ai_agent): pooled usage vs pooled entitlement",
@@ -117,7 +122,8 @@ def test_explorer_follows_the_usage_type_and_subscription(page, voila_url):
     page.locator(".multisub-subscription select").select_option(label="Sub-1004")
     expect(table).not_to_contain_text("Sub-1001", timeout=CHANGE_TIMEOUT_MS)
     expect(table).to_contain_text("Sub-1004")
-    expect(page.locator(".multisub-summary")).to_contain_text("Sub-1004")
+    expect(summary).to_contain_text("Sub-1004")
+    expect(summary).to_contain_text("Cost: committed EUR")
 
 
 def test_whatif_follows_the_chosen_subscription(page, voila_url):
@@ -128,9 +134,14 @@ def test_whatif_follows_the_chosen_subscription(page, voila_url):
     message = page.locator(".multisub-whatif-message")
     expect(message).to_contain_text("Sub-1001 expires on 2026-04-01", timeout=CHANGE_TIMEOUT_MS)
     expect(page.locator(".multisub-after-chart")).to_contain_text("after: primary and overage")
+    costs = page.locator(".multisub-cost-table")
+    # expiring the primary is not a saving: its users' usage is priced as uncovered
+    expect(costs).to_contain_text("no subscription would cover this")
+    expect(costs).to_contain_text("188,648.04")
+    expect(costs).to_contain_text("34,398.70")
+    expect(message).to_contain_text("not a saving")
 
     page.locator(".multisub-whatif-subscription select").select_option(label="Sub-1002")
     expect(message).to_contain_text("Sub-1002 expires on 2026-04-01", timeout=CHANGE_TIMEOUT_MS)
-    costs = page.locator(".multisub-cost-table")
     expect(costs).to_contain_text("Sales", timeout=CHANGE_TIMEOUT_MS)
     expect(page.locator(".multisub-shifts-table")).to_contain_text("ivr_outbound_campaign")

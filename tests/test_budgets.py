@@ -65,15 +65,19 @@ def test_spend_against_budget_with_thresholds():
     assert frame.loc["Sales", ["budget", "actual", "variance"]].tolist() == [2000.0, 2110.0,
                                                                             -110.0]
     assert frame.loc["Sales", "flag"] == "reached 100% of budget"
+    assert frame["severity"].to_dict() == {"Legal": "", "Sales": "breach", "Support": "warning"}
     assert frame.loc["Support", "used"] == pytest.approx(0.8125)
     assert frame.loc["Support", ["threshold_crossed", "flag"]].tolist() == [
         0.8, "reached 80% of budget"]
     assert frame.loc["Legal", ["actual", "variance", "flag"]].tolist() == [0.0, 50.0, ""]
     unbudgeted = budget_vs_actual(spend, budgets.iloc[:1]).set_index("department")
-    assert unbudgeted.loc["Support", "flag"] == "no budget"
+    assert unbudgeted.loc["Support", ["flag", "severity"]].tolist() == ["no budget", "no budget"]
     assert pd.isna(unbudgeted.loc["Support", "budget"])
     strict = budget_vs_actual(spend, budgets, thresholds=(0.5,)).set_index("department")
     assert strict.loc["Support", "flag"] == "reached 50% of budget"
+    exact = budget_vs_actual(spend, budgets.assign(amount=[2110.0, 2000.0, 50.0]))
+    assert exact.set_index("department").loc["Sales", ["flag", "severity"]].tolist() == [
+        "reached 100% of budget", "warning"]  # exactly on budget is not a breach
 
 
 def test_sample_budgets_are_round_flat_and_reproducible(tmp_path):

@@ -1,4 +1,4 @@
-"""Department chargeback, billed and caused (SPEC P5), on the hand-computed month of
+"""Department chargeback, billed and caused (P5), on the hand-computed month of
 test_costs: committed Sales 1500.00, Support 1625.00; overage agents 450.00 and AI 160.00,
 both owned by Sub-A (Sales).
 

@@ -11,11 +11,22 @@ from toolkit.resources import sample_dir
 
 def test_owners_explains_every_type(capsys):
     assert main(["owners", "--on", "2026-05-01"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("Assicurazioni Aurora on 2026-05-01: primary subscription Sub-1001")
+    out = " ".join(capsys.readouterr().out.split())  # explanations are wrapped to the terminal
+    assert out.startswith("Assicurazioni Aurora as of 2026-05-01 (given): primary subscription "
+                          "Sub-1001")
     # Sales lapsed on 2026-04-01, so Collections owns IVR outbound until Sales renews.
-    assert "ivr_outbound_campaign    Sub-1004" in out
+    assert "ivr_outbound_campaign Sub-1004" in out
     assert "Sub-1002 held ivr_outbound_campaign earlier (since 2024-04-01)" in out
+
+
+def test_owners_defaults_to_the_as_of_day_and_fits_the_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "72")
+    assert main(["owners"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Assicurazioni Aurora as of 2026-10-31 (the last day of the last month"
+    assert max(map(len, lines)) <= 72
+    explained = " ".join(" ".join(lines).split())
+    assert "On 2026-10-31 Sub-1001 owns Contact Center Standard agent" in explained
 
 
 def test_allocate_writes_three_tables(tmp_path, capsys):
@@ -23,6 +34,7 @@ def test_allocate_writes_three_tables(tmp_path, capsys):
     assert main(["allocate", str(sample_dir()), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "0 unallocated" in printed
+    assert "Assicurazioni Aurora (as of 2026-10-31)" in printed  # the one as-of day
     by_sub = pd.read_csv(out)
     pooled = pd.read_csv(tmp_path / "alloc.pooled.csv")
     assert list(by_sub.columns) == ["period", "usage_type", "subscription_id", "department",

@@ -1,4 +1,4 @@
-"""Committed and overage cost per period, type and subscription (SPEC P2–P4), to the cent.
+"""Committed and overage cost per period, type and subscription (P2–P4), to the cent.
 
 The hand-computed case used across the finance tests: in March 2025 Sub-A (Sales, since
 2024-01-01) and Sub-B (Support, since 2024-06-01) both hold Standard agents and AI Agent.

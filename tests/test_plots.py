@@ -116,7 +116,8 @@ def test_pooled_chart_shades_only_the_overage(cisco_allocation):
     assert usage_line.get_ydata().tolist() == [30, 20]
     assert entitlement_line.get_ydata().tolist() == [25, 25]
     (shade,) = [c for c in ax.collections if c.get_label().startswith("overage")]
-    assert shade.get_label() == "overage (5 agents in total)"
+    # a peak is never added across months: the months with overage and the largest one
+    assert shade.get_label() == "overage (in 1 of 2 periods, at most 5 agents)"
     ys = np.concatenate([p.vertices[:, 1] for p in shade.get_paths()])
     assert (ys.min(), ys.max()) == (25, 30)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-01", "2025-02"]
@@ -127,9 +128,16 @@ def test_pooled_chart_shades_only_the_overage(cisco_allocation):
 def test_pooled_chart_without_overage_shades_nothing(cisco_allocation):
     ax = plots.pooled_chart(cisco_allocation, "cc_standard_agent", first="2025-02").axes[0]
     (shade,) = [c for c in ax.collections if c.get_label().startswith("overage")]
-    assert shade.get_label() == "overage (0 agents in total)"
+    assert shade.get_label() == "overage (none)"
     assert all(len(p.vertices) == 0 or np.ptp(p.vertices[:, 1]) == 0
                for p in shade.get_paths())
+
+
+def test_summed_types_show_their_overage_in_total():
+    rows = pd.DataFrame({"overage": [3.0, 0.0, 4.0]})
+    assert plots.overage_label(rows, "sessions", summed=True) == "overage (7 sessions in total)"
+    assert plots.overage_label(rows, "agents", summed=False) == (
+        "overage (in 2 of 3 periods, at most 4 agents)")
 
 
 def test_subscription_chart_has_one_panel_per_subscription(cisco_allocation):

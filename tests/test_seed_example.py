@@ -1,4 +1,4 @@
-"""The seed article's worked example (SPEC §2 table), boundary days included."""
+"""The seed article's worked example (docs/rules.md §2 table), boundary days included."""
 
 import pandas as pd
 import pytest

@@ -1,4 +1,4 @@
-"""Sessions → usage (SPEC M3, M4): hand-checked cases, a brute-force property, the CLI."""
+"""Sessions → usage (M3, M4): hand-checked cases, a brute-force property, the CLI."""
 
 from __future__ import annotations
 

@@ -19,8 +19,20 @@ def cisco_explorer():
                   ("2025-02-10T10:00", "cc_standard_agent", 10, "Sub-1"),
                   ("2025-02-10T10:00", "cc_standard_agent", 10, "Sub-2"),
                   ("2025-02-10T10:00", "ivr_port", 3, "Sub-1"))
-    tenant = cisco_agents_tenant()
+    tenant = replace(cisco_agents_tenant(), overage_prices={"cc_standard_agent": 120.0,
+                                                            "ivr_port": 48.0})
     return ui.explorer(tenant, frame)
+
+
+MONEY = ["committed_cost", "overage_cost", "total_cost"]
+
+
+def test_explorer_without_prices_shows_quantities_and_says_why_no_money():
+    frame = usage(("2025-01-15T10:00", "cc_standard_agent", 30, "Sub-1"))
+    e = ui.explorer(cisco_agents_tenant(), frame)
+    assert e.selection[MONEY].isna().all().all()
+    assert "peak of the monthly peaks 30 agents" in e.summary.value
+    assert "Cost: no costs:" in e.summary.value and "cc_standard_agent" in e.summary.value
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +51,16 @@ def test_explorer_starts_on_the_first_type_and_all_subscriptions(cisco_explorer)
         ["Sub-1", 12], ["Sub-2", 18], ["Sub-1", 10], ["Sub-2", 10]]
     assert "Sub-1 (Dept Sub-1)" in e.split_view.value
     assert "Sub-2 (Dept Sub-2)" in e.split_view.value
+    # Peaks are never added across months: 30 agents in January, not "50 agents".
+    # Money: 10 + 15 agents at 1.00 per month committed; 5 agents over in January at 120.00.
     assert e.summary.value == (
         "<b>(all subscriptions)</b>, Contact Center Standard agent (cc_standard_agent), "
-        "2025-01 to 2025-02: usage 50 agents, entitlement 50 agents, overage owned 5 agents "
-        "(4 rows)")
+        "2025-01 to 2025-02: peak of the monthly peaks 30 agents (in 2025-01), entitlement 25 "
+        "agents that period, overage owned in 1 of 2 periods, at most 5 agents. Cost: "
+        "committed EUR 50.00, overage EUR 600.00, total EUR 650.00 (4 rows)")
+    assert e.selection[MONEY].values.tolist() == [[10.0, 600.0, 610.0], [15.0, 0.0, 15.0],
+                                                  [10.0, 0.0, 10.0], [15.0, 0.0, 15.0]]
+    assert "total (EUR)" in e.table_view.value and "610.00" in e.table_view.value
 
 
 def test_choosing_a_subscription_filters_table_and_chart(cisco_explorer):
@@ -55,14 +73,16 @@ def test_choosing_a_subscription_filters_table_and_chart(cisco_explorer):
     assert "Sub-2 (Dept Sub-2)" in e.split_view.value
     assert "Sub-1 (Dept Sub-1)" not in e.split_view.value
     assert e.pooled_view.value == pooled_before  # pooled figures do not depend on it
-    assert "usage 28 agents, entitlement 30 agents, overage owned 0 agents" in e.summary.value
+    assert ("peak of the monthly peaks 18 agents (in 2025-01), entitlement 15 agents that "
+            "period, no overage owned. Cost: committed EUR 30.00, overage EUR 0.00, total "
+            "EUR 30.00 (2 rows)") in e.summary.value
 
 
 def test_period_range_and_usage_type_redraw_everything(cisco_explorer):
     e = cisco_explorer
     e.periods.value = ("2025-02", "2025-02")
     assert e.selection["period"].astype("str").unique().tolist() == ["2025-02"]
-    assert "overage (0 agents in total)" in e.pooled_view.value
+    assert "overage (none)" in e.pooled_view.value
     e.usage_type.value = "ivr_port"
     assert e.selection[["subscription_id", "usage"]].values.tolist() == [["Sub-1", 3]]
     assert "IVR port (ivr_port): pooled usage vs pooled entitlement" in e.pooled_view.value
@@ -124,9 +144,18 @@ def test_whatif_expire_shifts_ownership_and_costs(seed_whatif):
     assert costs.loc["Dept Sub-B", "before_cost"] == 2 * 200 + 100 * 2.0
     assert costs.loc["Dept Sub-B", "after_cost"] == 0.0
     assert costs.loc["Dept Sub-C", "change"] == 0.0
-    assert costs.loc["total", "change"] == -600.0
+    # B's 250 (Feb) + 120 (Mar) ai_agent sessions still happen but find no subscription: they
+    # are priced at the tenant's ai_agent overage price 2.0, never counted as a saving.
+    assert w.uncovered.values.tolist() == [[pd.Period("2026-02", "M"), "ai_agent", 250.0, 2.0,
+                                            500.0],
+                                           [pd.Period("2026-03", "M"), "ai_agent", 120.0, 2.0,
+                                            240.0]]
+    assert costs.loc[whatif.UNCOVERED, ["before_cost", "after_cost", "change"]].tolist() == [
+        0.0, 740.0, 740.0]
+    assert costs.loc["total", "change"] == -600.0 + 740.0
     assert "Sub-B expires on 2026-02-01" in w.message.value
-    assert "2 more usage rows than before could not be attributed" in w.message.value
+    assert "2 more usage rows than before would find no subscription" in w.message.value
+    assert "EUR 740.00" in w.message.value and "not a saving" in w.message.value
     assert "Dept Sub-B" in w.cost_view.value and "ai_agent" in w.shifts_view.value
 
 
@@ -138,9 +167,11 @@ def test_whatif_costs_equal_a_full_compare(sample):
     full = whatif.compare(sample.tenant, w.after, sample.usage, sample.users)
     since = full.cost_change[full.cost_change["period"] >= pd.Period("2026-02", "M")]
     expected = since.groupby("department")[["before_cost", "after_cost", "change"]].sum()
-    got = w.costs.set_index("department").drop(index="total")
+    got = w.costs.set_index("department").drop(index=["total", whatif.UNCOVERED],
+                                               errors="ignore")
     pd.testing.assert_frame_equal(got.round(2), expected.round(2), check_names=False)
-    assert w.costs.iloc[-1]["change"] == round(expected["change"].sum(), 2)
+    uncovered = w.uncovered["cost"].sum()
+    assert w.costs.iloc[-1]["change"] == round(expected["change"].sum() + uncovered, 2)
 
 
 def test_whatif_renew_that_overlaps_says_so(seed_whatif):
@@ -213,3 +244,44 @@ def test_whatif_that_leaves_an_owner_without_a_price_explains_instead_of_failing
 def test_explorer_refuses_empty_usage_with_a_clear_message():
     with pytest.raises(ValueError, match="nothing to explore"):
         ui.explorer(cisco_agents_tenant(), usage())
+
+
+def test_whatif_expiring_the_primary_on_the_sample_is_not_a_saving(sample):
+    """The issue's case: expiring Sub-1001 on 2026-04-01 once showed a saving of
+    EUR 154,249.34 because its 1,787 usage rows became unallocated and were not priced."""
+    w = ui.ownership_whatif(sample.tenant, sample.usage, sample.users, start="2024-01-01",
+                            end="2028-07-01", as_of=sample.as_of())
+    w.subscription.value = "Sub-1001"
+    w.on.value = D(2026, 4, 1)
+    costs = w.costs.set_index("department")
+    assert costs.loc[whatif.UNCOVERED, "after_cost"] == 188648.04
+    assert costs.loc["total", "change"] == 34398.70
+    # agents are priced by the month's peak, not by adding up samples
+    october = w.uncovered[(w.uncovered["period"] == pd.Period("2026-10", "M"))
+                          & (w.uncovered["usage_type"] == "cc_standard_agent")]
+    assert october[["quantity", "cost"]].values.tolist() == [[77.0, 9240.0]]
+    assert "1,787 more usage rows than before would find no subscription" in w.message.value
+
+
+def test_shifts_table_names_types_and_keeps_explanations_whole(sample):
+    from toolkit.explain import owner_changes_explained
+
+    shifts = owner_changes_explained(sample.tenant, "2024-01-01", "2028-07-01")
+    table = ui.shifts_table(sample.tenant, shifts).data
+    assert table.count("</tr>") == len(shifts) + 1
+    assert "<td>IVR outbound campaign (ivr_outbound_campaign)</td>" in table
+    assert "<td>nobody</td>" in table  # the first owner of a type had no predecessor
+    assert shifts["explanation"].iloc[1] in table  # whole, not cut
+
+
+def test_explorer_summary_as_plain_text(cisco_explorer):
+    text = cisco_explorer.summary_text(width=60)
+    assert " ".join(text.split()).startswith(
+        "(all subscriptions), Contact Center Standard agent (cc_standard_agent), 2025-01 to "
+        "2025-02: peak of the monthly peaks 30 agents")
+    assert max(map(len, text.splitlines())) <= 60 and "<b>" not in text
+
+
+def test_whatif_defaults_to_the_as_of_day_of_the_data(seed_whatif):
+    assert seed_whatif.as_of == D(2026, 3, 31)  # SEED_USAGE ends in March 2026
+    assert "as of 2026-03-31" in seed_whatif.before_view.value

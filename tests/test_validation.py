@@ -1,4 +1,4 @@
-"""Provisioning and access validation (SPEC §5): the seed's remap story and each rule V1–V7."""
+"""Provisioning and access validation (rules.md §5): the seed's remap story and each rule V1–V7."""
 
 from __future__ import annotations
 

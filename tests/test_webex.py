@@ -1,4 +1,4 @@
-"""Importing real Webex API payloads: /v1/licenses and /v1/people (SPEC §6)."""
+"""Importing real Webex API payloads: /v1/licenses and /v1/people (docs/rules.md §6)."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_people_become_users_rows(licenses):
     # Elena holds only a Contact Center license of an unknown name: listed, not dropped
     assert users.attrs["unknown_license_only"] == ["elena.costa@aurora-example.com"]
     assert users.loc[0, "department"] == "Customer Care"
-    spec_columns = licenses.iloc[:, :6]  # SPEC §7's columns only: same people
+    spec_columns = licenses.iloc[:, :6]  # docs/rules.md §7's columns only: same people
     pd.testing.assert_frame_equal(load_webex_people(FIXTURES / "people.json", spec_columns),
                                   users)
     by_id = load_webex_people(FIXTURES / "people_pages", licenses, user_id="id")

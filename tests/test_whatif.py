@@ -118,7 +118,7 @@ def test_expiring_before_the_start_removes_the_subscription():
 
 
 def test_shifts_in_the_seed_example_include_stretches_with_no_owner():
-    # SPEC §2: C (2026-02-01) holds outbound first; A adds outbound on renewal 2026-06-01.
+    # docs/rules.md §2: C (2026-02-01) holds outbound first; A adds outbound on renewal 2026-06-01.
     # Without C after 2026-03-01 nobody holds outbound until A's renewal, and after A's term
     # ends (2028-06-01) nobody does until C's would have ended (2029-02-01).
     before = seed_tenant()
@@ -239,3 +239,54 @@ def test_shifts_cover_exactly_the_days_on_which_the_owners_differ(before, cut, w
                 shown = [None if pd.isna(v) else v
                          for v in inside[["before_owner", "after_owner"]].iloc[0]]
                 assert tuple(shown) == owners, (key, day)
+
+
+# --- usage a scenario leaves without a subscription ------------------------------------------
+
+def _left_over(rows, tenant_, license_model="concurrent"):
+    """An Allocation whose only content is its unallocated rows (what uncovered_usage reads)."""
+    from toolkit.allocation import Allocation
+
+    frame = pd.DataFrame(rows, columns=["timestamp", "period", "usage_type", "user_id",
+                                        "quantity"])
+    frame["period"] = pd.PeriodIndex(frame["period"], freq="M")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return Allocation(pd.DataFrame(), pd.DataFrame(), frame, tenant_, "M", license_model)
+
+
+def test_uncovered_usage_is_measured_by_each_types_measure_and_priced():
+    from dataclasses import replace
+
+    from toolkit.finance.whatif import uncovered_usage
+
+    priced = replace(seed_tenant(), overage_prices={"cc_standard_agent": 120.0, "wfo": 55.0,
+                                                    "ai_agent": 0.5})
+    before = _left_over([("2026-03-02T10:00", "2026-03", "ai_agent", None, 10.0)], priced)
+    after = _left_over([
+        # agents: 30 + 12 at 10:00 is the peak (42), never 30 + 12 + 20 = 62
+        ("2026-03-02T10:00", "2026-03", "cc_standard_agent", None, 30.0),
+        ("2026-03-02T10:00", "2026-03", "cc_standard_agent", None, 12.0),
+        ("2026-03-02T11:00", "2026-03", "cc_standard_agent", None, 20.0),
+        # WFO: distinct users, u1 counted once
+        ("2026-03-02T10:00", "2026-03", "wfo", "u1", 1.0),
+        ("2026-03-09T10:00", "2026-03", "wfo", "u1", 1.0),
+        ("2026-03-09T10:00", "2026-03", "wfo", "u2", 1.0),
+        # sessions add up; the 10 already unallocated before are not the scenario's doing
+        ("2026-03-02T10:00", "2026-03", "ai_agent", None, 10.0),
+        ("2026-03-05T10:00", "2026-03", "ai_agent", None, 25.0),
+    ], priced)
+    got = uncovered_usage(before, after, priced)
+    assert got[["usage_type", "quantity", "overage_price", "cost"]].values.tolist() == [
+        ["ai_agent", 25.0, 0.5, 12.5], ["cc_standard_agent", 42.0, 120.0, 5040.0],
+        ["wfo", 2.0, 55.0, 110.0]]
+    assert uncovered_usage(after, after, priced).empty
+
+
+def test_uncovered_usage_without_a_tenant_price_is_an_input_error():
+    from toolkit.finance.whatif import uncovered_usage
+
+    tenant_ = seed_tenant()  # no overage_prices at all
+    after = _left_over([("2026-03-02T10:00", "2026-03", "ai_agent", None, 5.0)], tenant_)
+    empty = _left_over([], tenant_)
+    with pytest.raises(InputError, match="ai_agent"):
+        uncovered_usage(empty, after, tenant_)

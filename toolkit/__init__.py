@@ -1,5 +1,6 @@
 """multisub: usage, overage and chargeback for a Webex Contact Center tenant with several
-subscriptions. The public names below are a contract (docs/rules.md, "Public names").
+subscriptions. The public names below are a contract (docs/rules.md §7); the rule ids in
+docstrings and messages (R1–R7, M1–M6, P1–P5, V1–V7) are those of docs/rules.md.
 
 Each name is imported from its module on first use (PEP 562), so ``import toolkit`` stays
 cheap and a command pays only for the layers it uses: ``multisub owners`` never loads the

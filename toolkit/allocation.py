@@ -1,4 +1,4 @@
-"""Splitting a tenant's usage across its subscriptions and charging overage (SPEC M1–M6, P3).
+"""Splitting a tenant's usage across its subscriptions and charging overage (M1–M6, P3).
 
 The hot path works on integer codes: every usage row gets a period, usage-type and
 subscription code, rows that cannot be attributed get a reason code, and the measures are

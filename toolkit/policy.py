@@ -1,4 +1,4 @@
-"""The usage-type policy table (SPEC §1): rules as data.
+"""The usage-type policy table (docs/rules.md §1): rules as data.
 
 Every behaviour that differs between usage types — whether usage is pooled across the tenant,
 who owns the overage, how usage is measured — is read from this table, so a tenant file can

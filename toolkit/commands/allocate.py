@@ -23,7 +23,8 @@ def run(args) -> int:
     data, result = load_and_allocate(args.dir, args.period)
     companions = {"pooled": result.pooled, "unallocated": result.unallocated}
     written = write_with_companions(result.by_subscription, args.out, companions)
-    print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} into "
+    print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} (as of "
+          f"{data.as_of(args.period)}) into "
           f"{len(result.by_subscription):,} rows; {len(result.unallocated):,} unallocated")
     for path in written:
         print(f"wrote {path}")

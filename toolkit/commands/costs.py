@@ -4,10 +4,15 @@ FILE gets the chargeback per period and department; the detailed costs per subsc
 usage type, and the budget comparison when the tenant directory has a ``budgets.csv``, go next
 to it (``NAME.costs.EXT``, ``NAME.budgets.EXT``) or into extra sheets of an XLSX file. Without
 ``--out`` the totals per department are printed only.
+
+Budgets: every budget breach (billed above the budget) is printed by department, period and
+amount; the periods that only reached ``--warn-at`` percent of their budget (default 80) are
+warnings, counted per department, so one breach is never hidden among seventy warnings.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
@@ -18,6 +23,10 @@ from toolkit.finance.money import from_cents, to_cents
 from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_with_companions
+from toolkit.present.text import listing, paragraph, plural
+
+#: Default warning threshold, percent of a department-period's budget.
+WARN_AT = 80.0
 
 
 def register(subparsers) -> None:
@@ -28,7 +37,20 @@ def register(subparsers) -> None:
                              "charged to the departments whose usage exceeded their entitlement")
     output_argument(parser, required=False)
     period_argument(parser)
+    parser.add_argument("--warn-at", type=_percent, default=WARN_AT, metavar="PERCENT",
+                        help="warn when a department-period's cost reaches PERCENT of its "
+                             f"budget (default {WARN_AT:.0f}); above 100%% is a breach")
     parser.set_defaults(run=run)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a percentage such as 80, not {text!r}") from None
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage above 0 and at most 100, not {text}")
+    return value
 
 
 def run(args) -> int:
@@ -37,19 +59,23 @@ def run(args) -> int:
     budgets = load_budgets(budget_file, data.tenant, args.period) if budget_file.exists() else None
     table = costs(allocation, data.tenant)
     result = chargeback(allocation, data.tenant, args.method, table=table)
-    versus = budget_vs_actual(result, budgets) if budgets is not None else None
-    _print_summary(data.tenant, result, args.method)
-    _print_warnings(allocation, versus)
+    thresholds = sorted({args.warn_at / 100, 1.0})
+    versus = budget_vs_actual(result, budgets, thresholds) if budgets is not None else None
+    _print_summary(data.tenant, result, args.method, data.as_of(args.period))
+    _print_warnings(allocation)
+    if versus is not None:
+        print(budget_lines(versus, data.tenant.currency, args.warn_at))
     if args.out is not None:
         for path in _write(args.out, result, table, versus):
             print(f"wrote {path}")
     return 0
 
 
-def _print_summary(tenant, result, method: str) -> None:
+def _print_summary(tenant, result, method: str, as_of) -> None:
     totals = result.groupby("department")[["committed_cost", "overage_cost", "total_cost"]].sum()
-    print(f"{tenant.name}: chargeback ({method}) in {tenant.currency}, "
-          f"{result['period'].min()} to {result['period'].max()}")
+    print(paragraph(f"{tenant.name}: chargeback ({method}) in {tenant.currency}, "
+                    f"{result['period'].min()} to {result['period'].max()}, as of {as_of} (the "
+                    "last day of the last period with usage)"))
     print(f"{'department':<24}{'committed':>16}{'overage':>14}{'total':>16}")
     for department, row in totals.iterrows():
         cents = to_cents(row.to_numpy())
@@ -60,15 +86,40 @@ def _print_summary(tenant, result, method: str) -> None:
     print(f"{'total':<24}{'':>30}{grand:>16,.2f}")
 
 
-def _print_warnings(allocation, versus) -> None:
+def _print_warnings(allocation) -> None:
     unowned = unowned_overage(allocation)
     if len(unowned):
-        print(f"note: {len(unowned)} period(s) have pooled overage that no subscription owns "
-              "(nobody held the type); it is on no department's bill")
-    if versus is not None:
-        flagged = versus[versus["flag"] != ""]
-        print(f"budgets: {len(flagged)} department-period(s) flagged "
-              f"({', '.join(sorted(set(flagged['flag'])) or ['none'])})")
+        print(paragraph(f"note: {len(unowned)} period(s) have pooled overage that no "
+                        "subscription owns (nobody held the type); it is on no department's "
+                        "bill"))
+
+
+def budget_lines(versus, currency: str, warn_at: float, width: int | None = None) -> str:
+    """Budget breaches one per line with their amounts, then warnings and unbudgeted spending
+    counted per department: the breach is the news, so it comes first and in full."""
+    lines = [""]
+    breaches = versus[versus["severity"] == "breach"]
+    if breaches.empty:
+        lines.append("budgets: no breach (no department-period billed above its budget)")
+    else:
+        lines.append(f"budget breaches: {plural(len(breaches), 'department-period')} billed "
+                     f"above budget ({currency})")
+        lines += [paragraph(_breach(row), "      ", width, first_indent="  ")
+                  for row in breaches.itertuples(index=False)]
+    for severity, label in (("warning", f"reached {warn_at:g}% of budget, not above it"),
+                            ("no budget", "spending with no budget")):
+        rows = versus[versus["severity"] == severity]
+        if rows.empty:
+            continue
+        counts = rows.groupby("department").size()
+        lines.append(f"budget warnings: {plural(len(rows), 'department-period')} {label}:")
+        lines.append(listing([f"{d} {n}" for d, n in counts.items()], "  ", width))
+    return "\n".join(lines)
+
+
+def _breach(row) -> str:
+    return (f"{row.department}, {row.period}: billed {row.actual:,.2f} against a budget of "
+            f"{row.budget:,.2f}, {-row.variance:,.2f} over ({row.used:.1%} of budget)")
 
 
 def _write(out: Path, result, table, versus) -> list[Path]:

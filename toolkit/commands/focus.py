@@ -20,5 +20,6 @@ def run(args) -> int:
     data, allocation = load_and_allocate(args.dir, args.period)
     frame = focus_table(allocation, data.tenant)
     path = write_focus(frame, args.out)
-    print(f"wrote {len(frame):,} FOCUS charges of {data.tenant.name} to {path}")
+    print(f"wrote {len(frame):,} FOCUS charges of {data.tenant.name} (as of "
+          f"{data.as_of(args.period)}) to {path}")
     return 0

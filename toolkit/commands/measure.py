@@ -1,7 +1,7 @@
 """``multisub measure SESSIONS --users USERS --out usage.csv``: usage from agent sessions.
 
 Turns login/logout records into the ``usage.csv`` that ``multisub allocate`` reads:
-concurrency samples per interval, or for named licenses the users active each day (SPEC M3).
+concurrency samples per interval, or for named licenses the users active each day (M3).
 With ``--tenant`` the times are read in the tenant's time zone, intervals and days begin
 there, and subscription ids are checked against it. Without it everything is UTC: times
 without an offset are UTC, and a named license's days (and so the month a late-evening

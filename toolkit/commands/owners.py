@@ -1,28 +1,39 @@
-"""``multisub owners [DIR] --on DATE``: the primary and each type's overage owner, explained."""
+"""``multisub owners [DIR] [--on DATE]``: the primary and each type's overage owner, explained.
+
+Without ``--on`` the day is the tenant's as-of day (the last day of the last month with
+usage), the same day every other command, notebook and dashboard defaults to. Each
+explanation is wrapped to the terminal (:mod:`toolkit.present.text`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from toolkit.commands.cli import tenant_dir_argument
-from toolkit.inputs.tenant_file import load_tenant
+from toolkit.commands.validate import evaluation_day
+from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.present.text import paragraph
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("owners", help="who is primary and who owns each type's overage")
     tenant_dir_argument(parser)
-    parser.add_argument("--on", required=True, type=dt.date.fromisoformat, metavar="DATE",
-                        help="the day to explain (YYYY-MM-DD)")
+    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+                        help="the day to explain, YYYY-MM-DD (default: the as-of day, the last "
+                             "day of the last month with usage)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    tenant = load_tenant(args.dir)
-    primary = tenant.primary(args.on)
-    print(f"{tenant.name} on {args.on}: primary subscription {primary or 'none'}")
+    data = load_tenant_dir(args.dir)
+    tenant = data.tenant
+    on, source = evaluation_day(data, args.on)
+    primary = tenant.primary(on)
+    print(paragraph(f"{tenant.name} as of {on} ({source}): primary subscription "
+                    f"{primary or 'none'}"))
     print()
     for usage_type in tenant.usage_types:
-        owner = tenant.overage_owner(usage_type, args.on)
+        owner = tenant.overage_owner(usage_type, on)
         print(f"{usage_type:<24} {owner or '-'}")
-        print(f"    {tenant.explain_owner(usage_type, args.on)}")
+        print(paragraph(tenant.explain_owner(usage_type, on), "    "))
     return 0

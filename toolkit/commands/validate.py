@@ -1,27 +1,44 @@
-"""``multisub validate [DIR] [--on DATE] [--horizon DAYS] [--plan FILE]``: provisioning and
-access findings (SPEC §5), errors first, and optionally the remap plan as a worklist.
+"""``multisub validate [DIR] [--on DATE] [--horizon DAYS] [--plan FILE] [--licenses FILE]``:
+provisioning and access findings (docs/rules.md, V1–V7), grouped and counted by rule, errors
+first, and optionally the remap plan as a worklist or as Webex API request bodies.
 
 Exit status 1 when an error-severity finding exists, so a scheduled job or CI step can fail
 on a tenant that has already cut someone off; 0 otherwise; 2 for bad input (handled by the
-CLI). Without ``--on`` the day is the latest date in the data (see
-:func:`toolkit.provisioning.validation.latest_date`), never the machine's clock.
+CLI). Without ``--on`` the day is the tenant's as-of day (:meth:`TenantData.as_of`: the last
+day of the last month with usage), the day every other command and notebook uses; a tenant
+directory without usage falls back to the latest date in the tenant file and users table
+(:func:`toolkit.provisioning.validation.latest_date`). Never the machine's clock.
+
+Why findings are grouped: when a subscription lapses, dozens of users get the same finding
+in the same words; an analyst needs "36 agents: …" once, not 36 paragraphs.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
-import textwrap
+import json
+import re
 from pathlib import Path
 
+import pandas as pd
+
 from toolkit.commands.cli import tenant_dir_argument
+from toolkit.errors import InputError, Problem
 from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.inputs.webex import load_webex_licenses
 from toolkit.present.export import plan_to_csv
-from toolkit.provisioning.remap import remap_plan
-from toolkit.provisioning.validation import SEVERITIES, latest_date, validate
+from toolkit.present.text import listing, paragraph, plural
+from toolkit.provisioning.remap import license_operations, plan_to_patch_bodies, remap_plan
+from toolkit.provisioning.validation import RULES, SEVERITIES, latest_date, validate
 
 EXIT_ERRORS = 1
+#: The file ``multisub import-webex`` writes next to users.csv, read for ``--plan FILE.json``.
+LICENSES_FILE = "licenses.csv"
+AS_OF_SOURCE = "the last day of the last month with usage"
+FALLBACK_SOURCE = "the latest date in the data"
+_EMAIL = re.compile(r" <[^<>\s]+@[^<>\s]+>")
+_RULE_IDS = {rule.id: rule.spec for rule in RULES}
 
 
 def register(subparsers) -> None:
@@ -29,11 +46,17 @@ def register(subparsers) -> None:
                                                     "provisioning problems")
     tenant_dir_argument(parser)
     parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
-                        help="evaluation day, YYYY-MM-DD (default: the latest date in the data)")
+                        help="evaluation day, YYYY-MM-DD (default: the as-of day, the last "
+                             "day of the last month with usage)")
     parser.add_argument("--horizon", type=_days, default=60, metavar="DAYS",
                         help="warn about subscriptions ending within DAYS (default 60)")
     parser.add_argument("--plan", type=Path, metavar="FILE",
-                        help="also write the remap plan (.csv, .xlsx or .parquet)")
+                        help="also write the remap plan: .csv, .xlsx or .parquet for Control "
+                             "Hub, or .json for the Webex PATCH /v1/licenses/users bodies")
+    parser.add_argument("--licenses", type=Path, metavar="FILE",
+                        help="for --plan FILE.json: the GET /v1/licenses export (JSON file or "
+                             "folder of pages) or import-webex's licenses.csv (default: "
+                             "licenses.csv in the tenant directory)")
     parser.set_defaults(run=run)
 
 
@@ -47,50 +70,112 @@ def _days(text: str) -> int:
     return value
 
 
+def evaluation_day(data, given: dt.date | None) -> tuple[dt.date, str]:
+    """The day to validate on and how it was chosen (printed, so nobody guesses)."""
+    if given is not None:
+        return given, "given"
+    as_of = data.as_of()
+    if as_of is not None:
+        return as_of, AS_OF_SOURCE
+    return latest_date(data.tenant, data.users), FALLBACK_SOURCE
+
+
 def run(args) -> int:
     data = load_tenant_dir(args.dir)
-    on = args.on or latest_date(data.tenant, data.users)
+    on, source = evaluation_day(data, args.on)
     findings = validate(data.tenant, data.users, on, args.horizon)
-    source = "given" if args.on else "the latest date in the data"
-    print(f"{data.tenant.name}: validation on {on} ({source}), horizon {args.horizon} days")
+    print(paragraph(f"{data.tenant.name}: validation as of {on} ({source}), horizon "
+                    f"{args.horizon} days"))
     if data.users is None:
-        print("no users.csv: user mapping rules (user-unmapped, user-on-inactive-subscription, "
-              "access-at-risk, duplicate-agent-license) were not checked")
+        print(paragraph("no users.csv: user mapping rules (user-unmapped, "
+                        "user-on-inactive-subscription, access-at-risk, "
+                        "duplicate-agent-license) were not checked"))
     print(summary(findings))
     print(render(findings))
     if args.plan:
-        _write_plan(data, on, args.horizon, args.plan)
+        _write_plan(data, on, args.horizon, args.plan, args.licenses)
     return EXIT_ERRORS if (findings["severity"] == "error").any() else 0
 
 
-def summary(findings) -> str:
+def summary(findings: pd.DataFrame) -> str:
+    """``N findings under R rules: a errors, b warnings, c infos``."""
     counts = findings["severity"].value_counts()
-    parts = [f"{counts.get(s, 0)} {s}{'s' if counts.get(s, 0) != 1 else ''}" for s in SEVERITIES]
-    return ", ".join(parts)
+    parts = [plural(int(counts.get(s, 0)), s) for s in SEVERITIES]
+    rules = findings["rule"].nunique()
+    return (f"{plural(len(findings), 'finding')} under {plural(rules, 'rule')}: "
+            + ", ".join(parts))
 
 
-def render(findings, width: int | None = None) -> str:
-    """Findings grouped by severity: a header per group, then rule, subject and the wrapped
-    message under it, so long messages stay readable in a terminal."""
-    width = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
-    lines = []
+def template(message: str, subject: str) -> str:
+    """The message with its subject and e-mail address taken out: findings whose templates
+    are equal say the same thing about different users and are printed once."""
+    return _EMAIL.sub("", message.replace(subject, "\0"))
+
+
+def render(findings: pd.DataFrame, width: int | None = None) -> str:
+    """Findings by severity, then by rule (with its count and rule id), then by wording:
+    identical findings are listed as their subjects under one example message."""
+    lines: list[str] = []
     for severity in SEVERITIES:
         group = findings[findings["severity"] == severity]
         if group.empty:
             continue
         lines += ["", f"{severity.upper()}S ({len(group)})"]
-        for row in group.itertuples(index=False):
-            lines.append(f"  {row.rule:<31} {row.subject}")
-            lines += textwrap.wrap(row.message, width=width, initial_indent="      ",
-                                   subsequent_indent="      ")
+        for rule, rows in group.groupby("rule", sort=False):
+            lines.append(f"{rule} ({_RULE_IDS.get(str(rule), '')}): {plural(len(rows), 'finding')}")
+            lines += _rule_lines(rows, width)
     return "\n".join(lines)
 
 
-def _write_plan(data, on: dt.date, horizon: int, path: Path) -> None:
+def _rule_lines(rows: pd.DataFrame, width: int | None) -> list[str]:
+    keys = [template(r.message, r.subject) for r in rows.itertuples(index=False)]
+    lines = []
+    for _, same in rows.groupby(pd.Series(keys, index=rows.index), sort=False):
+        subjects = list(dict.fromkeys(same["subject"]))
+        if len(same) == 1:
+            lines.append(f"  {subjects[0]}")
+        else:
+            lines.append(f"  {len(same)} with the same finding:")
+            lines.append(listing(subjects, "    ", width))
+            lines.append(f"    for example {subjects[0]}:")
+        lines.append(paragraph(same["message"].iloc[0], "      ", width))
+    return lines
+
+
+def _write_plan(data, on: dt.date, horizon: int, path: Path, licenses_path) -> None:
     if data.users is None:
         print(f"no users.csv: no remap plan written to {path}")
         return
     plan = remap_plan(data.tenant, data.users, on, horizon)
-    written = plan_to_csv(plan, path)
     without = int(plan["to_subscription"].isna().sum())
+    if path.suffix.lower() == ".json":
+        _write_bodies(data, plan, path, licenses_path)
+        return
+    written = plan_to_csv(plan, path)
     print(f"\nwrote {written}: {len(plan)} mapping(s) to move, {without} without a target")
+
+
+def _write_bodies(data, plan: pd.DataFrame, path: Path, licenses_path) -> None:
+    """The ``PATCH /v1/licenses/users`` bodies (nothing is sent); every plan row that cannot
+    become one is printed with its reason, never dropped silently."""
+    licenses = _licenses(data, licenses_path)
+    bodies = plan_to_patch_bodies(plan, licenses)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(bodies, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    notes = license_operations(plan, licenses)["note"].dropna()
+    made = plural(len(bodies), "PATCH /v1/licenses/users body", "PATCH /v1/licenses/users bodies")
+    print(f"\nwrote {path}: {made} for {plural(len(plan), 'mapping')} to move (nothing is sent)")
+    for note, count in notes.value_counts(sort=False).sort_index().items():
+        print(paragraph(f"{plural(int(count), 'mapping')}: {note}", "    ", first_indent="  "))
+
+
+def _licenses(data, given: Path | None) -> pd.DataFrame:
+    path = given or data.directory / LICENSES_FILE
+    if not path.exists():
+        raise InputError([Problem(str(path), "", "", None,
+                                  "the Webex license export, to look up license ids for the "
+                                  "request bodies: --licenses LICENSES.json (GET /v1/licenses) "
+                                  "or licenses.csv from multisub import-webex")])
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, dtype="str")
+    return load_webex_licenses(path, usage_types=data.tenant.usage_types)

@@ -12,7 +12,11 @@ import pandas as pd
 from toolkit.finance.money import from_cents, to_cents
 
 RESULT_COLUMNS = ["period", "department", "budget", "actual", "variance", "used",
-                  "threshold_crossed", "flag"]
+                  "threshold_crossed", "flag", "severity"]
+#: How bad a department-period is, worst first: ``breach`` = billed more than the budget;
+#: ``warning`` = reached a threshold below it; ``no budget`` = spending with no budget at all.
+#: A breach is the news a finance team acts on, so it is never counted among the warnings.
+SEVERITIES = ("breach", "warning", "no budget")
 
 
 def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
@@ -23,6 +27,7 @@ def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
     ``threshold_crossed`` = the highest threshold the spend reached (NaN when none) and
     ``flag`` says it in words. Spend with no budget is flagged ``no budget``; a budget with no
     spend shows an actual of 0. Only periods and departments present in either table appear.
+    ``severity`` grades each row (:data:`SEVERITIES`; "" when nothing is wrong).
     """
     levels = np.sort(np.asarray(thresholds, dtype=np.float64))
     actual = chargeback_frame.groupby(["period", "department"], as_index=False)["total_cost"].sum()
@@ -44,6 +49,8 @@ def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
     crossed = _crossed(actual_cents, budget_cents, has_budget, levels)
     result["threshold_crossed"] = crossed
     result["flag"] = pd.Series(_flags(crossed, has_budget, actual_cents), dtype="str")
+    result["severity"] = pd.Series(_severity(crossed, has_budget, actual_cents, budget_cents),
+                                   dtype="str")
     return result.sort_values(["period", "department"], ignore_index=True)[RESULT_COLUMNS]
 
 
@@ -66,3 +73,10 @@ def _flags(crossed, has_budget, actual_cents) -> list[str]:
         else:
             flags.append(f"reached {level:.0%} of budget")
     return flags
+
+
+def _severity(crossed, has_budget, actual_cents, budget_cents) -> np.ndarray:
+    over = has_budget & (actual_cents > budget_cents)
+    near = has_budget & ~over & ~np.isnan(crossed)
+    unbudgeted = ~has_budget & (actual_cents > 0)
+    return np.select([over, near, unbudgeted], list(SEVERITIES), default="")

@@ -1,4 +1,4 @@
-"""Department chargeback, two views of the same money (SPEC P5).
+"""Department chargeback, two views of the same money (P5).
 
 - ``billed`` follows the invoice: each department pays the committed cost of its subscriptions
   and the overage its subscriptions own (the owner of pooled overage pays all of it).

@@ -1,4 +1,4 @@
-"""What each subscription costs per period and usage type: committed and overage (SPEC P2–P4).
+"""What each subscription costs per period and usage type: committed and overage (P2–P4).
 
 - Committed cost = each line's prorated entitlement in the period (P2) × the line's
   ``unit_price``, summed per subscription and type (lines of one type with different prices

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from toolkit.allocation import Allocation, allocate
-from toolkit.errors import raise_if_any
+from toolkit.errors import Problem, raise_if_any
 from toolkit.finance.chargeback import chargeback
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.invariants import tenant_problems
@@ -268,3 +268,71 @@ ACTIONS = ("expire", "renew", "add")
 
 
 WHATIF_ID = "Sub-WHATIF"
+
+
+#: The cost-table row of usage a scenario leaves without a subscription.
+UNCOVERED = "no subscription would cover this"
+UNCOVERED_COLUMNS = ["period", "usage_type", "quantity", "overage_price", "cost"]
+
+
+def uncovered_usage(before: Allocation, after: Allocation, tenant: Tenant,
+                    first: pd.Period | None = None) -> pd.DataFrame:
+    """Usage the scenario leaves unallocated beyond what was already unallocated, priced.
+
+    Why: expiring a subscription does not make its users stop working; their usage simply
+    finds no subscription to land on. Left unpriced, it would show as a saving. Here it is
+    measured per period and usage type by the type's own measure (a peak is the largest
+    tenant-wide sample, never a sum of rows; distinct users are counted once), minus what the
+    original tenant already left unallocated, and priced at the tenant's ``overage_prices``
+    for the type: what the tenant would pay with no subscription to absorb it. A type with no
+    tenant overage price is an input error naming the type (P4), never a silent zero.
+    """
+    quantity = _measured(after, tenant, first).sub(_measured(before, tenant, first),
+                                                   fill_value=0.0).clip(lower=0.0)
+    frame = quantity[quantity > 0].rename("quantity").reset_index()
+    missing = sorted(set(frame["usage_type"]) - set(tenant.overage_prices))
+    raise_if_any([Problem(SCENARIO, "overage_prices", t, None,
+                          "a tenant overage price, to price usage no subscription would cover")
+                  for t in missing])
+    frame["overage_price"] = frame["usage_type"].map(dict(tenant.overage_prices)).astype(float)
+    frame["cost"] = from_cents(to_cents(frame["quantity"] * frame["overage_price"]))
+    frame["usage_type"] = frame["usage_type"].astype("str")
+    return frame[UNCOVERED_COLUMNS]
+
+
+def _measured(allocation: Allocation, tenant: Tenant, first: pd.Period | None) -> pd.Series:
+    """Unallocated usage per ``period, usage_type`` by each type's measure (M2), computed for
+    every measure at once (three group-bys) and then picked per type, so that a dashboard
+    change stays cheap."""
+    rows = allocation.unallocated
+    if first is not None:
+        rows = rows[rows["period"] >= first]
+    keys = ["period", "usage_type"]
+    by_instant = rows.groupby([*keys, "timestamp"], dropna=False, observed=True)["quantity"].sum()
+    measured = pd.DataFrame({
+        "sum": rows.groupby(keys, observed=True)["quantity"].sum(),
+        "peak": by_instant.groupby(level=keys, observed=True).max(),
+        "distinct": rows.groupby(keys, observed=True)["user_id"].nunique(),
+    })
+    measure = [tenant.usage_types[str(t)].measure_for(allocation.license_model)
+               for t in measured.index.get_level_values("usage_type")]
+    picked = [measured.at[key, m] for key, m in zip(measured.index, measure, strict=True)]
+    return pd.Series(picked, index=measured.index, dtype=float)
+
+
+def with_uncovered(table: pd.DataFrame, uncovered: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cost_difference`'s table with the uncovered usage's cost as its own row (before
+    0, after its cost) just above the total, and the total including it."""
+    if uncovered.empty:
+        return table
+    cents = int(to_cents(uncovered["cost"]).sum())
+    body, total = table.iloc[:-1], table.iloc[-1]
+    amount = float(from_cents(cents))
+    row = pd.DataFrame({"department": [UNCOVERED], "before_cost": [0.0],
+                        "after_cost": [amount], "change": [amount]})
+    after = int(to_cents([total["after_cost"]])[0]) + cents
+    change = after - int(to_cents([total["before_cost"]])[0])
+    last = pd.DataFrame({"department": ["total"], "before_cost": [total["before_cost"]],
+                         "after_cost": [float(from_cents(after))],
+                         "change": [float(from_cents(change))]})
+    return pd.concat([body, row, last], ignore_index=True)

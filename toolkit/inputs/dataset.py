@@ -1,8 +1,9 @@
-"""A whole tenant directory (SPEC §6) loaded at once, with every file's problems reported
+"""A whole tenant directory (docs/rules.md §6) loaded at once, with every file's problems reported
 together: an analyst fixing a tenant wants the full list, not one file at a time."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.usage import load_usage
 from toolkit.inputs.users import load_users
 from toolkit.model import Tenant
+from toolkit.periods import as_of_date
 
 USAGE_FILE = "usage.csv"
 USERS_FILE = "users.csv"
@@ -32,6 +34,10 @@ class TenantData:
     directory: Path
     budgets: pd.DataFrame | None = None
     sessions: pd.DataFrame | None = None
+
+    def as_of(self, period: str = "M") -> dt.date | None:
+        """The tenant's default "as of" day (:func:`toolkit.periods.as_of_date`)."""
+        return as_of_date(self.usage, self.tenant.timezone, period)
 
 
 def load_tenant_dir(path: str | Path) -> TenantData:

@@ -1,4 +1,4 @@
-"""Loading ``sessions.csv`` (SPEC §6): raw agent login/logout records for metering (M3).
+"""Loading ``sessions.csv`` (docs/rules.md §6): raw agent login/logout records for metering (M3).
 
 The rows become the sessions frame of :mod:`toolkit.frames`;
 :func:`toolkit.metering.measure_sessions` turns them into usage.

@@ -1,4 +1,4 @@
-"""Reading ``tenant.yaml`` (SPEC §6) into a :class:`~toolkit.model.Tenant`.
+"""Reading ``tenant.yaml`` (docs/rules.md §6) into a :class:`~toolkit.model.Tenant`.
 
 Pydantic checks the shape of the file; the validators below add the rules a careful analyst
 would check by hand (terms that overlap, lines outside their term, duplicate ids). Every

@@ -1,7 +1,7 @@
-"""Loading ``usage.csv`` (SPEC §6): what was consumed, when, and by whom.
+"""Loading ``usage.csv`` (docs/rules.md §6): what was consumed, when, and by whom.
 
 Rows name a usage type and a quantity, and optionally the subscription or the user they
-belong to; allocation uses those to attribute the usage (SPEC M5). Timestamps are read in the
+belong to; allocation uses those to attribute the usage (M5). Timestamps are read in the
 tenant's time zone, because days and billing months begin there.
 """
 

@@ -1,4 +1,4 @@
-"""Loading ``users.csv`` (SPEC §6): who is mapped to which subscription, with which license.
+"""Loading ``users.csv`` (rules.md §6): who is mapped to which subscription, with which license.
 
 A user may have several rows, one per license (e.g. an agent who also holds a WFO seat), and,
 with the optional ``start``/``end`` columns, one row per mapping period: an agent remapped from
@@ -7,7 +7,7 @@ toward the subscription the user was mapped to at the instant it happened. Empty
 ``end`` means "since ever" / "until further notice".
 
 Mapping matters twice: usage carrying a user id is attributed to the user's subscription
-(SPEC M5), and a user mapped to no active subscription loses access (SPEC V2–V4).
+(M5), and a user mapped to no active subscription loses access (V2–V4).
 """
 
 from __future__ import annotations

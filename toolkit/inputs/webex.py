@@ -1,4 +1,4 @@
-"""Real Webex exports as input: ``GET /v1/licenses`` and ``GET /v1/people`` responses (SPEC §6).
+"""Real Webex exports as input: ``GET /v1/licenses`` and ``GET /v1/people`` responses (rules.md §6).
 
 An analyst saves what the Webex REST API returns (one response, or a folder of the pages a
 paged listing returns) and gets the entitlements Webex knows about and a ``users.csv``.
@@ -20,8 +20,8 @@ mapped to a usage type, but are not dropped silently); a person holding one usag
 subscriptions is refused, since ``users.csv`` maps a user to one subscription per type. An
 empty page, or ``null``, is a problem rather than a page without items.
 
-``consumed_units`` is what Webex calls ``consumedUnits``: licenses *assigned* to users. SPEC
-§5: assigning a license is not usage, so it is never used as consumption here.
+``consumed_units`` is what Webex calls ``consumedUnits``: licenses *assigned* to users. By
+docs/rules.md §5, assigning a license is not usage, so it is never used as consumption here.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
         raise ValueError("user_id must be 'email' or 'id'")
     items, problems = _items(path)
     known = licenses.set_index("license_id")
-    if "contact_center" not in known.columns:  # a frame of SPEC §7's six columns only
+    if "contact_center" not in known.columns:  # a frame of docs/rules.md §7's six columns only
         known = known.assign(contact_center=known["usage_type"].notna() | known["name"].map(
             lambda name: any(w in normalize_name(name) for w in CONTACT_CENTER_WORDS)))
     rows, skipped, unknown_only = [], 0, []

@@ -58,6 +58,28 @@ def type_unit(tenant: Tenant, usage_type: str) -> str:
     return tenant.usage_types[usage_type].unit
 
 
+def adds_up(tenant: Tenant, usage_type: str, license_model: str) -> bool:
+    """Whether a type's monthly quantities may be added across months.
+
+    Only ``sum`` measures add up: a month's peak (or count of distinct users) counts people
+    at one moment, and adding January's 30 agents to February's 20 counts nobody real. Charts
+    and dashboards therefore show such types per month, or the peak of the monthly peaks.
+    """
+    return tenant.usage_types[usage_type].measure_for(license_model) == "sum"
+
+
+def overage_label(rows: pd.DataFrame, unit: str, summed: bool) -> str:
+    """The overage in words over several periods: a total for summed types, else the number
+    of periods with overage and the largest one (:func:`adds_up`)."""
+    if summed:
+        return f"overage ({rows['overage'].sum():,.0f} {unit} in total)"
+    over = rows[rows["overage"] > 0]
+    if over.empty:
+        return "overage (none)"
+    return (f"overage (in {len(over)} of {len(rows)} periods, at most "
+            f"{over['overage'].max():,.0f} {unit})")
+
+
 def money_formatter(currency: str) -> FuncFormatter:
     """Axis ticks like ``12,500`` with the currency in the axis label."""
     return FuncFormatter(lambda value, _: f"{value:,.0f}")
@@ -276,7 +298,8 @@ def pooled_chart(allocation: Allocation, usage_type: str, first=None, last=None)
     ax.fill_between(x, entitled, usage, where=np.nan_to_num(usage) > np.nan_to_num(entitled),
                     interpolate=True,
                     color=OVERAGE_COLOR, alpha=0.45,
-                    label=f"overage ({rows['overage'].sum():,.0f} {unit} in total)")
+                    label=overage_label(rows, unit, adds_up(tenant, usage_type,
+                                                            allocation.license_model)))
     _period_axis(ax, full, f"billing period ({allocation.period})")
     ax.set_ylabel(unit)
     ax.set_ylim(bottom=0)

@@ -18,20 +18,33 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import html
+import re
 
 import ipywidgets as widgets
 import pandas as pd
+from IPython.display import HTML
 
 from toolkit.allocation import Allocation, allocate
 from toolkit.finance import whatif
 from toolkit.finance.chargeback import chargeback
+from toolkit.finance.costs import costs as cost_table
 from toolkit.frames import as_usage_frame
 from toolkit.model import Tenant
-from toolkit.periods import select_periods
+from toolkit.periods import as_of_date, select_periods
 from toolkit.present import plots
+from toolkit.present.text import paragraph
 
 ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
+#: Money columns of the cost table shown beside the quantities in the explorer.
+MONEY_COLUMNS = ["committed_cost", "overage_cost", "total_cost"]
+#: Amounts right-aligned, so that cents line up and a minus sign is seen.
+MONEY_STYLE = ("<style>table.multisub-money td:not(:first-child),"
+               "table.multisub-money th:not(:first-child){text-align:right !important}</style>")
+#: The explorer's quantities and amounts (after period, subscription, department) right-aligned.
+NUMBERS_STYLE = ("<style>table.multisub-numbers td:nth-child(n+4),"
+                 "table.multisub-numbers th:nth-child(n+4){text-align:right !important}</style>")
 
 
 def settle_memory() -> None:
@@ -60,6 +73,27 @@ def table_html(frame: pd.DataFrame, decimals: int = 2) -> str:
                          border=0, classes="multisub-frame")
 
 
+def shifts_table(tenant: Tenant, shifts: pd.DataFrame) -> HTML:
+    """Explained owner shifts (:func:`toolkit.explain.owner_changes_explained`) as a table:
+    number, date, usage type by name, from and to, and the explanation in a column that wraps
+    between words. Why not printed text: a notebook prints in a fixed-width font and breaks
+    long explanations mid-word, which is unreadable on a dashboard."""
+    frame = pd.DataFrame({
+        "#": shifts["shift"],
+        "date": shifts["date"].dt.strftime("%Y-%m-%d"),
+        "usage type": [plots.type_label(tenant, t) if t in tenant.usage_types else t
+                       for t in shifts["usage_type"]],
+        "from": shifts["from_owner"].replace("", "nobody"),
+        "to": shifts["to_owner"].replace("", "nobody"),
+        "why": shifts["explanation"],
+    })
+    style = ("<style>table.multisub-shifts td,table.multisub-shifts th{vertical-align:top;"
+             "white-space:normal;text-align:left !important}"
+             "table.multisub-shifts td:last-child{max-width:60em}</style>")
+    body = frame.to_html(index=False, border=0, classes="multisub-frame multisub-shifts")
+    return HTML(style + body)
+
+
 # --- tenant explorer ---------------------------------------------------------------------------
 
 class Explorer(widgets.VBox):
@@ -67,14 +101,20 @@ class Explorer(widgets.VBox):
 
     Controls: ``usage_type`` (drop-down), ``subscription`` (drop-down, or all), ``periods``
     (range slider). Views: the pooled chart with overage shaded, the per-subscription chart,
-    and the table of the selected rows (``self.selection``).
+    and the table of the selected rows (``self.selection``: the allocation's rows with their
+    committed, overage and total cost beside the quantities).
+
+    The summary never adds peaks across months: for a type measured by its peak (or by
+    distinct users) a sum of monthly values counts nobody real, so it shows the peak of the
+    monthly peaks and its month instead; money and summed types add up as usual.
     """
 
     def __init__(self, tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
                  period: str = "M"):
         self.allocation = allocate(tenant, usage, users, period=period)
         self.tenant = tenant
-        split = self.allocation.by_subscription
+        self.split, self.cost_problem = _with_money(self.allocation, tenant)
+        split = self.split
         types = [t for t in tenant.usage_types if t in set(split["usage_type"])]
         if not types:
             raise ValueError("nothing to explore: the usage table has no rows that fall in a "
@@ -120,25 +160,73 @@ class Explorer(widgets.VBox):
     def _on_subscription(self, change=None) -> None:
         first, last = self.periods.value
         usage_type, chosen = self.usage_type.value, self.chosen_subscriptions()
-        split = self.allocation.by_subscription
+        split = self.split
         rows = select_periods(split[split["usage_type"] == usage_type], first, last)
         if chosen is not None:
             rows = rows[rows["subscription_id"].isin(chosen)]
         self.selection = rows.reset_index(drop=True)
         figure = plots.subscription_usage_chart(self.allocation, usage_type, chosen, first, last)
         self.split_view.value = plots.figure_svg(figure)
-        self.table_view.value = table_html(self.selection.assign(
-            period=self.selection["period"].astype("str")))
+        self.table_view.value = NUMBERS_STYLE + table_html(
+            self._readable(self.selection, usage_type)).replace(
+            "multisub-frame", "multisub-frame multisub-numbers", 1)
         self.summary.value = self._summary(usage_type, first, last)
 
+    def summary_text(self, width: int = 100) -> str:
+        """The summary as plain text wrapped between words (a notebook's stored output)."""
+        return paragraph(html.unescape(re.sub(r"<[^>]+>", "", self.summary.value)), width=width)
+
+    def _readable(self, rows: pd.DataFrame, usage_type: str) -> pd.DataFrame:
+        """The selected rows with the headers an analyst reads (unit and currency named)."""
+        unit, currency = plots.type_unit(self.tenant, usage_type), self.tenant.currency
+        return rows.assign(period=rows["period"].astype("str")).rename(columns={
+            "subscription_id": "subscription", "usage": f"usage ({unit})",
+            "entitlement": f"entitlement ({unit})", "overage": f"overage owned ({unit})",
+            "committed_cost": f"committed ({currency})", "overage_cost": f"overage ({currency})",
+            "total_cost": f"total ({currency})"}).drop(columns=["usage_type"])
+
     def _summary(self, usage_type: str, first: str, last: str) -> str:
-        unit = plots.type_unit(self.tenant, usage_type)
         rows = self.selection
-        who = self.subscription.value
-        return (f"<b>{who}</b>, {plots.type_label(self.tenant, usage_type)}, {first} to {last}: "
-                f"usage {rows['usage'].sum():,.0f} {unit}, entitlement "
-                f"{rows['entitlement'].sum():,.0f} {unit}, overage owned "
-                f"{rows['overage'].sum():,.0f} {unit} ({len(rows)} rows)")
+        currency = self.tenant.currency
+        money = (f"no costs: {self.cost_problem}" if self.cost_problem else
+                 f"committed {currency} {rows['committed_cost'].sum():,.2f}, overage {currency} "
+                 f"{rows['overage_cost'].sum():,.2f}, total {currency} "
+                 f"{rows['total_cost'].sum():,.2f}")
+        return (f"<b>{self.subscription.value}</b>, {plots.type_label(self.tenant, usage_type)}, "
+                f"{first} to {last}: {self._quantities(rows, usage_type)}. Cost: {money} "
+                f"({len(rows)} rows)")
+
+    def _quantities(self, rows: pd.DataFrame, usage_type: str) -> str:
+        unit = plots.type_unit(self.tenant, usage_type)
+        measure = self.tenant.usage_types[usage_type].measure_for(self.allocation.license_model)
+        if plots.adds_up(self.tenant, usage_type, self.allocation.license_model):
+            return (f"usage {rows['usage'].sum():,.0f} {unit}, entitlement "
+                    f"{rows['entitlement'].sum():,.0f} {unit}, overage owned "
+                    f"{rows['overage'].sum():,.0f} {unit}")
+        monthly = rows.groupby("period")[["usage", "entitlement", "overage"]].sum()
+        if monthly.empty:
+            return f"no usage ({unit})"
+        peak_period = monthly["usage"].idxmax()
+        over = monthly[monthly["overage"] > 0]
+        overage = (f"overage owned in {len(over)} of {len(monthly)} periods, at most "
+                   f"{over['overage'].max():,.0f} {unit}" if len(over) else "no overage owned")
+        word = "peak" if measure == "peak" else "highest count"
+        return (f"{word} of the monthly {word}s {monthly['usage'].max():,.0f} {unit} "
+                f"(in {peak_period}), entitlement {monthly.loc[peak_period, 'entitlement']:,.0f} "
+                f"{unit} that period, {overage}")
+
+
+def _with_money(allocation, tenant: Tenant) -> tuple[pd.DataFrame, str]:
+    """The allocation's rows with their costs beside them, and why not when a price is
+    missing: the quantities are still worth exploring, so the dashboard says so instead of
+    failing (the ``costs`` command reports the same problem as an input error)."""
+    keys = ["period", "usage_type", "subscription_id"]
+    split = allocation.by_subscription
+    try:
+        table = cost_table(allocation, tenant)
+    except ValueError as error:  # an InputError (a missing price) is a ValueError
+        return split.assign(**{c: float("nan") for c in MONEY_COLUMNS}), str(error)
+    return pd.merge(split, table[keys + MONEY_COLUMNS], on=keys, how="left"), ""
 
 
 def explorer(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
@@ -165,6 +253,8 @@ class OwnershipWhatIf(widgets.VBox):
         if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
             usage = as_usage_frame(usage, tenant.timezone)  # filtered by time on every change
         self.usage = usage
+        if self.as_of is None:  # the same as-of day as every command and notebook
+            self.as_of = as_of_date(usage, tenant.timezone, period)
         self.allocation = allocate(tenant, usage, users, period=period)
         self.before_costs = chargeback(self.allocation, tenant, method)
         periods = self.allocation.by_subscription["period"]
@@ -189,6 +279,7 @@ class OwnershipWhatIf(widgets.VBox):
         self.after: Tenant | None = None
         self.after_allocation: Allocation | None = None
         self.shifts = pd.DataFrame(columns=whatif.SHIFT_COLUMNS)
+        self.uncovered = pd.DataFrame(columns=whatif.UNCOVERED_COLUMNS)
         self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
         self.before_view.value = plots.figure_svg(self._chart(tenant, "before"))
         controls = widgets.HBox([self.action, self.subscription, self.on, self.months])
@@ -226,6 +317,7 @@ class OwnershipWhatIf(widgets.VBox):
         except ValueError as error:  # InputError (a missing price) is a ValueError too
             self.message.value = f"<b>This scenario cannot be shown:</b> {error}"
             self.after, self.after_allocation = None, None
+            self.uncovered = self.uncovered.iloc[:0]
             self.shifts = self.shifts.iloc[:0]
             self.costs = whatif.cost_difference(self.before_costs, self.before_costs)
             self.after_view.value = ""
@@ -237,7 +329,9 @@ class OwnershipWhatIf(widgets.VBox):
         self._show_tables()
 
     def _costs_from(self, after: Tenant, on: dt.date) -> pd.DataFrame:
-        """Cost per department before and after, over the periods from ``on``'s onward."""
+        """Cost per department before and after, over the periods from ``on``'s onward, plus
+        the usage the scenario leaves without a subscription, priced at the tenant's overage
+        prices (:func:`whatif.uncovered_usage`): never shown as a saving."""
         freq = self.allocation.period
         first = pd.Period(on, freq=freq)
         since = pd.Timestamp(first.start_time, tz=self.tenant.timezone)
@@ -245,10 +339,14 @@ class OwnershipWhatIf(widgets.VBox):
         before = self.before_costs[self.before_costs["period"] >= first]
         if recent.empty:
             self.after_allocation = None
+            self.uncovered = self.uncovered.iloc[:0]
             return whatif.cost_difference(before, before)
         allocation = allocate(after, recent, self.users, period=freq)
         self.after_allocation = allocation
-        return whatif.cost_difference(before, chargeback(allocation, after, self.method))
+        self.uncovered = whatif.uncovered_usage(self.allocation, allocation, self.tenant, first)
+        return whatif.with_uncovered(
+            whatif.cost_difference(before, chargeback(allocation, after, self.method)),
+            self.uncovered)
 
     def _describe(self, on: dt.date) -> str:
         action, sid = self.action.value, self.subscription.value
@@ -258,11 +356,16 @@ class OwnershipWhatIf(widgets.VBox):
                        f"{self.months.value} months, with {sid}'s lines"}[action]
         first = pd.Period(on, freq=self.allocation.period)
         lost = self._newly_unallocated(first)
-        return (f"<b>{text}</b>: {len(self.shifts)} ownership stretches change; costs "
+        text = (f"<b>{text}</b>: {len(self.shifts)} ownership stretches change; costs "
                 f"({self.method} view, {self.tenant.currency}) from {first} to the "
-                f"last period with usage; {lost:,} more usage rows than before could not be "
-                "attributed to an active subscription (they show in the allocation's "
-                "unallocated table).")
+                f"last period with usage.")
+        if self.uncovered.empty:
+            return text
+        amount = float(self.uncovered["cost"].sum())
+        return (f"{text} <b>{lost:,} more usage rows than before would find no subscription "
+                f"to land on</b>: the row &ldquo;{whatif.UNCOVERED}&rdquo; prices them at the "
+                f"tenant's overage prices, {self.tenant.currency} {amount:,.2f}; that is a cost "
+                "the tenant would still face, not a saving.")
 
     def _newly_unallocated(self, first: pd.Period) -> int:
         """Unallocated rows of the whatif.scenario minus those already unallocated before, over the
@@ -273,10 +376,21 @@ class OwnershipWhatIf(widgets.VBox):
         return len(self.after_allocation.unallocated) - int((before["period"] >= first).sum())
 
     def _show_tables(self) -> None:
+        """Both tables with readable headers, money right-aligned, "nobody" for no owner."""
         shifts = self.shifts.assign(start=self.shifts["start"].astype("str").str[:10],
-                                    end=self.shifts["end"].astype("str").str[:10])
-        self.shifts_view.value = table_html(shifts)
-        self.cost_view.value = table_html(self.costs)
+                                    end=self.shifts["end"].astype("str").str[:10].replace(
+                                        "NaT", "open"))
+        shifts = shifts.replace({"before_owner": {"": "nobody"}, "after_owner": {"": "nobody"}})
+        self.shifts_view.value = table_html(shifts.fillna({"before_owner": "nobody",
+                                                           "after_owner": "nobody"}).rename(
+            columns={"usage_type": "usage type", "before_owner": "owner before",
+                     "after_owner": "owner after"}))
+        currency = self.tenant.currency
+        costs = self.costs.rename(columns={"before_cost": f"before ({currency})",
+                                           "after_cost": f"after ({currency})",
+                                           "change": f"change ({currency})"})
+        self.cost_view.value = MONEY_STYLE + table_html(costs).replace(
+            "multisub-frame", "multisub-frame multisub-money", 1)
 
 
 def ownership_whatif(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,

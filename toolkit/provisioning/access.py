@@ -41,7 +41,7 @@ STATUS_NAMES = {ACTIVE: "active", ENDING: "ending", INACTIVE: "inactive", UNMAPP
 #: The statuses a user can have on a day, in the order a stacked chart shows them.
 STATUSES = ("active", "ending", "inactive", "unmapped")
 #: Roles that must always be mapped to an active subscription (seed). Supervisors are not
-#: required to be mapped (SPEC V2 names admins and agents); when they are mapped, their mapping
+#: required to be mapped (V2 names admins and agents); when they are mapped, their mapping
 #: is checked like anyone else's, because a mapping to a lapsed subscription is broken
 #: whatever the role.
 MUST_BE_MAPPED = {"admin": True, "agent": True, "supervisor": False}

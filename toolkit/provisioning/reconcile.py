@@ -6,7 +6,7 @@ analyst wants a list, not a silent preference for one side. The result is a find
 like :func:`toolkit.validate`'s (``rule, severity, subject, message``) plus the figures.
 
 Webex's ``consumedUnits`` counts licenses *assigned* to users. Assigning a license is not
-usage (SPEC §5): it is shown as ``assigned_units``, for provisioning, and never compared with
+usage (rules.md §5): it is shown as ``assigned_units``, for provisioning, and never compared with
 entitlements as if it were consumption.
 """
 

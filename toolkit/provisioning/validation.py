@@ -1,6 +1,6 @@
-"""Provisioning and access validation (SPEC §5, rules V1–V7).
+"""Provisioning and access validation (docs/rules.md §5, rules V1–V7).
 
-Each rule is a row of :data:`RULES` — stable id, severity, the SPEC rule it implements and a
+Each rule is a row of :data:`RULES` — stable id, severity, its docs/rules.md rule and a
 check function — so adding or re-grading a rule is a data change, not a new branch. A check
 takes the evaluation :class:`Context` and yields ``(subject, message)`` pairs; messages are
 written for a finance analyst or a Control Hub admin: who, which subscription, which date,
