@@ -21,6 +21,9 @@ _HOMES = {
     "chargeback": "toolkit.finance.chargeback",
     "focus_table": "toolkit.finance.focus",
     "load_budgets": "toolkit.inputs.budgets",
+    "load_agent_sessions": "toolkit.inputs.search",
+    "load_ai_agent_sessions": "toolkit.inputs.search",
+    "SessionImport": "toolkit.inputs.session_records",
     "load_sessions": "toolkit.inputs.sessions",
     "load_tenant": "toolkit.inputs.tenant_file",
     "save_tenant": "toolkit.inputs.tenant_file",
@@ -34,6 +37,7 @@ _HOMES = {
     "Tenant": "toolkit.model",
     "Term": "toolkit.model",
     "DEFAULT_USAGE_TYPES": "toolkit.policy",
+    "Metering": "toolkit.policy",
     "POLICIES": "toolkit.policy",
     "UsageType": "toolkit.policy",
     "plan_to_csv": "toolkit.present.export",
@@ -70,6 +74,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.finance.chargeback import chargeback as chargeback
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
+    from toolkit.inputs.search import load_agent_sessions as load_agent_sessions
+    from toolkit.inputs.search import load_ai_agent_sessions as load_ai_agent_sessions
+    from toolkit.inputs.session_records import SessionImport as SessionImport
     from toolkit.inputs.sessions import load_sessions as load_sessions
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
@@ -84,6 +91,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.model import Term as Term
     from toolkit.policy import DEFAULT_USAGE_TYPES as DEFAULT_USAGE_TYPES
     from toolkit.policy import POLICIES as POLICIES
+    from toolkit.policy import Metering as Metering
     from toolkit.policy import UsageType as UsageType
     from toolkit.present.export import plan_to_csv as plan_to_csv
     from toolkit.provisioning.access import access_calendar as access_calendar

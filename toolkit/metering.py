@@ -49,7 +49,7 @@ from toolkit.frames import (
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
-from toolkit.policy import LICENSE_MODELS
+from toolkit.policy import LICENSE_MODELS, duration
 
 #: Agent license types in order of precedence: a user holding both counts as Premium
 #: (Webex applies the Premium license; V6 reports the wasted Standard one).
@@ -57,6 +57,51 @@ AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
 #: The type counted for a user whose agent license is not known.
 DEFAULT_AGENT_TYPE = "cc_standard_agent"
 _LIMIT = 2**62  # packed sort keys must stay below this to fit int64
+#: Columns of a findings table (as validation's): what was done to which sessions, and why.
+FINDING_COLUMNS = ["rule", "severity", "subject", "message"]
+
+
+def findings_frame(rows: list[tuple]) -> pd.DataFrame:
+    """A findings table (``rule, severity, subject, message``) from tuples."""
+    return pd.DataFrame(rows or None, columns=FINDING_COLUMNS, dtype="str")
+
+
+def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sessions longer than ``max_session`` cut at login + ``max_session``, and a finding each.
+
+    Real exports hold sessions "active" for months (a logout that was never recorded) and
+    typed files hold logouts in 9999: trusting them would count an agent around the clock,
+    and sweeping them interval by interval would exhaust memory. Such a session still counts
+    up to the cut (M3a): never silently trusted, never silently dropped. The finding names the
+    agent and, when the frame has one, the session id.
+    """
+    limit = duration(max_session, "max_session")
+    length = sessions["logout"] - sessions["login"]
+    long = (length > limit).fillna(False).to_numpy()
+    if not long.any():
+        return sessions, findings_frame([])
+    cut = sessions.copy()
+    cut.loc[long, "logout"] = cut.loc[long, "login"] + limit
+    ids = (sessions["session_id"] if "session_id" in sessions.columns
+           else "login " + sessions["login"].astype("str"))
+    opened = (sessions["open"] if "open" in sessions.columns
+              else pd.Series(False, index=sessions.index))
+    rows = [
+        ("session-cut", "warning", f"{user} / {ident}",
+         f"{'still active' if was_open else 'logged in'} for {_days_hours(span)} "
+         f"from {login:%Y-%m-%d %H:%M %Z}: longer than max_session {max_session}, "
+         f"counted up to login + {max_session} only")
+        for user, ident, span, login, was_open in zip(
+            sessions.loc[long, "user_id"], ids[long], length[long],
+            sessions.loc[long, "login"], opened[long], strict=True)
+    ]
+    return cut, findings_frame(rows)
+
+
+def _days_hours(span: pd.Timedelta) -> str:
+    hours = span / pd.Timedelta(hours=1)
+    return f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.1f} hours"
 
 
 
