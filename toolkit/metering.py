@@ -85,8 +85,9 @@ def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
         return sessions, findings_frame([])
     cut = sessions.copy()
     cut.loc[long, "logout"] = cut.loc[long, "login"] + limit
-    ids = (sessions["session_id"] if "session_id" in sessions.columns
-           else "login " + sessions["login"].astype("str"))
+    ids = "login " + sessions["login"].astype("str")
+    if "session_id" in sessions.columns:
+        ids = sessions["session_id"].astype("object").where(sessions["session_id"].notna(), ids)
     opened = (sessions["open"] if "open" in sessions.columns
               else pd.Series(False, index=sessions.index))
     rows = [

@@ -68,17 +68,10 @@ def build_import(raw: RawSessions, problems: list[Problem], *, as_of=None,
                  metering: Metering | None = None) -> SessionImport:
     """Check, de-duplicate, close and cut raw sessions; raise every problem at once."""
     metering = metering or Metering()
-    ids = _texts(raw.session_id)
-    users = _texts(raw.user_id)
-    start, start_ok = _millis(raw.start)
-    end, end_ok = _millis(raw.end)
-    active = np.array([a is True for a in raw.active], dtype=bool)
-    active |= np.isin(end, (-1,)) & end_ok
-    active |= np.array([e is None for e in raw.end], dtype=bool)
-    problems = problems + _record_problems(raw, ids, users, start, start_ok, end, end_ok, active)
-    raise_if_any(problems)
+    ids, users, start, end, active, bad = checked_columns(raw)
+    raise_if_any(problems + bad)
     frame = pd.DataFrame({"session_id": ids, "user_id": users, "start": start,
-                          "end": np.where(active, -1, end), "active": active,
+                          "end": end, "active": active,
                           "record": np.arange(len(ids))})
     frame, findings, problems = _deduplicated(frame, raw)
     raise_if_any(problems)
@@ -95,6 +88,20 @@ def build_import(raw: RawSessions, problems: list[Problem], *, as_of=None,
     findings += empty
     sessions, cut = cut_long_sessions(sessions, metering.max_session)
     return SessionImport(sessions, findings_frame(findings).pipe(_with, cut))
+
+
+def checked_columns(raw: RawSessions):
+    """Session id, agent id, start and end (epoch ms; −1 while active), the active flag, and
+    the problems of every record (active: ``isActive`` true, or an end of −1 or null)."""
+    ids = _texts(raw.session_id)
+    users = _texts(raw.user_id)
+    start, start_ok = _millis(raw.start)
+    end, end_ok = _millis(raw.end)
+    active = np.array([a is True or a == 1 for a in raw.active], dtype=bool)
+    active |= np.isin(end, (-1,)) & end_ok
+    active |= np.array([e is None for e in raw.end], dtype=bool)
+    problems = _record_problems(raw, ids, users, start, start_ok, end, end_ok, active)
+    return ids, users, start, np.where(active, -1, end), active, problems
 
 
 def _with(findings: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
@@ -254,4 +261,5 @@ def _stamp(millis: int) -> str:
     return pd.Timestamp(millis, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
 
 
-__all__ = ["FINDING_COLUMNS", "IMPORT_COLUMNS", "RawSessions", "SessionImport", "build_import"]
+__all__ = ["FINDING_COLUMNS", "IMPORT_COLUMNS", "RawSessions", "SessionImport", "build_import",
+           "checked_columns"]
