@@ -155,3 +155,38 @@ def test_null_end_is_active_and_a_zero_length_session_is_reported(tmp_path):
     assert result.sessions["session_id"].tolist() == ["s1"]
     assert result.sessions["open"].tolist() == [True]
     assert result.findings["rule"].tolist() == ["session-open", "session-empty"]
+
+
+AI_PAGES = Path(__file__).parent / "fixtures" / "search" / "ai_agent_sessions"
+
+
+def test_ai_agent_sessions_are_one_unit_each_on_their_start_counted_once():
+    from toolkit import load_ai_agent_sessions
+
+    usage = load_ai_agent_sessions(AI_PAGES)
+    assert list(usage.columns) == ["timestamp", "usage_type", "quantity", "subscription_id",
+                                   "user_id"]
+    assert usage["timestamp"].tolist() == [utc("2026-10-01T08:00"), utc("2026-10-01T08:01"),
+                                           utc("2026-10-01T09:00")]
+    assert usage["usage_type"].tolist() == ["ai_agent"] * 3
+    assert usage["quantity"].sum() == 3  # ai-2 is on both pages: once
+    assert usage["user_id"].tolist() == ["ai-agent-claims", "ai-agent-claims",
+                                         "ai-agent-billing"]
+
+
+def test_the_agent_type_table_is_overridable_and_unknown_types_are_reported(tmp_path):
+    from toolkit import load_ai_agent_sessions
+
+    usage = load_ai_agent_sessions(AI_PAGES, agent_types={"Scripted": "ai_assistant"})
+    assert usage["usage_type"].tolist() == ["ai_assistant", "ai_agent", "ai_agent"]
+    payload = json.loads((AI_PAGES / "page-1.json").read_text())
+    records = payload["data"]["contactAIAgentSession"]["contactAIAgentSessions"]
+    records[0]["agentType"] = "Generative"
+    records[1]["sessionStartTime"] = 1790841600  # seconds
+    write(tmp_path, "p.json", payload)
+    with pytest.raises(InputError) as caught:
+        load_ai_agent_sessions(tmp_path)
+    found = {(p.where, p.column, p.value) for p in caught.value.problems}
+    assert found == {("contactAIAgentSession[0] (sessionId ai-1)", "agentType", "Generative"),
+                     ("contactAIAgentSession[1] (sessionId ai-2)", "sessionStartTime",
+                      1790841600)}
