@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
-from toolkit.inputs.pages import describe, read_pages
+from toolkit.inputs.pages import describe, export_time, read_pages
 from toolkit.inputs.session_records import (
     RawSessions,
     SessionImport,
@@ -72,6 +72,7 @@ def load_agent_activities(path: str | Path, *, as_of=None,
     ids, users, start, end, active, bad = checked_columns(raw)
     raise_if_any(problems + bad)
     sessions, findings = _sessions(raw, ids, users, start, end, active, np.array(logins, bool))
+    as_of = as_of if as_of is not None else export_time(path)
     result = build_import(sessions, [], as_of=as_of, metering=metering)
     return SessionImport(result.sessions,
                          pd.concat([findings, result.findings], ignore_index=True))

@@ -13,7 +13,27 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from toolkit.errors import InputError, Problem
+
+#: The bookkeeping file a pull keeps beside the pages of one source (hidden: not a page).
+PULL_STATE = ".pull.json"
+
+
+def export_time(path: str | Path):
+    """The extraction time of a pulled folder (its ``to``), or None (SPEC M3a).
+
+    Records still active at the pull end then, not at the latest instant a record shows.
+    """
+    state = Path(path) / PULL_STATE
+    if not state.is_file():
+        return None
+    try:
+        to = json.loads(state.read_text(encoding="utf-8")).get("to")
+        return pd.Timestamp(to) if to else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def page_files(path: str | Path) -> list[Path]:

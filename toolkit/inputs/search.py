@@ -30,7 +30,7 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.inputs.pages import describe, read_pages
+from toolkit.inputs.pages import describe, export_time, read_pages
 from toolkit.inputs.session_records import RawSessions, SessionImport, build_import
 from toolkit.policy import PLAUSIBLE_INSTANTS, Metering
 
@@ -61,6 +61,7 @@ def load_agent_sessions(path: str | Path, *, as_of=None,
                                     "({'data': {'agentSession': {'agentSessions': [...]}}})"))
             continue
         problems += _add_records(raw, file, records)
+    as_of = as_of if as_of is not None else export_time(path)
     return build_import(raw, problems, as_of=as_of, metering=metering)
 
 
