@@ -18,7 +18,7 @@ import pandas as pd
 from toolkit.errors import InputError, Problem
 
 #: The bookkeeping file a pull keeps beside the pages of one source (hidden: not a page).
-PULL_STATE = ".pull.json"
+PULL_STATE = ".pull-state"  # no .json suffix: page readers that take *.json skip it
 
 
 def export_time(path: str | Path):
