@@ -85,19 +85,18 @@ def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
         return sessions, findings_frame([])
     cut = sessions.copy()
     cut.loc[long, "logout"] = cut.loc[long, "login"] + limit
-    ids = "login " + sessions["login"].astype("str")
-    if "session_id" in sessions.columns:
-        ids = sessions["session_id"].astype("object").where(sessions["session_id"].notna(), ids)
-    opened = (sessions["open"] if "open" in sessions.columns
-              else pd.Series(False, index=sessions.index))
+    chosen = sessions[long]
+    ids = "login " + chosen["login"].astype("str")
+    if "session_id" in chosen.columns:
+        ids = chosen["session_id"].astype("object").where(chosen["session_id"].notna(), ids)
+    opened = chosen["open"] if "open" in chosen.columns else pd.Series(False, index=chosen.index)
     rows = [
         ("session-cut", "warning", f"{user} / {ident}",
          f"{'still active' if was_open else 'logged in'} for {_days_hours(span)} "
          f"from {login:%Y-%m-%d %H:%M %Z}: longer than max_session {max_session}, "
          f"counted up to login + {max_session} only")
         for user, ident, span, login, was_open in zip(
-            sessions.loc[long, "user_id"], ids[long], length[long],
-            sessions.loc[long, "login"], opened[long], strict=True)
+            chosen["user_id"], ids, length[long], chosen["login"], opened, strict=True)
     ]
     return cut, findings_frame(rows)
 

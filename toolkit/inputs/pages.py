@@ -53,12 +53,18 @@ def page_files(path: str | Path) -> list[Path]:
 def read_pages(path: str | Path) -> tuple[list[tuple[str, object]], list[Problem]]:
     """Each page's parsed JSON with its file name, and the files that are not JSON."""
     pages, problems = [], []
-    for file, payload, problem in _parsed(page_files(path)):
+    for file, payload, problem in iter_pages(path):
         if problem is None:
             pages.append((file, payload))
         else:
             problems.append(problem)
     return pages, problems
+
+
+def iter_pages(path: str | Path) -> Iterator[tuple[str, object, Problem | None]]:
+    """Page by page (file name, parsed JSON or None, the problem or None): a loader that
+    keeps only the columns it needs lets each page's objects go before the next is read."""
+    return _parsed(page_files(path))
 
 
 def _parsed(files: list[Path]) -> Iterator[tuple[str, object, Problem | None]]:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.inputs.pages import describe, export_time, read_pages
+from toolkit.inputs.pages import describe, export_time, iter_pages, read_pages
 from toolkit.inputs.session_records import RawSessions, SessionImport, build_import
 from toolkit.policy import PLAUSIBLE_INSTANTS, Metering
 
@@ -51,9 +51,11 @@ def load_agent_sessions(path: str | Path, *, as_of=None,
     ``max_session`` (default 24h): longer sessions are cut there and reported. Raises
     :class:`~toolkit.errors.InputError` listing every problem of every page at once.
     """
-    pages, problems = read_pages(path)
-    raw = RawSessions()
-    for file, payload in pages:
+    raw, problems = RawSessions(), []
+    for file, payload, unreadable in iter_pages(path):
+        if unreadable is not None:
+            problems.append(unreadable)
+            continue
         records, where = agent_session_records(payload)
         if records is None:
             problems.append(Problem(file, where, "", describe(payload),
