@@ -130,3 +130,14 @@ def test_tenant_yaml_metering_is_read_and_wrong_values_are_all_reported(tmp_path
         ("metering", "max_session", "a positive duration such as '15min'"),
         ("metering", "hold", "no such field (check its spelling)"),
     }
+
+
+def test_policy_effect_gives_the_billed_peak_under_each_policy():
+    from toolkit import policy_effect
+
+    sessions = frame(("a", "9h", "9h10min"), ("b", "9h", "9h30min"))
+    table = policy_effect(sessions, timezone="UTC")
+    assert table["peak"].tolist() == [2, 1, 1, 2, 2]
+    assert table["policy"].str[:5].tolist() == ["multi", "Cisco", "Genes", "hourl", "NICE-"]
+    assert set(table["period"]) == {"2026-10"} and set(table["usage_type"]) == {
+        "cc_standard_agent"}

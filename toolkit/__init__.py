@@ -32,6 +32,7 @@ _HOMES = {
     "load_webex_licenses": "toolkit.inputs.webex",
     "load_webex_people": "toolkit.inputs.webex",
     "measure_sessions": "toolkit.metering",
+    "policy_effect": "toolkit.metering",
     "Line": "toolkit.model",
     "Subscription": "toolkit.model",
     "Tenant": "toolkit.model",
@@ -85,6 +86,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.inputs.webex import load_webex_licenses as load_webex_licenses
     from toolkit.inputs.webex import load_webex_people as load_webex_people
     from toolkit.metering import measure_sessions as measure_sessions
+    from toolkit.metering import policy_effect as policy_effect
     from toolkit.model import Line as Line
     from toolkit.model import Subscription as Subscription
     from toolkit.model import Tenant as Tenant

@@ -636,3 +636,34 @@ def _usage_frame(columns: dict, timezone: str) -> pd.DataFrame:
     frame = frame[USAGE_COLUMNS + USAGE_OPTIONAL]
     return frame.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
                              kind="stable", ignore_index=True)
+
+
+#: Policies worth comparing (docs/metering.md): the default and what Cisco's peers do.
+PEER_POLICIES = {
+    "multisub default (15min, every instant)": Metering("15min", "0min"),
+    "Cisco CCE (level held 15min)": Metering("15min", "15min"),
+    "Genesys-like (peaks under 30min ignored)": Metering("15min", "30min"),
+    "hourly samples": Metering("1h", "0min"),
+    "NICE-like (daily peak)": Metering("24h", "0min"),
+}
+
+
+def policy_effect(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
+                  policies: dict[str, Metering] | None = None,
+                  timezone: str | None = None, period: str = "M") -> pd.DataFrame:
+    """The billed peak (the tenant-wide maximum per period) of each agent type under each
+    metering policy: how much the choice of ``interval`` and ``min_duration`` moves what a
+    concurrent tenant pays for. Columns ``policy, interval, min_duration, period,
+    usage_type, peak``; policies in the order given (default :data:`PEER_POLICIES`)."""
+    rows = []
+    for name, policy in (policies or PEER_POLICIES).items():
+        usage = measure_sessions(sessions, users, timezone=timezone, metering=policy)
+        per_instant = usage.groupby(["usage_type", "timestamp"], as_index=False)["quantity"].sum()
+        stamps = per_instant["timestamp"].dt.tz_localize(None)
+        per_instant["period"] = stamps.dt.to_period(period).astype("str")
+        peaks = per_instant.groupby(["period", "usage_type"], as_index=False)["quantity"].max()
+        for row in peaks.itertuples(index=False):
+            rows.append((name, policy.interval, policy.min_duration, row.period,
+                         row.usage_type, int(row.quantity)))
+    return pd.DataFrame(rows, columns=["policy", "interval", "min_duration", "period",
+                                       "usage_type", "peak"])
