@@ -344,7 +344,7 @@ def _rank_within(cuts, cut_user, first_cut, who, times, side):
     kind = np.concatenate([np.full(len(cuts), 1 - query_first), np.full(len(times), query_first)])
     order = np.lexsort((kind, np.concatenate([cuts, times]), np.concatenate([cut_user, who])))
     is_cut = order < len(cuts)
-    changes_before = np.cumsum(is_cut) - is_cut
+    changes_before: np.ndarray = np.cumsum(is_cut) - is_cut
     found = np.empty(len(times), dtype=np.int64)
     found[order[~is_cut] - len(cuts)] = changes_before[~is_cut]
     return found - first_cut[who]
@@ -399,7 +399,8 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
     n_subs = len(pieces.subs) + 1
     starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
     ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
-    columns = {"timestamp": [], "usage_type": [], "quantity": [], "subscription_id": []}
+    columns: dict[str, list] = {"timestamp": [], "usage_type": [], "quantity": [],
+                                "subscription_id": []}
     sub_names = np.array([*pieces.subs, None], dtype=object)
     for t, name in enumerate(pieces.types):
         s_time, s_sub = starts.block(t)

@@ -127,7 +127,7 @@ class Puller:
         iso = [_iso(t) for t in (self.start, self.to)]
         path = self._folder(source) / PULL_STATE
         if not path.is_file():
-            return PullState(*iso)
+            return PullState(iso[0], iso[1])
         data = json.loads(path.read_text(encoding="utf-8"))
         if [data.get("from"), data.get("to")] != iso:
             raise PullError(f"{path.parent} holds a pull of {data.get('from')} to "
@@ -158,10 +158,10 @@ class Puller:
         self.saved[source] = state.pages
         if state.complete:
             return
-        url = state.next_url or f"{self.base_url.rstrip('/')}/v1/{source}"
+        url: str | None = state.next_url or f"{self.base_url.rstrip('/')}/v1/{source}"
         params = {"max": 100} if source == "people" and not state.next_url else None
         with _progress(source, state.pages) as bar:
-            while url:
+            while url is not None:
                 response = self._send(source, "GET", url, params=params)
                 _json_or_fail(source, response)
                 following = response.links.get("next", {}).get("url")
