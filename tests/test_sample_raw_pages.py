@@ -77,3 +77,16 @@ def test_ai_agent_pages_add_up_to_the_sample_ai_agent_usage_of_their_days():
     days = usage.groupby(usage["timestamp"].dt.date)["quantity"].sum()
     assert len(per_day) == 2
     assert per_day.to_dict() == days[per_day.index].to_dict()
+
+
+def test_measure_counts_ai_agent_pages_into_the_same_usage_table(tmp_path, capsys):
+    out = tmp_path / "usage.csv"
+    code = main(["measure", str(RAW / "agentSession"), "--users",
+                 str(sample_dir() / "users.csv"), "--tenant", str(sample_dir()),
+                 "--ai-sessions", str(RAW / "contactAIAgentSession"), "--out", str(out)])
+    assert code == 0
+    usage = pd.read_csv(out)
+    ai = load_ai_agent_sessions(RAW / "contactAIAgentSession")
+    assert usage.loc[usage["usage_type"] == "ai_agent", "quantity"].sum() == len(ai)
+    assert f"counted {len(ai):,} AI Agent sessions" in capsys.readouterr().out
+    assert usage["timestamp"].str.endswith("+01:00").any()  # Rome time, as the agent rows

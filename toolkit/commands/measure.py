@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.inputs.search import load_ai_agent_sessions
 from toolkit.inputs.session_sources import load_session_source, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
@@ -56,6 +57,9 @@ def register(subparsers) -> None:
     parser.add_argument("--as-of", metavar="ISO8601",
                         help="extraction time at which still-active sessions end, e.g. "
                              "2026-10-31T23:00:00Z (no offset: the tenant's zone, else UTC)")
+    parser.add_argument("--ai-sessions", type=Path, metavar="PAGES",
+                        help="also count Contact AI Agent Session pages (file or folder): one "
+                             "ai_agent unit per session, on its start")
     parser.add_argument("--findings", type=Path, metavar="FILE",
                         help="write the findings (sessions closed, cut, merged) to this file")
     parser.set_defaults(run=run)
@@ -75,6 +79,8 @@ def run(args) -> int:
               "subscription); allocate splits unmapped agent usage pro rata", file=sys.stderr)
     usage = measure_sessions(imported.sessions, users, license_model=args.license_model,
                              timezone=zone, metering=policy)
+    if args.ai_sessions:
+        usage = _with_ai_agents(usage, load_ai_agent_sessions(args.ai_sessions), zone)
     path = write_table(usage, args.out)
     _report(imported.findings, args.findings)
     every = f"every {policy.interval}" if args.license_model == "concurrent" else "per day"
@@ -85,6 +91,14 @@ def run(args) -> int:
           f"rows ({args.license_model}, {every}{held}, days in {where})")
     print(f"wrote {path}")
     return 0
+
+
+def _with_ai_agents(usage: pd.DataFrame, ai: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """Agent usage and AI Agent sessions in one usage table (times in the same zone)."""
+    ai = ai.assign(timestamp=ai["timestamp"].dt.tz_convert(zone))
+    print(f"counted {len(ai):,} AI Agent sessions")
+    both = pd.concat([usage, ai], ignore_index=True)
+    return both.sort_values(["timestamp", "usage_type"], kind="stable", ignore_index=True)
 
 
 def _as_of(text: str | None, zone: str):
