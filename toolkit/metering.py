@@ -1,4 +1,4 @@
-"""Metering: the usage that agent sessions imply (SPEC M3, M4).
+"""Metering: the usage that agent sessions imply (M3, M4).
 
 Analysts rarely have measured agent usage; they have login/logout records. This module turns
 those into the ``usage.csv`` shape that :func:`toolkit.allocate` takes:
@@ -113,7 +113,7 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
                      timezone: str | None = None, min_duration: str | None = None,
                      max_session: str | None = None,
                      metering: Metering | None = None) -> pd.DataFrame:
-    """Usage rows (the ``usage.csv`` shape) measured from agent sessions (SPEC M3).
+    """Usage rows (the ``usage.csv`` shape) measured from agent sessions (M3).
 
     ``interval`` is a fixed duration (``"15min"``, ``"1h"``) for ``concurrent``; ``named``
     counts per local day. See the module docstring for the rules. ``interval``,
