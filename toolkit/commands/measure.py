@@ -1,18 +1,20 @@
 """``multisub measure SESSIONS --users USERS --out usage.csv``: usage from agent sessions.
 
+Turns login/logout records into the ``usage.csv`` that ``multisub allocate`` reads:
+concurrency samples per interval, or for named licenses the users active each day (M3).
+With ``--tenant`` the times are read in the tenant's time zone, intervals and days begin
+there, its metering policy (``interval``, ``min_duration``, ``max_session``) applies, and
+subscription ids are checked against it. Without it everything is UTC and the policy is the
+default (15min, 0min, 24h). Without ``--users`` no session can be mapped to a subscription:
+every row is unmapped (allocation then splits it pro rata, M5), and the command says so on
+stderr.
+
 SESSIONS is a ``sessions.csv``, a folder (or file) of Search API ``agentSession`` pages, or of
 ``/v1/agents/activities`` pages: the kind is recognised from the content. Sessions still
-active in the pages end at ``--as-of`` (ISO 8601; default the latest instant in the records)
-and sessions longer than the tenant's ``metering.max_session`` are cut; each such change is
-printed and, with ``--findings FILE``, written out.
-
-The result is the ``usage.csv`` that ``multisub allocate`` reads: concurrency samples per
-interval, or for named licenses the users active each day (SPEC M3). With ``--tenant`` the
-metering policy (``interval``, ``min_duration``, ``max_session``) is the tenant's, intervals
-and days begin in its time zone, and subscription ids are checked against it. Without it
-everything is UTC and the policy is the default (15min, 0min, 24h). Without ``--users`` no
-session can be mapped to a subscription: every row is unmapped (allocation then splits it
-pro rata, M5), and the command says so on stderr.
+active in the pages end at ``--as-of`` (ISO 8601; default the pull's end, else the latest
+instant in the records) and sessions longer than ``metering.max_session`` are cut; each such
+change is printed and, with ``--findings FILE``, written out. ``--ai-sessions`` adds Contact
+AI Agent Session pages as ``ai_agent`` usage.
 """
 
 from __future__ import annotations
