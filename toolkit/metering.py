@@ -43,6 +43,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from toolkit.findings import findings_frame
 from toolkit.frames import (
     USAGE_COLUMNS,
     USAGE_OPTIONAL,
@@ -59,15 +60,6 @@ AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
 #: The type counted for a user whose agent license is not known.
 DEFAULT_AGENT_TYPE = "cc_standard_agent"
 _LIMIT = 2**62  # packed sort keys must stay below this to fit int64
-#: Columns of a findings table (as validation's): what was done to which sessions, and why.
-FINDING_COLUMNS = ["rule", "severity", "subject", "message"]
-
-
-def findings_frame(rows: list[tuple]) -> pd.DataFrame:
-    """A findings table (``rule, severity, subject, message``) from tuples."""
-    return pd.DataFrame(rows or None, columns=FINDING_COLUMNS, dtype="str")
-
-
 def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sessions longer than ``max_session`` cut at login + ``max_session``, and a finding each.

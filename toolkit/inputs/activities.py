@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
+from toolkit.findings import findings_frame
 from toolkit.inputs.pages import describe, export_time, read_pages
 from toolkit.inputs.session_records import (
     RawSessions,
@@ -28,7 +29,6 @@ from toolkit.inputs.session_records import (
     build_import,
     checked_columns,
 )
-from toolkit.metering import findings_frame
 from toolkit.policy import Metering
 
 FIELDS = ("agentSessionId", "agentId", "startTime", "endTime")

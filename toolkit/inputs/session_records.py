@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
-from toolkit.metering import FINDING_COLUMNS, cut_long_sessions, findings_frame
+from toolkit.findings import FINDING_COLUMNS, findings_frame
+from toolkit.metering import cut_long_sessions
 from toolkit.policy import PLAUSIBLE_INSTANTS, Metering
 
 IMPORT_COLUMNS = ["user_id", "login", "logout", "session_id", "open"]

@@ -1,0 +1,49 @@
+"""Findings: what a check found, in one shape for every check that reports to a person.
+
+Provisioning validation (V1–V7), reconciliation against Webex and the session importers all
+report ``rule, severity, subject, message`` rows (SPEC §5), so one table, one sort order and
+one set of severities serve the CLI, the notebooks and the reports alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+#: Severities from the most to the least urgent: the order findings are listed in.
+SEVERITIES = ("error", "warning", "info")
+
+
+class Findings(pa.DataFrameModel):
+    """``rule`` (a stable id such as ``user-unmapped``), ``severity`` (error, warning, info),
+    ``subject`` (what it is about: a user, a subscription, a session) and ``message`` (a
+    sentence a finance analyst understands). Producers may add columns after these."""
+
+    rule: Series[str]
+    severity: Series[str] = pa.Field(isin=SEVERITIES)
+    subject: Series[str]
+    message: Series[str]
+
+    class Config:
+        coerce = True
+        strict = False
+
+
+FINDING_COLUMNS = list(Findings.to_schema().columns)
+
+
+def findings_frame(rows: Iterable[Sequence], columns: Sequence[str] = FINDING_COLUMNS,
+                   model: type[pa.DataFrameModel] = Findings) -> pd.DataFrame:
+    """Rows as a typed findings frame (empty, it still has its columns and dtypes)."""
+    frame = pd.DataFrame(list(rows), columns=list(columns))
+    return model.validate(frame)
+
+
+def by_severity(frame: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """Errors first, then warnings, then information; ties by the ``then`` columns."""
+    rank = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    order = frame.assign(_rank=rank).sort_values(["_rank", *then], kind="stable")
+    return order.drop(columns="_rank").reset_index(drop=True)
