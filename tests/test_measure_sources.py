@@ -123,3 +123,29 @@ def test_a_long_csv_session_is_cut_with_a_finding(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "1 session-cut" in out and "u1 / login 2026-10-01 09:00:00+00:00" in out
     assert pd.read_csv(tmp_path / "u.csv")["quantity"].sum() == 24
+
+
+def test_agent_ids_join_users_by_user_id_webex_agent_id_or_the_uuid_in_a_person_id(
+        tmp_path, capsys):
+    import base64
+
+    person = base64.b64encode(
+        b"ciscospark://us/PEOPLE/F9A4EA24-FF57-4EF3-B48D-A3CB40CFD823").decode().rstrip("=")
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "user_id,role,license,subscription_id,webex_agent_id\n"
+        f"{person},agent,cc_premium_agent,Sub-1001,\n"
+        "giulia@example.com,agent,cc_standard_agent,Sub-1002,AXW8OBN1L4YBh5I5lOu-\n")
+    out, findings = tmp_path / "usage.csv", tmp_path / "findings.csv"
+    code = main(["measure", str(PAGES), "--users", str(users), "--as-of",
+                 "2026-10-01T16:00:00Z", "--interval", "1h", "--out", str(out),
+                 "--findings", str(findings)])
+    assert code == 0, capsys.readouterr().err
+    usage = pd.read_csv(out)
+    at_nine = usage[usage["timestamp"] == "2026-10-01 09:00:00+00:00"]
+    assert sorted(zip(at_nine["usage_type"], at_nine["subscription_id"], at_nine["quantity"],
+                      strict=True)) == [("cc_premium_agent", "Sub-1001", 1.0),
+                                        ("cc_standard_agent", "Sub-1002", 1.0)]
+    found = pd.read_csv(findings)
+    unmatched = found[found["rule"] == "agent-unmatched"]
+    assert unmatched["subject"].tolist() == ["e5d28496-0000-4000-8000-00000000000e"]

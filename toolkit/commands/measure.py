@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.inputs.search import load_ai_agent_sessions
-from toolkit.inputs.session_sources import load_session_source, session_source
+from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
 from toolkit.metering import measure_sessions
@@ -76,6 +76,8 @@ def run(args) -> int:
     kind = session_source(args.sessions)
     imported = load_session_source(args.sessions, tenant, as_of=_as_of(args.as_of, zone))
     users = load_users(args.users, tenant) if args.users else None
+    if users is not None and kind != "sessions.csv":
+        imported = match_agents(imported, users)
     if users is None:
         print("multisub measure: warning: no --users, so every usage row is unmapped (no "
               "subscription); allocate splits unmapped agent usage pro rata", file=sys.stderr)
