@@ -2,10 +2,13 @@
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit import InputError
 from toolkit.inputs.search import load_agent_sessions
@@ -190,3 +193,37 @@ def test_the_agent_type_table_is_overridable_and_unknown_types_are_reported(tmp_
     assert found == {("contactAIAgentSession[0] (sessionId ai-1)", "agentType", "Generative"),
                      ("contactAIAgentSession[1] (sessionId ai-2)", "sessionStartTime",
                       1790841600)}
+
+
+session_records = st.lists(
+    st.tuples(st.integers(0, 5), st.integers(0, 48 * 60), st.integers(1, 30 * 60),
+              st.booleans()),
+    min_size=1, max_size=25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(session_records, st.randoms(use_true_random=False), st.integers(1, 6))
+def test_any_split_order_and_repeat_of_pages_gives_the_same_sessions(rows, rnd, size):
+    """Sessions depend on the records only: not on page boundaries, file names, order or
+    identical repeats; open ones end at as_of unless cut at max_session."""
+    records = [record(f"s{i:03d}", f"a{agent}", T0 + start * 60_000,
+                      -1 if active else T0 + (start + length) * 60_000, active)
+               for i, (agent, start, length, active) in enumerate(rows)]
+    as_of = T0 + 50 * H
+    shuffled = records[:]
+    rnd.shuffle(shuffled)
+    pages = [shuffled[i:i + size] for i in range(0, len(shuffled), size)]
+    pages.append(pages[0])  # a page saved twice
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, chunk in enumerate(pages):
+            write(Path(tmp), f"{rnd.random()}-{n}", page(*chunk))
+        s = load_agent_sessions(tmp, as_of=pd.Timestamp(as_of, unit="ms", tz="UTC")).sessions
+    assert s["session_id"].tolist() == [r["agentSessionId"] for r in sorted(
+        records, key=lambda r: (r["startTime"], r["agentId"], r["agentSessionId"]))]
+    ends = {r["agentSessionId"]: min(as_of if r["isActive"] else r["endTime"],
+                                     r["startTime"] + 24 * H) for r in records}
+    got = dict(zip(s["session_id"], (s["logout"] - pd.Timestamp(0, tz="UTC"))
+                   // pd.Timedelta(milliseconds=1), strict=True))
+    assert got == ends
+    assert s["open"].tolist() == [r["isActive"] for r in sorted(
+        records, key=lambda r: (r["startTime"], r["agentId"], r["agentSessionId"]))]
