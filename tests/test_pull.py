@@ -160,3 +160,11 @@ def test_search_windows_stay_within_the_api_limits_and_history(capsys):
     assert all(b[0] == a[1] + 1 for a, b in zip(windows, windows[1:], strict=False))
     code = main(["pull", "--from", "2021-01-01", "--to", "2021-02-01", "--out", "/nonexistent"])
     assert code == 2 and "36 months" in capsys.readouterr().err
+
+
+def test_an_unusable_url_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WEBEX_ACCESS_TOKEN", TOKEN)
+    code = main(["pull", "--from", "2026-10-01", "--to", "2026-10-02", "--out", str(tmp_path),
+                 "--base-url", "ftp://nowhere.invalid", "--only", "licenses"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("multisub pull: ") and TOKEN not in err

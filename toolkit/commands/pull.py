@@ -71,6 +71,9 @@ def run(args) -> int:
         except PullError as error:
             print(f"multisub pull: {error}", file=sys.stderr)
             return 1
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # e.g. a malformed --cc-url
+            print(f"multisub pull: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
     for source, pages in saved.items():
         print(f"{source}: {pages} page{'s' if pages != 1 else ''} in "
               f"{args.out / 'raw' / source}")

@@ -204,7 +204,7 @@ class Puller:
         for attempt in range(RETRIES + 1):
             try:
                 response = self.client.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 failure, wait = f"{type(exc).__name__}", 2.0 ** attempt
             else:
                 if response.status_code in (401, 403):
