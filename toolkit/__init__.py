@@ -22,6 +22,9 @@ _HOMES = {
     "chargeback": "toolkit.finance.chargeback",
     "focus_table": "toolkit.finance.focus",
     "load_budgets": "toolkit.inputs.budgets",
+    "load_agent_sessions": "toolkit.inputs.search",
+    "load_ai_agent_sessions": "toolkit.inputs.search",
+    "SessionImport": "toolkit.inputs.session_records",
     "load_sessions": "toolkit.inputs.sessions",
     "load_tenant": "toolkit.inputs.tenant_file",
     "save_tenant": "toolkit.inputs.tenant_file",
@@ -30,11 +33,13 @@ _HOMES = {
     "load_webex_licenses": "toolkit.inputs.webex",
     "load_webex_people": "toolkit.inputs.webex",
     "measure_sessions": "toolkit.metering",
+    "policy_effect": "toolkit.metering",
     "Line": "toolkit.model",
     "Subscription": "toolkit.model",
     "Tenant": "toolkit.model",
     "Term": "toolkit.model",
     "DEFAULT_USAGE_TYPES": "toolkit.policy",
+    "Metering": "toolkit.policy",
     "POLICIES": "toolkit.policy",
     "UsageType": "toolkit.policy",
     "plan_to_csv": "toolkit.present.export",
@@ -71,6 +76,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.finance.chargeback import chargeback as chargeback
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
+    from toolkit.inputs.search import load_agent_sessions as load_agent_sessions
+    from toolkit.inputs.search import load_ai_agent_sessions as load_ai_agent_sessions
+    from toolkit.inputs.session_records import SessionImport as SessionImport
     from toolkit.inputs.sessions import load_sessions as load_sessions
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
@@ -79,12 +87,14 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.inputs.webex import load_webex_licenses as load_webex_licenses
     from toolkit.inputs.webex import load_webex_people as load_webex_people
     from toolkit.metering import measure_sessions as measure_sessions
+    from toolkit.metering import policy_effect as policy_effect
     from toolkit.model import Line as Line
     from toolkit.model import Subscription as Subscription
     from toolkit.model import Tenant as Tenant
     from toolkit.model import Term as Term
     from toolkit.policy import DEFAULT_USAGE_TYPES as DEFAULT_USAGE_TYPES
     from toolkit.policy import POLICIES as POLICIES
+    from toolkit.policy import Metering as Metering
     from toolkit.policy import UsageType as UsageType
     from toolkit.present.export import plan_to_csv as plan_to_csv
     from toolkit.provisioning.access import access_calendar as access_calendar

@@ -38,9 +38,12 @@ segmented reduction.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from toolkit.findings import findings_frame
 from toolkit.frames import (
     USAGE_COLUMNS,
     USAGE_OPTIONAL,
@@ -49,7 +52,7 @@ from toolkit.frames import (
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
-from toolkit.policy import LICENSE_MODELS
+from toolkit.policy import LICENSE_MODELS, Metering, duration
 
 #: Agent license types in order of precedence: a user holding both counts as Premium
 #: (Webex applies the Premium license; V6 reports the wasted Standard one).
@@ -57,17 +60,60 @@ AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
 #: The type counted for a user whose agent license is not known.
 DEFAULT_AGENT_TYPE = "cc_standard_agent"
 _LIMIT = 2**62  # packed sort keys must stay below this to fit int64
+def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sessions longer than ``max_session`` cut at login + ``max_session``, and a finding each.
+
+    Real exports hold sessions "active" for months (a logout that was never recorded) and
+    typed files hold logouts in 9999: trusting them would count an agent around the clock,
+    and sweeping them interval by interval would exhaust memory. Such a session still counts
+    up to the cut (M3a): never silently trusted, never silently dropped. The finding names the
+    agent and, when the frame has one, the session id.
+    """
+    limit = duration(max_session, "max_session")
+    length = sessions["logout"] - sessions["login"]
+    long = (length > limit).fillna(False).to_numpy()
+    if not long.any():
+        return sessions, findings_frame([])
+    cut = sessions.copy()
+    cut.loc[long, "logout"] = cut.loc[long, "login"] + limit
+    chosen = sessions[long]
+    ids = "login " + chosen["login"].astype("str")
+    if "session_id" in chosen.columns:
+        ids = chosen["session_id"].astype("object").where(chosen["session_id"].notna(), ids)
+    opened = chosen["open"] if "open" in chosen.columns else pd.Series(False, index=chosen.index)
+    rows = [
+        ("session-cut", "warning", f"{user} / {ident}",
+         f"{'still active' if was_open else 'logged in'} for {_days_hours(span)} "
+         f"from {login:%Y-%m-%d %H:%M %Z}: longer than max_session {max_session}, "
+         f"counted up to login + {max_session} only")
+        for user, ident, span, login, was_open in zip(
+            chosen["user_id"], ids, length[long], chosen["login"], opened, strict=True)
+    ]
+    return cut, findings_frame(rows)
+
+
+def _days_hours(span: pd.Timedelta) -> str:
+    hours = span / pd.Timedelta(hours=1)
+    return f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.1f} hours"
 
 
 
 
 def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
-                     interval: str = "15min", license_model: str = "concurrent",
-                     timezone: str | None = None) -> pd.DataFrame:
+                     interval: str | None = None, license_model: str = "concurrent",
+                     timezone: str | None = None, min_duration: str | None = None,
+                     max_session: str | None = None,
+                     metering: Metering | None = None) -> pd.DataFrame:
     """Usage rows (the ``usage.csv`` shape) measured from agent sessions (M3).
 
     ``interval`` is a fixed duration (``"15min"``, ``"1h"``) for ``concurrent``; ``named``
-    counts per local day. See the module docstring for the rules.
+    counts per local day. See the module docstring for the rules. ``interval``,
+    ``min_duration`` and ``max_session`` default to ``metering`` (the tenant's policy,
+    :class:`toolkit.policy.Metering`; its defaults without one): with ``min_duration`` > 0 a
+    concurrency level counts only when held at least that long; a session longer than
+    ``max_session`` counts up to login + ``max_session`` only (with a warning; the loaders
+    report each such session as a finding, see :func:`cut_long_sessions`).
 
     ``timezone`` is where intervals and days begin; pass the tenant's (``tenant.timezone``),
     because a named license's "day" and a billing month are the tenant's. ``None`` keeps the
@@ -79,8 +125,14 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     if license_model not in LICENSE_MODELS:
         raise ValueError(f"license_model must be one of {', '.join(LICENSE_MODELS)}, "
                          f"not {license_model!r}")
+    policy = Metering(interval=interval or (metering or Metering()).interval,
+                      min_duration=min_duration or (metering or Metering()).min_duration,
+                      max_session=max_session or (metering or Metering()).max_session)
+    interval = policy.interval
     step = _step(interval)
+    hold = int(duration(policy.min_duration, "min_duration") / pd.Timedelta(microseconds=1))
     frame, timezone = checked_sessions(sessions, timezone)
+    frame = _cut_with_warning(frame, policy.max_session)
     if users is not None:
         users = checked_users(users, timezone)
     if frame.empty:
@@ -92,7 +144,16 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     pieces = _attribute(start, end, who, np.asarray(user_ids, dtype=object), users, timezone)
     if license_model == "named":
         return _named(pieces, timezone)
-    return _concurrency(pieces, interval, step, timezone)
+    return _concurrency(pieces, interval, step, timezone, hold)
+
+
+def _cut_with_warning(frame: pd.DataFrame, max_session: str) -> pd.DataFrame:
+    cut, findings = cut_long_sessions(frame, max_session)
+    if len(findings):
+        warnings.warn(f"{len(findings)} session(s) longer than max_session {max_session} "
+                      f"counted up to login + {max_session} only (e.g. "
+                      f"{findings['subject'].iloc[0]})", stacklevel=3)
+    return cut
 
 
 # --- input -------------------------------------------------------------------------------
@@ -324,7 +385,8 @@ def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.n
 
 # --- concurrent: the sweep ---------------------------------------------------------------
 
-def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str) -> pd.DataFrame:
+def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
+                 hold: int = 0) -> pd.DataFrame:
     grid = _grid(int(pieces.start.min()), int(pieces.end.max()), interval, step, timezone)
     n_subs = len(pieces.subs) + 1
     starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
@@ -337,9 +399,14 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str) -> pd
         e_time, e_sub = ends.block(t)
         if len(s_time) == 0:
             continue
-        value, instant = _interval_peaks(s_time, e_time, grid)
+        if hold:
+            value, instant = _held_interval_peaks(s_time, e_time, grid, hold)
+        else:
+            value, instant = _interval_peaks(s_time, e_time, grid)
         busy = np.flatnonzero(value > 0)
-        shares = _counts_at(s_time, s_sub, e_time, e_sub, instant[busy], n_subs)
+        order = np.argsort(instant[busy], kind="stable")  # the counting needs ascending instants
+        shares = np.empty((len(busy), n_subs), dtype=np.int64)
+        shares[order] = _counts_at(s_time, s_sub, e_time, e_sub, instant[busy][order], n_subs)
         k, s = np.nonzero(shares)
         columns["timestamp"].append(grid[busy][k])
         columns["usage_type"].append(np.full(len(k), name, dtype=object))
@@ -423,6 +490,73 @@ def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
     return value, instant
 
 
+def _held_interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray, hold: int):
+    """Per interval, the highest level held at least ``hold`` µs, and an instant at that level.
+
+    A level L counts in an interval when the concurrency stays >= L throughout some window
+    ``[s, s + hold)`` that overlaps the interval (a 20-agent spike lasting 5 minutes does not
+    count under a 15-minute hold; the 18 agents present around it do). The value of a window
+    is the minimum of the concurrency over it; it can only drop as the window's end passes
+    more changes, so its maxima start just after the interval start minus ``hold`` or exactly
+    at a change. Windows are answered by range-minimum tables over the step function, so the
+    work stays vectorised. The instant returned is where the window reaches its minimum, so
+    the subscriptions' counts there add up exactly to the value (M4).
+    """
+    x = np.unique(np.concatenate([s_time, e_time]))
+    level = np.searchsorted(s_time, x, side="right") - np.searchsorted(e_time, x, side="right")
+    x = np.concatenate([[grid[0] - hold - 1], x])  # before the first login: nobody
+    level = np.concatenate([[0], level])
+    # each change m as a window start: [x_m, x_m + hold)
+    last = np.searchsorted(x, x + hold, side="left") - 1
+    low_at = _range_best(level, np.arange(len(x)), last, lowest=True)
+    held = level[low_at]
+    starts, ends = grid[:-1], grid[1:]
+    # the window starting just after the interval start minus hold
+    a0 = np.searchsorted(x, starts - hold, side="right") - 1
+    b0 = np.searchsorted(x, starts, side="right") - 1
+    j0 = _range_best(level, a0, b0, lowest=True)
+    value, instant = level[j0], np.maximum(x[j0], starts - hold + 1)
+    # windows starting at a change inside (start - hold, end)
+    lo = np.searchsorted(x, starts - hold, side="right")
+    hi = np.searchsorted(x, ends, side="left") - 1
+    some = np.flatnonzero(hi >= lo)
+    best = _range_best(held, lo[some], hi[some], lowest=False)
+    better = held[best] > value[some]
+    value[some[better]] = held[best[better]]
+    instant[some[better]] = x[low_at[best[better]]]
+    return value, instant
+
+
+def _range_best(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, lowest: bool) -> np.ndarray:
+    """For each inclusive range [lo, hi] of ``values``, the position of its minimum
+    (``lowest``) or maximum, the earliest on ties: a sparse table of doubling ranges."""
+    if len(lo) == 0:
+        return np.empty(0, dtype=np.int64)
+    span = hi - lo + 1
+    levels = [np.arange(len(values), dtype=np.int64)]
+    width = 1
+    while width * 2 <= int(span.max()):
+        prev = levels[-1]
+        left, right = prev[:len(prev) - width], prev[width:]
+        levels.append(_pick(values, left, right, lowest))
+        width *= 2
+    k = np.floor(np.log2(span)).astype(np.int64)
+    found = np.empty(len(lo), dtype=np.int64)
+    for level_k in np.unique(k):
+        rows = np.flatnonzero(k == level_k)
+        table = levels[level_k]
+        found[rows] = _pick(values, table[lo[rows]], table[hi[rows] - (1 << level_k) + 1],
+                            lowest)
+    return found
+
+
+def _pick(values: np.ndarray, left: np.ndarray, right: np.ndarray, lowest: bool) -> np.ndarray:
+    """Element-wise the better of two positions (the left one on ties)."""
+    a, b = values[left], values[right]
+    keep_left = a <= b if lowest else a >= b
+    return np.where(keep_left, left, right)
+
+
 def _counts_at(s_time, s_sub, e_time, e_sub, instants, n_subs) -> np.ndarray:
     """counts[i, s]: users of subscription s logged in at instants[i] (instants ascending)."""
     return (_counted_up_to(s_time, s_sub, instants, n_subs)
@@ -495,3 +629,34 @@ def _usage_frame(columns: dict, timezone: str) -> pd.DataFrame:
     frame = frame[USAGE_COLUMNS + USAGE_OPTIONAL]
     return frame.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
                              kind="stable", ignore_index=True)
+
+
+#: Policies worth comparing (docs/metering.md): the default and what Cisco's peers do.
+PEER_POLICIES = {
+    "multisub default (15min, every instant)": Metering("15min", "0min"),
+    "Cisco CCE (level held 15min)": Metering("15min", "15min"),
+    "Genesys-like (peaks under 30min ignored)": Metering("15min", "30min"),
+    "hourly samples": Metering("1h", "0min"),
+    "NICE-like (daily peak)": Metering("24h", "0min"),
+}
+
+
+def policy_effect(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
+                  policies: dict[str, Metering] | None = None,
+                  timezone: str | None = None, period: str = "M") -> pd.DataFrame:
+    """The billed peak (the tenant-wide maximum per period) of each agent type under each
+    metering policy: how much the choice of ``interval`` and ``min_duration`` moves what a
+    concurrent tenant pays for. Columns ``policy, interval, min_duration, period,
+    usage_type, peak``; policies in the order given (default :data:`PEER_POLICIES`)."""
+    rows = []
+    for name, policy in (policies or PEER_POLICIES).items():
+        usage = measure_sessions(sessions, users, timezone=timezone, metering=policy)
+        per_instant = usage.groupby(["usage_type", "timestamp"], as_index=False)["quantity"].sum()
+        stamps = per_instant["timestamp"].dt.tz_localize(None)
+        per_instant["period"] = stamps.dt.to_period(period).astype("str")
+        peaks = per_instant.groupby(["period", "usage_type"], as_index=False)["quantity"].max()
+        for row in peaks.itertuples(index=False):
+            rows.append((name, policy.interval, policy.min_duration, row.period,
+                         row.usage_type, int(row.quantity)))
+    return pd.DataFrame(rows, columns=["policy", "interval", "min_duration", "period",
+                                       "usage_type", "peak"])

@@ -14,7 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 from toolkit.explain import explain_owner
-from toolkit.policy import DEFAULT_USAGE_TYPES, UsageType
+from toolkit.policy import DEFAULT_USAGE_TYPES, Metering, UsageType
 from toolkit.timeline import Timelines
 
 
@@ -101,6 +101,7 @@ class Tenant:
     timezone: str = "UTC"
     overage_prices: Mapping[str, float] = field(default_factory=dict)
     usage_types: Mapping[str, UsageType] = field(default_factory=lambda: DEFAULT_USAGE_TYPES)
+    metering: Metering = field(default_factory=Metering)  # how sessions become usage (M3)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overage_prices", MappingProxyType(dict(self.overage_prices)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class OwnershipRule:
@@ -107,3 +109,50 @@ DEFAULT_USAGE_TYPES = MappingProxyType(
 OFFERS = ("flex", "flex3", "ea")
 MULTI_SUBSCRIPTION_OFFERS = ("flex", "flex3")
 DEPLOYMENTS = ("cloud", "hybrid")
+
+
+@dataclass(frozen=True)
+class Metering:
+    """How agent sessions become concurrency (SPEC M3, M3a): the metering policy as data.
+
+    Cisco publishes no sampling interval or minimum duration for concurrent agents, and its
+    peers differ (Cisco CCE: a level must be held 15 minutes; Genesys: peaks held under 30
+    minutes in the month are ignored; NICE: the highest daily peak), so a tenant states its
+    own in ``tenant.yaml`` (``metering: {interval, min_duration, max_session}``):
+
+    * ``interval``: the sampling interval; each interval's value is its highest concurrency.
+    * ``min_duration``: a concurrency level counts only when held at least this long
+      (``0min``: every instant counts).
+    * ``max_session``: a session longer than this is cut at login + ``max_session`` and
+      reported; real exports hold sessions "active" for months (a lost logout).
+    """
+
+    interval: str = "15min"
+    min_duration: str = "0min"
+    max_session: str = "24h"
+
+    def __post_init__(self) -> None:
+        for name, minimum in (("interval", 1), ("min_duration", 0), ("max_session", 1)):
+            value = duration(getattr(self, name), name)
+            if value < pd.Timedelta(minimum, "us"):
+                least = "positive" if minimum else "zero or more"
+                raise ValueError(f"metering {name} must be {least}, not {getattr(self, name)!r}")
+
+
+def duration(text: object, name: str) -> pd.Timedelta:
+    """A fixed duration such as ``15min`` or ``24h`` (ValueError naming ``name`` otherwise)."""
+    try:
+        value = pd.Timedelta(str(text))
+    except ValueError:
+        value = pd.NaT
+    if pd.isna(value):
+        raise ValueError(f"metering {name} must be a fixed duration such as '15min' or "
+                         f"'24h', not {text!r}")
+    return value
+
+
+#: Instants outside this window are input errors, not sessions: epoch seconds read as
+#: milliseconds land in January 1970, and a logout typed as 9999 or 2125 is a typo, not a
+#: session to sweep interval by interval.
+PLAUSIBLE_INSTANTS = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
+PLAUSIBLE_TEXT = "a date-time between 2000-01-01 and 2100-01-01"

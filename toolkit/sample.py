@@ -11,7 +11,9 @@ overage. Run ``python -m toolkit.sample [DIR]`` to regenerate; same seed, same f
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pandas as pd
 
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.budgets import BUDGET_COLUMNS
+from toolkit.inputs.pages import PULL_STATE
 from toolkit.inputs.tenant_file import save_tenant
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.resources import sample_dir
@@ -325,11 +328,115 @@ def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
     usage["quantity"] = usage["quantity"].astype(int)
     usage.to_csv(directory / "usage.csv", index=False)
     sessions = sample_sessions(users, SESSIONS_START, USAGE_END, seed, tenant.timezone)
+    _write_pages(directory / RAW / "agentSession",
+                 sample_agent_session_pages(sessions, seed, tenant.timezone))
+    _write_pages(directory / RAW / "contactAIAgentSession",
+                 sample_ai_agent_pages(usage, seed, tenant.timezone))
     for column in ("login", "logout"):  # local wall time, as Webex reports show it
         sessions[column] = sessions[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
     sessions.to_csv(directory / "sessions.csv", index=False)
     _sample_budgets(directory, seed).to_csv(directory / "budgets.csv", index=False)
     return directory
+
+
+#: Raw Search API pages of the sample: what ``multisub pull`` would have saved when run at
+#: PULL_TO (local time) for October 2026. Agent sessions cover the whole pull; AI Agent
+#: sessions (a thousand a day) only its last two days, to keep ``data/`` small.
+RAW = "raw"
+PULL_FROM = "2026-10-01T00:00:00"
+PULL_TO = "2026-10-31T06:15:00"  # a Saturday morning: a few night-shift agents still in
+AI_FROM = "2026-10-29T00:00:00"
+STALE_DAY = "2026-10-05"  # the first session that day never got its logout recorded
+PAGE_SIZE = 250  # the Search API's fixed page size for agentSession
+
+
+def sample_agent_session_pages(sessions: pd.DataFrame, seed: int,
+                               timezone: str) -> tuple[dict, list[dict]]:
+    """Search API ``agentSession`` pages of the sample sessions that began in the pull window.
+
+    Sessions still logged in at PULL_TO are active (``isActive`` true, ``endTime`` −1), as
+    are the first session of STALE_DAY (a lost logout: "active" for weeks, the case the
+    max_session cut exists for). Records are ordered by session id, as the API pages them.
+    """
+    start, end = (pd.Timestamp(t, tz=timezone) for t in (PULL_FROM, PULL_TO))
+    taken = sessions[(sessions["login"] >= start) & (sessions["login"] < end)]
+    rng = np.random.default_rng(seed + 1)
+    ids = [_uuid(rng) for _ in range(len(taken))]
+    active = (taken["logout"] > end).to_numpy().copy()
+    stale = np.flatnonzero((taken["login"].dt.strftime("%Y-%m-%d") == STALE_DAY).to_numpy())
+    active[stale[0]] = True
+    records = [
+        {"agentSessionId": sid, "agentId": user, "startTime": _ms(login),
+         "endTime": -1 if is_active else _ms(logout), "isActive": bool(is_active)}
+        for sid, user, login, logout, is_active in zip(
+            ids, taken["user_id"], taken["login"], taken["logout"], active, strict=True)
+    ]
+    records.sort(key=lambda r: r["agentSessionId"])
+    return _window(start, end), _paged(records, "agentSession", "agentSessions")
+
+
+def sample_ai_agent_pages(usage: pd.DataFrame, seed: int,
+                          timezone: str) -> tuple[dict, list[dict]]:
+    """Contact AI Agent Session pages: each day's ``ai_agent`` quantity of the sample's
+    usage as that many sessions spread over the day (so the pages add up to the usage)."""
+    start, end = (pd.Timestamp(t, tz=timezone) for t in (AI_FROM, PULL_TO))
+    rows = usage[usage["usage_type"] == "ai_agent"]
+    stamps = pd.to_datetime(rows["timestamp"]).dt.tz_localize(timezone)
+    rows = rows[(stamps >= start) & (stamps < end)]
+    rng = np.random.default_rng(seed + 2)
+    records = []
+    for stamp, quantity in zip(pd.to_datetime(rows["timestamp"]), rows["quantity"], strict=True):
+        midnight = pd.Timestamp(stamp.date(), tz=timezone)
+        offsets = np.sort(rng.integers(7 * 3600, 21 * 3600, int(quantity))) * 1000
+        lengths = rng.integers(30, 600, int(quantity))
+        kinds = rng.random(int(quantity)) < 0.7
+        for offset, seconds, scripted in zip(offsets, lengths, kinds, strict=True):
+            begin = _ms(midnight) + int(offset)
+            records.append({
+                "sessionId": _uuid(rng), "interactionId": _uuid(rng),
+                "agentId": "ai-claims" if scripted else "ai-assist",
+                "agentType": "Scripted" if scripted else "Autonomous",
+                "channelType": "Voice", "sessionStartTime": begin,
+                "sessionEndTime": begin + int(seconds) * 1000, "duration": int(seconds),
+                "interactionOutcome": "HANDLED"})
+    records.sort(key=lambda r: r["sessionId"])
+    return _window(start, end), _paged(records, "contactAIAgentSession",
+                                       "contactAIAgentSessions")
+
+
+def _uuid(rng: np.random.Generator) -> str:
+    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+
+def _ms(stamp: pd.Timestamp) -> int:
+    return int((stamp - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1))
+
+
+def _window(start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """The bookkeeping a pull leaves beside its pages (the loaders read ``to`` as the
+    extraction time, M3a)."""
+    iso = [t.tz_convert("UTC").isoformat().replace("+00:00", "Z") for t in (start, end)]
+    return {"from": iso[0], "to": iso[1], "complete": True}
+
+
+def _paged(records: list[dict], query: str, listing: str) -> list[dict]:
+    chunks = [records[i:i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [[]]
+    return [{"data": {query: {listing: chunk, "pageInfo": {
+        "hasNextPage": i + 1 < len(chunks),
+        "endCursor": chunk[-1][next(iter(chunk[-1]))] if i + 1 < len(chunks) else None}}}}
+        for i, chunk in enumerate(chunks)]
+
+
+def _write_pages(folder: Path, window_and_pages: tuple[dict, list[dict]]) -> None:
+    window, pages = window_and_pages
+    if folder.exists():
+        for old in folder.iterdir():
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, page in enumerate(pages, start=1):
+        (folder / f"page-{number:04d}.json").write_text(
+            json.dumps(page, separators=(",", ":")) + "\n", encoding="utf-8")
+    (folder / PULL_STATE).write_text(json.dumps(window, indent=1) + "\n", encoding="utf-8")
 
 
 def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:

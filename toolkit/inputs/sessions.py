@@ -15,6 +15,7 @@ from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.csv_input import read_text_table
 from toolkit.model import Tenant
+from toolkit.policy import PLAUSIBLE_INSTANTS, PLAUSIBLE_TEXT
 
 
 def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -22,7 +23,9 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
 
     Times are read in the tenant's time zone (UTC without a tenant). A session without a
     logout, or whose logout is not after its login, is reported, never guessed: a missing
-    logout could mean a crash, a still-open session or a lost record.
+    logout could mean a crash, a still-open session or a lost record. A time outside the
+    plausible window (:data:`toolkit.policy.PLAUSIBLE_INSTANTS`: a logout typed as 9999) is
+    an error too; a plausible but overlong session is cut by the measure, with a finding.
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
@@ -35,6 +38,7 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     problems += bad
     problems += missing_values(text, "logout", file,
                                "a logout time (an open session is not guessed)")
+    problems += _implausible(frame, text, file)
     skip = problem_rows(problems)
     backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
     problems += [
@@ -44,3 +48,14 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     ]
     raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0)))
     return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
+
+
+def _implausible(frame: pd.DataFrame, text: pd.DataFrame, file: str) -> list[Problem]:
+    low, high = PLAUSIBLE_INSTANTS
+    problems = []
+    for column in ("login", "logout"):
+        stamps = frame[column]
+        outside = ((stamps < low) | (stamps >= high)).fillna(False).to_numpy()
+        problems += [Problem(file, row_label(i), column, text[column].iloc[i], PLAUSIBLE_TEXT)
+                     for i in outside.nonzero()[0]]
+    return problems

@@ -27,6 +27,7 @@ from toolkit.policy import (
     MEASURES,
     OFFERS,
     POLICIES,
+    Metering,
     UsageType,
 )
 
@@ -105,12 +106,35 @@ class SubscriptionFile(_Strict):
     terms: list[TermFile] = Field(min_length=1)
 
 
+class MeteringFile(_Strict):
+    """``metering:`` in tenant.yaml (SPEC M3): durations such as ``15min`` or ``24h``."""
+
+    interval: str = Metering.interval
+    min_duration: str = Metering.min_duration
+    max_session: str = Metering.max_session
+
+    @field_validator("interval", "min_duration", "max_session", mode="before")
+    @classmethod
+    def _duration(cls, value: object, info: ValidationInfo) -> str:
+        text = str(value)
+        try:
+            Metering(**{str(info.field_name): text})
+        except ValueError as error:
+            message = str(error)
+            expected = ("a positive duration such as '15min'" if "positive" in message else
+                        "a duration of zero or more" if "zero or more" in message else
+                        "a fixed duration such as '15min' or '24h'")
+            raise ValueError(expected) from None
+        return text
+
+
 class TenantFile(_Strict):
     tenant: str = Field(min_length=1)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
     overage_prices: dict[str, float] = {}
     usage_types: dict[str, UsageTypeRow] = {}
+    metering: MeteringFile = MeteringFile()
     subscriptions: list[SubscriptionFile] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -285,6 +309,7 @@ def _to_tenant(parsed: TenantFile, usage_types: dict[str, UsageType]) -> Tenant:
         overage_prices=parsed.overage_prices,
         usage_types=usage_types,
         subscriptions=tuple(_to_subscription(sub) for sub in parsed.subscriptions),
+        metering=Metering(**parsed.metering.model_dump()),
     )
 
 
@@ -323,6 +348,8 @@ def tenant_to_dict(tenant: Tenant) -> dict:
         data["overage_prices"] = dict(tenant.overage_prices)
     if overrides:
         data["usage_types"] = overrides
+    if tenant.metering != Metering():
+        data["metering"] = dict(tenant.metering.__dict__)
     data["subscriptions"] = [
         {
             "id": sub.id,

@@ -49,6 +49,9 @@ LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total
 
 #: Webex license name (compared case-insensitively, spaces collapsed) → usage type.
 #: Names as Control Hub and ``/v1/licenses`` show them; extend or override per call.
+#: Quirks of real payloads: capitalization varies ("Contact center Standard Agent"), hence
+#: the case-insensitive match; and a person's ``licenses`` may hold several ids comma-joined
+#: in one string (``["idA,idB"]``, as in Cisco's documented example): that is two licenses.
 LICENSE_NAMES = MappingProxyType({
     "contact center standard agent": "cc_standard_agent",
     "webex contact center standard agent": "cc_standard_agent",
@@ -368,6 +371,8 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     if odd:
         return None, [Problem(file, where, "licenses", lic, "a license id (text)")
                       for lic in odd]
+    # Cisco's own people example joins several ids with commas in one string: several licenses
+    held = [part.strip() for lic in held for part in lic.split(",") if part.strip()]
     held = list(dict.fromkeys(held))  # a license listed twice is one license
     missing = [lic for lic in held if lic not in known.index]
     if missing:

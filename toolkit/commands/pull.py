@@ -1,0 +1,115 @@
+"""``multisub pull --from DATE --to DATE --out DIR``: raw pages from a live Webex tenant.
+
+Fetches ``/v1/licenses``, ``/v1/people``, and the Search API's Agent Session and AI Agent
+Session records into ``DIR/raw/<source>/`` (see :mod:`toolkit.inputs.pull`); then
+``multisub measure DIR/raw/agentSession`` and ``multisub import-webex`` read them. A second
+run with the same arguments resumes where the first stopped.
+
+The access token comes from ``WEBEX_ACCESS_TOKEN``, or from a prompt when a terminal is
+attached; it is never written anywhere. ``--base-url`` (default ``https://webexapis.com``)
+serves licenses and people; ``--cc-url`` is the tenant's Contact Center API host
+(``https://api.wxcc-<dc>.cisco.com``; dc one of us1, eu1, eu2, anz1, ca1, jp1, sg1, in1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from toolkit.errors import InputError, Problem
+from toolkit.inputs.pull import (
+    BASE_URL,
+    CC_URL,
+    CC_URLS,
+    SOURCES,
+    Puller,
+    PullError,
+    oldest_allowed,
+)
+
+TOKEN_VARIABLE = "WEBEX_ACCESS_TOKEN"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("pull", help="raw pages (licenses, people, agent and AI "
+                                                "agent sessions) from a live Webex tenant")
+    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
+                        help="start of the sessions to fetch (ISO 8601; no offset: UTC)")
+    parser.add_argument("--to", dest="to", required=True, metavar="DATE",
+                        help="end of the sessions to fetch, exclusive (a future time is "
+                             "clamped to now)")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="tenant directory: pages go to DIR/raw/<source>/")
+    parser.add_argument("--base-url", default=BASE_URL,
+                        help=f"Webex API for /v1/licenses and /v1/people (default {BASE_URL})")
+    parser.add_argument("--cc-url", default=CC_URL,
+                        help=f"Contact Center API host for POST /search (default {CC_URL}; "
+                             f"regions: {', '.join(CC_URLS)} as https://api.wxcc-<dc>.cisco.com)")
+    parser.add_argument("--only", choices=SOURCES, action="append",
+                        help="fetch only this source (repeatable; default all)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    now = dt.datetime.now(dt.UTC)
+    start, to = _window(args.start, args.to, now)
+    token = _token()
+    if token is None:
+        print(f"multisub pull: no access token: set {TOKEN_VARIABLE} (or run it in a "
+              "terminal to be asked for one)", file=sys.stderr)
+        return 2
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with httpx.Client(headers=headers, timeout=60.0, follow_redirects=False) as client:
+        puller = Puller(client, args.out, start, to, args.base_url, args.cc_url)
+        try:
+            saved = puller.run(tuple(args.only or SOURCES))
+        except PullError as error:
+            print(f"multisub pull: {error}", file=sys.stderr)
+            return 1
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # e.g. a malformed --cc-url
+            print(f"multisub pull: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+    for source, pages in saved.items():
+        print(f"{source}: {pages} page{'s' if pages != 1 else ''} in "
+              f"{args.out / 'raw' / source}")
+    return 0
+
+
+def _token() -> str | None:
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if token:
+        return token
+    if sys.stdin.isatty():
+        return getpass.getpass("Webex access token: ").strip() or None
+    return None
+
+
+def _window(start_text: str, to_text: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    problems, moments = [], []
+    for flag, text in (("--from", start_text), ("--to", to_text)):
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            problems.append(Problem("command line", flag, "", text, "an ISO 8601 date or "
+                                    "date-time such as 2026-10-01 or 2026-10-01T00:00:00Z"))
+            continue
+        moments.append(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    if problems:
+        raise InputError(problems)
+    start, to = moments[0], min(moments[1], now)
+    oldest = oldest_allowed(now)
+    if start < oldest:
+        problems.append(Problem("command line", "--from", "", start_text,
+                                f"a date from {oldest:%Y-%m-%d} on (the Search API keeps 36 "
+                                "months)"))
+    if to <= start:
+        problems.append(Problem("command line", "--to", "", to_text,
+                                "a time after --from (and not after now)"))
+    if problems:
+        raise InputError(problems)
+    return start, to
