@@ -353,7 +353,7 @@ class Review:
         """Cents per usage type, now and in the previous window, largest change first."""
         now = _type_cents(self.priced)
         before = _type_cents(self.priced_before)
-        both = now.join(before, how="outer", rsuffix="_before").fillna(0).astype(np.int64)
+        both = now.join(before.add_suffix("_before"), how="outer").fillna(0).astype(np.int64)
         both["change"] = both["total_cost"] - both["total_cost_before"]
         return both.sort_values("change", key=np.abs, ascending=False, kind="stable")
 
