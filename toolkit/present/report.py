@@ -163,8 +163,11 @@ def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M") -> Win
     default = default_window(as_of, freq)
     if start is None and end is None:
         return default
-    end = end if end is not None else min(start + default.length - 1, default.last)
-    start = start if start is not None else end - (default.length - 1)
+    if end is None:
+        assert start is not None
+        end = min(start + default.length - 1, default.last)
+    if start is None:
+        start = end - (default.length - 1)
     if start > end:
         raise InputError([Problem("--from", "", "", str(start),
                                   f"a period no later than --to {end}")])

@@ -34,8 +34,6 @@ from toolkit.present.report import Review, date_text, money_text, span_text
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-#: Chart text is drawn as text, never parsed as math: names are data, not markup.
-CHART_RC = {"text.parse_math": False, "svg.fonttype": "none", "svg.hashsalt": "multisub"}
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,8 @@ def table_of(frame: pd.DataFrame, currency: str) -> Table:
 
 def _svg(draw) -> Markup:
     """Draw a figure with math parsing off and return it as inline SVG (matplotlib escapes
-    the text it writes)."""
-    with rc_context(CHART_RC):
+    the text it writes). Chart text is never parsed as math: names are data, not markup."""
+    with rc_context({"text.parse_math": False}):
         return Markup(plots.figure_svg(draw()))
 
 
