@@ -17,6 +17,7 @@ Playwright), A4, one section per page group: each department starts on a new pag
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -97,11 +98,21 @@ def table_of(frame: pd.DataFrame, currency: str) -> Table:
 
 # --- charts ---------------------------------------------------------------------------------
 
-def _svg(draw) -> Markup:
-    """Draw a figure with math parsing off and return it as inline SVG (matplotlib escapes
-    the text it writes). Chart text is never parsed as math: names are data, not markup."""
-    with rc_context({"text.parse_math": False}):
-        return Markup(plots.figure_svg(draw()))
+def _plain_text(draw):
+    """Run a chart function with math parsing off: a ``$`` in a tenant's name is data, not
+    markup. (matplotlib escapes the text it writes into SVG.)"""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+def svg(figure) -> Markup:
+    """A figure as inline SVG, safe to place in the page."""
+    return Markup(plots.figure_svg(figure))
 
 
 def _window_costs(review: Review) -> pd.DataFrame:
@@ -112,37 +123,40 @@ def _window_costs(review: Review) -> pd.DataFrame:
     return by_period.rename_axis("period").reset_index()
 
 
-def cost_svg(review: Review) -> Markup:
-    return _svg(lambda: plots.cost_chart(
+@_plain_text
+def cost_figure(review: Review):
+    return plots.cost_chart(
         _window_costs(review), review.currency,
-        f"{review.title}: committed and overage cost per month ({review.currency})"))
+        f"{review.title}: committed and overage cost per month ({review.currency})")
 
 
-def budget_svg(review: Review) -> Markup:
+@_plain_text
+def budget_figure(review: Review):
     assert review.budget is not None
     per_period = review.budget.groupby("period", as_index=False)[["budget", "actual"]].sum(
         min_count=1)
-    return _svg(lambda: plots.budget_chart(
-        per_period, review.currency, f"{review.title}: budget and billed cost per month "
-                                     f"({review.currency})"))
+    return plots.budget_chart(per_period, review.currency, f"{review.title}: budget and billed "
+                                                           f"cost per month ({review.currency})")
 
 
-def forecast_svg(review: Review) -> Markup:
+@_plain_text
+def forecast_figure(review: Review):
+    """Up to twelve months of billed cost before the forecast, then the forecast."""
     history = review.book.billed
     if review.department is not None:
         history = history[history["department"] == review.department]
-    last = review.book.forecast["period"].min() - 1 if len(review.forecast) else None
-    if last is not None:
+    if len(review.forecast):
+        last = review.forecast["period"].min() - 1
         history = history[(history["period"] <= last) & (history["period"] > last - 12)]
-    return _svg(lambda: plots.forecast_chart(
+    return plots.forecast_chart(
         history, review.forecast, review.currency,
-        f"{review.title}: billed and forecast total cost per month ({review.currency})"))
+        f"{review.title}: billed and forecast total cost per month ({review.currency})")
 
 
-def views_svg(review: Review) -> Markup:
-    return _svg(lambda: plots.views_chart(
-        review.billed, review.caused, review.currency,
-        f"Overage cost by department, billed vs caused ({review.currency})"))
+@_plain_text
+def views_figure(review: Review):
+    return plots.views_chart(review.billed, review.caused, review.currency,
+                             f"Overage cost by department, billed vs caused ({review.currency})")
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -169,7 +183,7 @@ def _money_blocks(review: Review) -> list[Block]:
         "Billed is what the invoice says: the committed cost of the subscriptions plus the "
         "overage they own. Overage caused charges each pooled type's overage to the departments "
         "whose usage went above their own entitlement; both add up to the same total.",
-        cost_svg(review) if review.billed_cents else None,
+        svg(cost_figure(review)) if review.billed_cents else None,
         (table_of(review.monthly(), c),))]
     if active:
         blocks.append(Block(
@@ -180,7 +194,7 @@ def _money_blocks(review: Review) -> list[Block]:
         blocks.append(Block(
             "Budget",
             "Billed cost per month against the budget from budgets.csv; months over budget "
-            "are drawn in orange.", budget_svg(review)))
+            "are drawn in orange.", svg(budget_figure(review))))
     return blocks
 
 
@@ -196,7 +210,7 @@ def _forecast_block(review: Review) -> Block:
         "three months, priced with the same rules as the invoice, to the end of its term. The "
         "quietest and busiest of those months give the low and high figures; they are the "
         "spread actually seen, not a confidence interval.",
-        forecast_svg(review), (table_of(review.forecast_table(), review.currency),))
+        svg(forecast_figure(review)), (table_of(review.forecast_table(), review.currency),))
 
 
 def _findings_block(review: Review) -> Block:
@@ -227,7 +241,7 @@ def tenant_sections(review: Review) -> list[Section]:
         "Overage and who owns it",
         "The overage billed, per month and usage type, with the subscription that owns it."
         if len(owners) else f"No overage was billed in {review.window.text}.",
-        views_svg(review) if review.overage_billed_cents else None,
+        svg(views_figure(review)) if review.overage_billed_cents else None,
         (table_of(owners, c),) if len(owners) else ())
     details = Section(f"{review.title}: details", _subtitle(review), [], [],
                       [overage, *_money_blocks(review), _findings_block(review)])
