@@ -338,3 +338,15 @@ def test_words_for_figures():
     assert report.span_text(pd.Period("2025-11", "M"), pd.Period("2026-01", "M")) == \
         "November 2025 – January 2026"
     assert report.rule_title("user-on-inactive-subscription") == "User on inactive subscription"
+
+
+def test_notebook_parameters_are_read_by_papermill():
+    import papermill
+
+    from toolkit.resources import notebooks_dir
+
+    declared = papermill.inspect_notebook(
+        str(notebooks_dir() / "04_department_cost_review.ipynb"))
+    assert sorted(declared) == ["as_of", "department", "first_period", "last_period",
+                                "tenant_dir"]
+    assert {p["inferred_type_name"] for p in declared.values()} == {"str"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -362,11 +363,21 @@ def tenant_html(roll_up: Review, departments: Iterable[Review]) -> str:
 # --- PDF ------------------------------------------------------------------------------------
 
 def write_pdfs(pages: dict[Path, str]) -> list[Path]:
-    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on)."""
+    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on).
+
+    Playwright's synchronous API refuses to run where an asyncio loop is running (a Jupyter
+    kernel, another Playwright session), so the printing runs in a thread of its own.
+    """
     if not pages:
         return []
     if not CHROMIUM.exists():
         raise OSError(f"PDF output needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(_print_pdfs, pages).result()
+    return list(pages)
+
+
+def _print_pdfs(pages: dict[Path, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -380,7 +391,6 @@ def write_pdfs(pages: dict[Path, str]) -> list[Path]:
                          prefer_css_page_size=True)
         finally:
             browser.close()
-    return list(pages)
 
 
 # --- files ----------------------------------------------------------------------------------
