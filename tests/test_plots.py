@@ -230,6 +230,7 @@ def test_forecast_chart_continues_the_actuals_with_a_band():
     assert ahead.get_xydata().tolist() == [[3, 1000], [4, 1100]]
     band = np.concatenate([p.vertices for p in ax.collections[0].get_paths()])
     assert (band[:, 1].min(), band[:, 1].max()) == (900, 1300)
+    assert ax.get_ylim() == (0, pytest.approx(1.15 * 1750))  # no line along the frame
     assert_labelled(ax, "Forecast", "billing period", "cost (EUR)")
 
 

@@ -167,6 +167,16 @@ def test_lapsed_months_are_shown_as_lapsed(book):
     assert monthly["Total billed (EUR)"].isna().tolist() == [False, True, True, False]
 
 
+def test_change_names_the_months_without_an_active_subscription(book):
+    review = report.department_review(book, "Sales")
+    before = cents_in(book.billed, "2026-04", "2026-06", "Sales")
+    now = cents_in(book.billed, *Q3, "Sales")
+    assert now - before == 19_310_00  # three active months against one
+    assert dict(review.summary)["Change"] == (
+        "That is EUR 19,310.00 (200.0%) more than the EUR 9,655.00 billed in April–June 2026, "
+        "when its subscriptions were not active in April 2026 and May 2026.")
+
+
 def test_expired_department_has_no_forecast(book):
     review = report.department_review(book, "Operations")
     assert review.forecast.empty and review.forecast_table().empty

@@ -389,7 +389,9 @@ def forecast_chart(actual: pd.DataFrame, projected: pd.DataFrame, currency: str,
                         ahead["total_cost_high"].to_numpy(), color=OVERAGE_COLOR, alpha=0.2,
                         label="low–high band")
     _period_axis(ax, full, "billing period")
-    ax.set_ylim(bottom=0)
+    highest = max(past.max() if len(past) else 0.0,
+                  ahead["total_cost_high"].max() if len(ahead) else 0.0, 1.0)
+    ax.set_ylim(0, 1.15 * highest)  # headroom: no line runs along the frame
     _legend_below(ax)
     return figure
 

@@ -524,7 +524,19 @@ def _change_sentence(r: Review) -> str:
         return f"That is the same as the {r.money(before)} billed in {previous}."
     word = "more" if change > 0 else "less"
     return (f"That is {r.money(abs(change))} ({abs(change) / before:.1%}) {word} than the "
-            f"{r.money(before)} billed in {previous}.")
+            f"{r.money(before)} billed in {previous}{_inactive_note(r)}.")
+
+
+def _inactive_note(r: Review) -> str:
+    """``, when its subscriptions were not active in April 2026 and May 2026``, or nothing."""
+    if r.department is None:
+        return ""
+    earlier = department_review(r.book, r.department, r.window.previous).monthly()
+    idle = earlier.loc[earlier["Status"] != "active", "Month"].tolist()
+    if not idle or len(idle) == len(earlier):
+        return ""
+    months = idle[0] if len(idle) == 1 else ", ".join(idle[:-1]) + f" and {idle[-1]}"
+    return f", when its subscriptions were not active in {months}"
 
 
 def _overage_sentence(r: Review) -> str:
