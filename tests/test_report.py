@@ -74,12 +74,30 @@ def test_unreadable_or_reversed_bounds_are_input_errors(first, last, option):
 
 
 @pytest.mark.parametrize("argv", [["--from", "banana"], ["--from", "2030-01", "--to", "2020-01"],
-                                  ["--format", "docx"], ["--as-of", "yesterday"]])
+                                  ["--format", "docx"], ["--as-of", "yesterday"],
+                                  ["--from", "2030-01", "--to", "2030-03"],
+                                  ["--from", "2020-01", "--to", "2020-03"],
+                                  ["--to", "2026-10", "--as-of", "2026-10-30"]])
 def test_bad_options_exit_2_without_traceback(argv, tmp_path, capsys):
     assert main(["report", str(sample_dir()), "--all", "--out", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("multisub report:") and "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_tenant_without_budgets_or_users_is_reviewed(tmp_path):
+    target = tmp_path / "tenant"
+    target.mkdir()
+    for name in ("tenant.yaml", "usage.csv"):
+        shutil.copy(sample_dir() / name, target / name)
+    book = report.load_book(target)
+    assert book.budgets is None and book.users is None
+    review = report.department_review(book, "Claims")
+    assert dict(review.summary)["Billed vs budget"].endswith(
+        "no budget was set for these months.")
+    assert "Budget (EUR)" not in review.monthly()
+    page = review_page.department_html(review)
+    assert "<h2>Budget</h2>" not in page and "<h2>Summary</h2>" in page
 
 
 # --- figures -------------------------------------------------------------------------------------

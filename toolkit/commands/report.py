@@ -13,7 +13,13 @@ from pathlib import Path
 
 from toolkit.commands.cli import period_argument, tenant_dir_argument
 from toolkit.errors import InputError, Problem
-from toolkit.present.report import check_departments, choose_window, date_text, load_book
+from toolkit.present.report import (
+    check_departments,
+    check_window,
+    choose_window,
+    date_text,
+    load_book,
+)
 from toolkit.present.review_page import FORMATS, write_reviews
 
 
@@ -56,6 +62,7 @@ def run(args) -> int:
     formats = formats_of(args.format)
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)
+    check_window(book, window)
     wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))
     check_departments(book, wanted)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import period_argument, tenant_dir_argument
-from toolkit.present.report import choose_window, date_text, load_book
+from toolkit.present.report import check_window, choose_window, date_text, load_book
 from toolkit.present.workbook import write_workbook
 
 
@@ -33,6 +33,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)
+    check_window(book, window)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
     print(f"wrote {write_workbook(book, window, args.out)}")

@@ -237,6 +237,20 @@ def _as_of_arg(value) -> dt.date:
             from None
 
 
+def check_window(book: Book, window: Window) -> None:
+    """A review covers months with figures: it may not end after the as-of month, nor end
+    before the first month with usage (it would be a report of zeros)."""
+    periods = book.allocation.by_subscription["period"]
+    first, last = periods.min(), last_complete_period(book.as_of, book.freq)
+    if window.last > last:
+        raise InputError([Problem("--to", "", "", str(window.last),
+                                  f"a period no later than {last}, the last complete one "
+                                  f"on the as-of day {book.as_of}")])
+    if window.last < first:
+        raise InputError([Problem("--to", "", "", str(window.last),
+                                  f"a period no earlier than {first}, the first with usage")])
+
+
 def check_departments(book: Book, wanted: list[str]) -> None:
     """Every wanted department must own a subscription of the tenant (all listed at once)."""
     unknown = [name for name in wanted if name not in book.departments]
