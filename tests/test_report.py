@@ -347,6 +347,21 @@ def test_user_strings_are_escaped_in_html_and_charts(hostile_dir, tmp_path):
     assert external_resources(page) == []
 
 
+def test_chart_text_is_never_parsed_as_math(hostile_dir):
+    from matplotlib.text import Text
+
+    book = report.load_book(hostile_dir)
+    review = report.department_review(book, "R$D$ & <b>Sales</b>")
+    tenant = report.department_review(book, None)
+    for draw, which in ((review_page.cost_figure, review), (review_page.budget_figure, review),
+                        (review_page.forecast_figure, review), (review_page.views_figure, tenant)):
+        figure = draw(which)
+        review_page.svg(figure)  # tick labels are made when the figure is drawn
+        texts = figure.findobj(Text)
+        assert "R$D$ & <b>Sales</b>" in " ".join(t.get_text() for t in texts)
+        assert not any(t.get_parse_math() for t in texts), draw.__name__
+
+
 def test_file_names_are_slugs():
     assert report.file_name("Customer Care") == "customer-care.html"
     assert report.file_name("R&D / Ops") == "r-d-ops.html"

@@ -112,8 +112,10 @@ def _plain_text(draw):
 
 
 def svg(figure) -> Markup:
-    """A figure as inline SVG, safe to place in the page."""
-    return Markup(plots.figure_svg(figure))
+    """A figure as inline SVG, safe to place in the page (tick labels are made while it is
+    drawn, so drawing too runs with math parsing off)."""
+    with rc_context({"text.parse_math": False}):
+        return Markup(plots.figure_svg(figure))
 
 
 def _window_costs(review: Review) -> pd.DataFrame:
