@@ -307,7 +307,7 @@ def test_tenant_document_rolls_up_then_one_section_each(pages, book):
     assert page.count('<section class="review">') == 2 + len(book.departments)
     first_section = page[:page.index('<section class="review">', page.index("<section") + 1)]
     for department in book.departments:
-        assert f"<td class=\"text\">{department}</td>" in first_section
+        assert f"<td class=\"short\">{department}</td>" in first_section
 
 
 # --- hostile names (issue 12) -------------------------------------------------------------------

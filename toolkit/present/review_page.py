@@ -48,8 +48,13 @@ class Table:
 
     @property
     def align(self) -> list[str]:
-        """The CSS class of each column: ``num`` (right-aligned) for numbers."""
-        return ["num" if n else "text" for n in self.numeric]
+        """The CSS class of each column: ``num`` (right-aligned) for numbers, ``short`` for
+        text that should never wrap (ids, months), ``text`` for prose."""
+        classes = []
+        for col, numeric in enumerate(self.numeric):
+            longest = max((len(row[col]) for row in self.rows), default=0)
+            classes.append("num" if numeric else ("short" if longest <= 16 else "text"))
+        return classes
 
 
 @dataclass(frozen=True)
@@ -274,10 +279,10 @@ h3 { font-size: 11pt; margin: 1em 0 .3em; }
 section.review + section.review { break-before: page; page-break-before: always;
                                   margin-top: 3em; }
 .cards { display: flex; flex-wrap: wrap; gap: .6em; margin: .8em 0; }
-.card { border: 1px solid #d5dbe3; border-radius: 4px; padding: .4em .7em; min-width: 9em;
+.card { border: 1px solid #d5dbe3; border-radius: 4px; padding: .35em .6em; min-width: 7em;
         background: #f6f8fa; }
 .card .label { font-size: 8.5pt; color: #555; }
-.card .value { font-size: 12pt; font-weight: bold; }
+.card .value { font-size: 11pt; font-weight: bold; white-space: nowrap; }
 .summary { margin: .5em 0 1em; }
 .summary dt { font-weight: bold; margin-top: .4em; }
 .summary dd { margin: 0 0 0 1.2em; }
@@ -286,7 +291,7 @@ th, td { border-bottom: 1px solid #e2e2e2; padding: .25em .45em; text-align: lef
          vertical-align: top; }
 th { background: #f0f2f5; font-weight: 600; }
 td.num, th.num { text-align: right; }
-td.num, td:first-child { white-space: nowrap; }
+td.num, td.short, td:first-child { white-space: nowrap; }
 tr { break-inside: avoid; }
 .chart { break-inside: avoid; margin: .5em 0; }
 .chart svg { width: 100%; height: auto; }
