@@ -278,8 +278,8 @@ h3 { font-size: 11pt; margin: 1em 0 .3em; }
 .subtitle { color: #555; margin: 0 0 1em; }
 section.review + section.review { break-before: page; page-break-before: always;
                                   margin-top: 3em; }
-.cards { display: flex; flex-wrap: wrap; gap: .6em; margin: .8em 0; }
-.card { border: 1px solid #d5dbe3; border-radius: 4px; padding: .35em .6em; min-width: 7em;
+.cards { display: flex; gap: .5em; margin: .8em 0; }
+.card { border: 1px solid #d5dbe3; border-radius: 4px; padding: .35em .5em; flex: 1 1 0;
         background: #f6f8fa; }
 .card .label { font-size: 8.5pt; color: #555; }
 .card .value { font-size: 11pt; font-weight: bold; white-space: nowrap; }
