@@ -215,7 +215,7 @@ def test_forecast_chart_without_a_forecast_has_no_forecast_legend():
     empty = pd.DataFrame({"period": pd.PeriodIndex([], freq="M"), "total_cost_low": [],
                           "total_cost": [], "total_cost_high": []})
     ax = plots.forecast_chart(_money_frame(), empty, "EUR", "Forecast").axes[0]
-    assert legend_entries(ax) == ["actual"]
+    assert legend_entries(ax) == ["billed"]
     assert len(ax.lines) == 1 and not ax.collections
 
 

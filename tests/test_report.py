@@ -207,7 +207,8 @@ def test_expired_department_has_no_forecast(book):
 def test_findings_are_grouped_by_rule_in_full(book):
     review = report.department_review(book, None)
     groups = review.findings_by_rule()
-    assert sum(len(messages) for _, _, messages in groups) == len(book.findings)
+    assert sum(len(items) for _, _, items in groups) == len(book.findings)
+    assert groups[0][2] == [("u9003", book.findings["message"].iloc[0])]
     assert [title for title, _, _ in groups] == [
         "User unmapped", "User on inactive subscription", "Unusable entitlement",
         "Duplicate agent license"]

@@ -380,7 +380,7 @@ def forecast_chart(actual: pd.DataFrame, projected: pd.DataFrame, currency: str,
     figure, ax = _money_axes(title, currency)
     full, position = period_positions(past.index.append(ahead.index))
     ax.plot(past.index.map(position).to_numpy(dtype=float), past.to_numpy(), marker="o",
-            markersize=3, color=COMMITTED_COLOR, label="actual")
+            markersize=3, color=COMMITTED_COLOR, label="billed")
     if len(ahead):  # an expired subscription has nothing ahead: no line, no legend entry
         x = ahead.index.map(position).to_numpy(dtype=float)
         ax.plot(x, ahead["total_cost"].to_numpy(), marker="o", markersize=3, linestyle="--",

@@ -420,12 +420,13 @@ class Review:
             f"Total, busiest months ({c})": grouped["total_cost_high"].to_numpy(),
         })
 
-    def findings_by_rule(self) -> list[tuple[str, str, list[str]]]:
-        """``(rule title, severity, [full messages])`` per rule, errors first."""
+    def findings_by_rule(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """``(rule title, severity, [(subject, full message)])`` per rule, errors first."""
         groups = []
         for rule, rows in self.findings.groupby("rule", sort=False):
             groups.append((rule_title(str(rule)), str(rows["severity"].iloc[0]),
-                           [str(m) for m in rows["message"]]))
+                           [(str(s), str(m)) for s, m in zip(rows["subject"], rows["message"],
+                                                             strict=True)]))
         return groups
 
     def department_table(self) -> pd.DataFrame:

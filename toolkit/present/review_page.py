@@ -65,7 +65,7 @@ class Block:
     intro: str = ""
     chart: Markup | None = None
     tables: tuple[Table, ...] = ()
-    findings: tuple[tuple[str, str, list[str]], ...] = ()
+    findings: tuple[tuple[str, str, list[tuple[str, str]]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,7 @@ td.num, td.short, td:first-child { white-space: nowrap; }
 tr { break-inside: avoid; }
 .chart { break-inside: avoid; margin: .5em 0; }
 .chart svg { width: 100%; height: auto; }
-ul.findings { margin: .2em 0 .8em 1.2em; padding: 0; }
-ul.findings li { margin: .2em 0; }
+table.findings td.text { font-size: 8.5pt; }
 .severity { color: #555; font-weight: normal; }
 """
 
@@ -335,9 +334,13 @@ TEMPLATE = """<!DOCTYPE html>
 {% endfor %}</tbody>
 </table>
 {% endfor %}
-{% for rule, severity, messages in b.findings %}
-<h3>{{ rule }} <span class="severity">({{ severity }}, {{ messages|length }})</span></h3>
-<ul class="findings">{% for m in messages %}<li>{{ m }}</li>{% endfor %}</ul>
+{% for rule, severity, items in b.findings %}
+<h3>{{ rule }} <span class="severity">({{ severity }}, {{ items|length }})</span></h3>
+<table class="findings"><thead><tr><th class="short">About</th><th class="text">Finding</th></tr>
+</thead><tbody>
+{% for subject, message in items %}<tr><td class="short">{{ subject }}</td>
+<td class="text">{{ message }}</td></tr>
+{% endfor %}</tbody></table>
 {% endfor %}
 {% endfor %}
 </section>
