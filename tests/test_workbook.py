@@ -85,9 +85,12 @@ def test_number_formats_frozen_headers_filters_and_widths(written):
 
 def test_summary_has_the_sentences_and_a_native_chart(written, book):
     sheet = openpyxl.load_workbook(written)["Summary"]
-    texts = [c.value for c in sheet["B"] if c.value]
+    texts = [c.value for c in sheet["B"] if isinstance(c.value, str) and c.value != "Amount"]
     review = report.department_review(book, None)
-    assert [s for _, s in review.summary] == texts[:5]
+    assert [s for _, s in review.summary] == texts
+    figures = {a.value: b.value for a, b in zip(sheet["A"], sheet["B"], strict=True)}
+    assert to_cents([figures["Billed"]])[0] == review.billed_cents
+    assert figures["Share of budget"] == pytest.approx(review.billed_cents / review.budget_cents)
     with zipfile.ZipFile(written) as archive:
         names = archive.namelist()
         assert "xl/charts/chart1.xml" in names

@@ -99,6 +99,9 @@ def _table(workbook, formats: dict, name: str, frame: pd.DataFrame) -> None:
     for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
         for col, value in enumerate(values):
             _cell(sheet, row, col, value, formats, _kind(columns[col], currency))
+    sheet.set_row(0, 30)  # headers wrap onto two lines
+    _printable(sheet)
+    sheet.repeat_rows(0)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
     for col, title in enumerate(columns):
@@ -135,11 +138,6 @@ def _summary(workbook, formats: dict, review: Review, departments: int) -> None:
                              f"; figures as of {date_text(book.as_of)}; amounts in "
                              f"{book.currency}", formats["text"])
     row = 3
-    for topic, sentence in review.summary:
-        sheet.write_string(row, 0, topic, formats["bold"])
-        sheet.write_string(row, 1, _safe(sentence), formats["wrap"])
-        row += 1
-    row += 1
     sheet.write_string(row, 0, "Figure", formats["header"])
     sheet.write_string(row, 1, "Amount", formats["header"])
     budget = review.budget_cents
@@ -152,8 +150,14 @@ def _summary(workbook, formats: dict, review: Review, departments: int) -> None:
         row += 1
         sheet.write_string(row, 0, label, formats["text"])
         _cell(sheet, row, 1, value, formats, kind)
+    row += 2
+    sheet.write_string(row, 0, "Summary", formats["title"])
+    for topic, sentence in review.summary:  # one line each, running on to the right
+        row += 1
+        sheet.write_string(row, 0, topic, formats["bold"])
+        sheet.write_string(row, 1, _safe(sentence), formats["text"])
     sheet.set_column(0, 0, 30)
-    sheet.set_column(1, 1, 110, formats["wrap"])
+    sheet.set_column(1, 1, 22)
     chart = workbook.add_chart({"type": "column"})
     for col, color in ((1, "#4878A8"), (2, "#333333")):
         chart.add_series({
@@ -164,6 +168,14 @@ def _summary(workbook, formats: dict, review: Review, departments: int) -> None:
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 720, "height": 320})
     sheet.insert_chart(row + 2, 0, chart)
+    _printable(sheet)
+
+
+def _printable(sheet) -> None:
+    """Printed landscape, one page wide."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
 
 
 def _safe(text: str) -> str:
