@@ -37,60 +37,17 @@ from toolkit.finance.money import from_cents, to_cents
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.model import Tenant, as_date
 from toolkit.periods import select_periods
-from toolkit.provisioning.validation import validate
+from toolkit.present.words import (
+    date_text,
+    money_text,
+    period_text,
+    rule_title,
+    span_text,
+    type_name,
+)
+from toolkit.provisioning.validation import OFFER_NAMES, validate
 
 MONEY = ("committed_cost", "overage_cost", "total_cost")
-#: What the columns of the report's tables are called in words.
-COLUMN_LABELS = {
-    "period": "Month", "department": "Department", "subscription_id": "Subscription",
-    "usage_type": "Usage type", "committed_cost": "Committed", "overage_cost": "Overage",
-    "total_cost": "Total", "budget": "Budget", "actual": "Billed", "used": "Share of budget",
-    "status": "Status", "license_model": "License model", "offer": "Offer",
-    "deployment": "Deployment", "terms": "Terms",
-}
-OFFER_LABELS = {"flex": "Flex", "flex3": "Flex 3", "ea": "Enterprise Agreement"}
-
-
-# --- words for figures ------------------------------------------------------------------------
-
-def money_text(amount: float, currency: str) -> str:
-    """``EUR 1,234,567.89``: how every amount appears in a report."""
-    return f"{currency} {amount:,.2f}"
-
-
-def date_text(day: dt.date) -> str:
-    """``31 October 2026``."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def period_text(period: pd.Period) -> str:
-    """``July 2026`` for a month; ``1 July 2026 – 7 July 2026`` for any other period."""
-    if period.freqstr.startswith("M"):
-        return period.strftime("%B %Y")
-    return f"{date_text(period.start_time.date())} – {date_text(period.end_time.date())}"
-
-
-def span_text(first: pd.Period, last: pd.Period) -> str:
-    """``July–September 2026``, ``November 2025 – January 2026``, ``July 2026``."""
-    if first == last:
-        return period_text(first)
-    if first.freqstr.startswith("M"):
-        if first.year == last.year:
-            return f"{first.strftime('%B')}–{last.strftime('%B %Y')}"
-        return f"{period_text(first)} – {period_text(last)}"
-    return f"{date_text(first.start_time.date())} – {date_text(last.end_time.date())}"
-
-
-def type_name(tenant: Tenant, usage_type: str) -> str:
-    """The usage type's label from the policy table (its id when it has none)."""
-    row = tenant.usage_types.get(usage_type)
-    return (row.label or row.name) if row is not None else usage_type
-
-
-def rule_title(rule: str) -> str:
-    """``user-on-inactive-subscription`` → ``User on inactive subscription``."""
-    words = rule.replace("-", " ")
-    return words[:1].upper() + words[1:]
 
 
 def _cents(frame: pd.DataFrame, column: str) -> int:
@@ -326,7 +283,7 @@ class Review:
             terms = "; ".join(f"{date_text(t.start)} to {date_text(t.end - dt.timedelta(days=1))}"
                               for t in sub.terms)
             rows.append((sid, sub.department, sub.license_model.capitalize(),
-                         OFFER_LABELS.get(sub.offer, sub.offer), sub.deployment.capitalize(),
+                         OFFER_NAMES.get(sub.offer, sub.offer), sub.deployment.capitalize(),
                          terms))
         return pd.DataFrame(rows, columns=["Subscription", "Department", "License model",
                                            "Offer", "Deployment", "Terms (first to last day)"])

@@ -31,7 +31,8 @@ from markupsafe import Markup
 from matplotlib import rc_context
 
 from toolkit.present import plots
-from toolkit.present.report import Review, date_text, money_text, span_text
+from toolkit.present.report import Review
+from toolkit.present.words import date_text, money_text, span_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -23,15 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.present.export import neutralize_formulas
-from toolkit.present.report import (
-    Book,
-    Review,
-    Window,
-    date_text,
-    department_review,
-    period_text,
-    rule_title,
-)
+from toolkit.present.report import Book, Review, Window, department_review
+from toolkit.present.words import date_text, period_text, rule_title
 
 MAX_WIDTH = 80
 
