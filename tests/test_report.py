@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from toolkit import InputError
@@ -394,3 +396,31 @@ def test_notebook_parameters_are_read_by_papermill():
     assert sorted(declared) == ["as_of", "department", "first_period", "last_period",
                                 "tenant_dir"]
     assert {p["inferred_type_name"] for p in declared.values()} == {"str"}
+
+
+# --- invariants ---------------------------------------------------------------------------------
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)))
+def test_default_window_is_the_latest_quarter_complete_on_the_as_of_day(as_of):
+    window = report.default_window(as_of)
+    assert window.length == 3 and window.first.month % 3 == 1
+    assert window.last.end_time.date() <= as_of  # complete on the as-of day
+    following = window.last + 3
+    assert following.end_time.date() > as_of  # and the next one is not
+    assert window.previous.last + 1 == window.first and window.previous.length == 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(first=st.integers(0, 33), span=st.integers(0, 33))
+def test_departments_add_up_to_the_tenant_in_any_window(book, first, span):
+    start = pd.Period("2024-01", "M") + first
+    end = min(start + span, pd.Period("2026-10", "M"))
+    window = report.Window(start, end, book.as_of)
+    tenant = report.department_review(book, None, window)
+    parts = [report.department_review(book, d, window) for d in book.departments]
+    assert sum(p.billed_cents for p in parts) == tenant.billed_cents == cents_in(
+        book.billed, str(start), str(end))
+    assert sum(p.previous_cents for p in parts) == tenant.previous_cents
+    assert sum(p.overage_caused_cents for p in parts) == tenant.overage_caused_cents \
+        == tenant.overage_billed_cents
+    assert all(len(p.monthly()) == window.length for p in parts)
