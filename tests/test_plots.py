@@ -211,6 +211,12 @@ def test_budget_line_is_clear_of_the_frame_and_the_legend_of_the_data():
     assert legend.y1 < ax.get_window_extent().y0  # under the axes, clear of every bar
 
 
+def test_cost_chart_without_overage_has_no_overage_legend():
+    frame = _money_frame().assign(overage_cost=0.0)
+    ax = plots.cost_chart(frame, "EUR", "No overage").axes[0]
+    assert legend_entries(ax) == ["committed"]
+
+
 def test_forecast_chart_without_a_forecast_has_no_forecast_legend():
     empty = pd.DataFrame({"period": pd.PeriodIndex([], freq="M"), "total_cost_low": [],
                           "total_cost": [], "total_cost_high": []})

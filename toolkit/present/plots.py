@@ -314,7 +314,8 @@ def cost_chart(table: pd.DataFrame, currency: str, title: str) -> Figure:
     committed = by_period["committed_cost"].to_numpy()
     overage = by_period["overage_cost"].to_numpy()
     bars(ax, x, committed, color=COMMITTED_COLOR, label="committed")
-    bars(ax, x, overage, bottom=committed, color=OVERAGE_COLOR, label="overage")
+    if overage.any():  # no legend entry for bars that are not drawn
+        bars(ax, x, overage, bottom=committed, color=OVERAGE_COLOR, label="overage")
     _period_axis(ax, full, "billing period")
     ax.set_ylim(0, 1.1 * max(float((committed + overage).max(initial=0.0)), 1.0))
     _legend_below(ax)
