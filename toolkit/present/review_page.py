@@ -18,6 +18,7 @@ Playwright), A4, one section per page group: each department starts on a new pag
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -383,6 +384,8 @@ def write_pdfs(pages: dict[Path, str]) -> list[Path]:
         return []
     if not CHROMIUM.exists():
         raise OSError(f"PDF output needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        raise OSError("PDF output needs Playwright: pip install 'multisub[pdf]'")
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(_print_pdfs, pages).result()
     return list(pages)
