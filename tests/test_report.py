@@ -424,3 +424,12 @@ def test_departments_add_up_to_the_tenant_in_any_window(book, first, span):
     assert sum(p.overage_caused_cents for p in parts) == tenant.overage_caused_cents \
         == tenant.overage_billed_cents
     assert all(len(p.monthly()) == window.length for p in parts)
+
+
+def test_pdf_without_chromium_is_a_clear_message(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(review_page, "CHROMIUM", tmp_path / "no-chromium")
+    argv = ["report", str(sample_dir()), "--department", "Claims", "--format", "pdf",
+            "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "PDF output needs Chromium" in err and "Traceback" not in err
