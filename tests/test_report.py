@@ -201,6 +201,8 @@ def test_expired_department_has_no_forecast(book):
     review = report.department_review(book, "Operations")
     assert review.forecast.empty and review.forecast_table().empty
     assert set(review.monthly()["Status"]) == {"ended"}
+    assert dict(review.summary)["Overage"] == (
+        "No overage: nothing was used on the subscriptions of Operations in July–September 2026.")
     page = review_page.department_html(review)
     assert "nothing to forecast" in page
     assert "forecast (run rate)" not in page and "low–high band" not in page

@@ -515,6 +515,9 @@ def _overage_sentence(r: Review) -> str:
     billed, caused = r.overage_billed_cents, r.overage_caused_cents
     if r.department is None:
         return _tenant_overage_sentence(r)
+    if r.priced.empty and caused == 0:
+        return (f"No overage: nothing was used on the subscriptions of {r.department} in "
+                f"{r.window.text}.")
     if billed == 0 and caused == 0:
         return (f"No overage was billed to {r.department}, and its usage stayed within its own "
                 "entitlement, so it caused none.")
