@@ -70,3 +70,18 @@ def select_periods(frame: pd.DataFrame, first=None, last=None) -> pd.DataFrame:
     if last is not None:
         keep &= (frame["period"] <= pd.Period(last, freq=freq)).to_numpy()
     return frame[keep]
+
+
+def as_of_date(usage: pd.DataFrame | None, timezone: str, freq: str = "M") -> dt.date | None:
+    """The one "as of" day: the last day of the last period with usage.
+
+    Every command, notebook and dashboard defaults to this day and prints it, so that "as of"
+    means the same everywhere. Why the period's last day rather than the last usage instant or
+    the latest date in the tenant file: the figures are per period, a partly seen period would
+    be judged on its first days, and a contract date (the latest start of a term) can lie
+    months before the usage ends. ``None`` when there is no usage.
+    """
+    if usage is None or usage.empty:
+        return None
+    last = int(local_days(usage["timestamp"], timezone).max())
+    return pd.Period(np.datetime64(last, "D"), freq=freq).end_time.date()

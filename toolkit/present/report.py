@@ -12,8 +12,8 @@ department's review is a slice of that book, so ``--all`` costs one computation,
 department. Amounts are the toolkit's own chargeback figures, added up in integer cents, so a
 review adds up to the invoice exactly.
 
-One as-of date everywhere: by default the last day of the last period with usage. The default
-review window is the last complete quarter on or before that day.
+One as-of date everywhere: by default :func:`toolkit.periods.as_of_date`, the last day of the
+last period with usage. The default review window is the last complete quarter on or before it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from toolkit.finance.forecast import forecast
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.model import Tenant, as_date
-from toolkit.periods import select_periods
+from toolkit.periods import as_of_date, select_periods
 from toolkit.present.words import (
     date_text,
     money_text,
@@ -162,19 +162,14 @@ class Book:
         return self.tenant.currency
 
 
-def usage_as_of(allocation: Allocation) -> dt.date:
-    """The as-of day: the last day of the last period with usage."""
-    periods = allocation.by_subscription["period"]
-    if periods.empty:
-        raise InputError([Problem("usage", "", "", None, "at least one usage row")])
-    return periods.max().end_time.date()
-
-
 def load_book(directory: str | Path, period: str = "M", as_of=None) -> Book:
     """Load and compute everything a review shows (see the module docstring)."""
     data, allocation = load_and_allocate(directory, period)
     tenant = data.tenant
-    day = usage_as_of(allocation) if as_of in (None, "") else _as_of_arg(as_of)
+    day = (as_of_date(data.usage, tenant.timezone, period) if as_of in (None, "")
+           else _as_of_arg(as_of))
+    if day is None:  # no usage at all: load_and_allocate has refused that already
+        raise InputError([Problem("usage", "", "", None, "at least one usage row")])
     priced = costs(allocation, tenant)
     billed = chargeback(allocation, tenant, "billed", table=priced)
     caused = chargeback(allocation, tenant, "caused", table=priced)
