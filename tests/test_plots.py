@@ -197,10 +197,40 @@ def test_budget_chart_marks_months_over_budget():
     comparison = pd.DataFrame({"period": pd.PeriodIndex(["2025-01", "2025-02"], freq="M"),
                                "budget": [1000.0, 1000.0], "actual": [900.0, 1100.0]})
     ax = plots.budget_chart(comparison, "EUR", "Sales budget").axes[0]
-    assert rectangles(labelled(ax, "actual")[0]) == [(0.0, 0, 900)]
-    assert rectangles(labelled(ax, "actual, over budget")[0]) == [(1.0, 0, 1100)]
+    assert rectangles(labelled(ax, "billed")[0]) == [(0.0, 0, 900)]
+    assert rectangles(labelled(ax, "billed, over budget")[0]) == [(1.0, 0, 1100)]
     assert ax.lines[0].get_ydata().tolist() == [1000, 1000, 1000]
     assert_labelled(ax, "Sales budget", "billing period", "cost (EUR)")
+
+
+def legend_entries(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_budget_line_is_clear_of_the_frame_and_the_legend_of_the_data():
+    comparison = pd.DataFrame({"period": pd.PeriodIndex(["2025-01", "2025-02"], freq="M"),
+                               "budget": [1000.0, 1000.0], "actual": [900.0, 950.0]})
+    figure = plots.budget_chart(comparison, "EUR", "Sales budget")
+    ax = figure.axes[0]
+    assert ax.get_ylim()[1] > 1.1 * 1000  # headroom: the budget line is not on the frame
+    assert legend_entries(ax) == ["billed", "budget"]  # no entry for bars not drawn
+    figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y1 < ax.get_window_extent().y0  # under the axes, clear of every bar
+
+
+def test_cost_chart_without_overage_has_no_overage_legend():
+    frame = _money_frame().assign(overage_cost=0.0)
+    ax = plots.cost_chart(frame, "EUR", "No overage").axes[0]
+    assert legend_entries(ax) == ["committed"]
+
+
+def test_forecast_chart_without_a_forecast_has_no_forecast_legend():
+    empty = pd.DataFrame({"period": pd.PeriodIndex([], freq="M"), "total_cost_low": [],
+                          "total_cost": [], "total_cost_high": []})
+    ax = plots.forecast_chart(_money_frame(), empty, "EUR", "Forecast").axes[0]
+    assert legend_entries(ax) == ["billed"]
+    assert len(ax.lines) == 1 and not ax.collections
 
 
 def test_forecast_chart_continues_the_actuals_with_a_band():
@@ -214,6 +244,7 @@ def test_forecast_chart_continues_the_actuals_with_a_band():
     assert ahead.get_xydata().tolist() == [[3, 1000], [4, 1100]]
     band = np.concatenate([p.vertices for p in ax.collections[0].get_paths()])
     assert (band[:, 1].min(), band[:, 1].max()) == (900, 1300)
+    assert ax.get_ylim() == (0, pytest.approx(1.15 * 1750))  # no line along the frame
     assert_labelled(ax, "Forecast", "billing period", "cost (EUR)")
 
 

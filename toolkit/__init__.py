@@ -43,6 +43,9 @@ _HOMES = {
     "POLICIES": "toolkit.policy",
     "UsageType": "toolkit.policy",
     "plan_to_csv": "toolkit.present.export",
+    "department_review": "toolkit.present.report",
+    "load_book": "toolkit.present.report",
+    "write_workbook": "toolkit.present.workbook",
     "access_calendar": "toolkit.provisioning.access",
     "reconcile": "toolkit.provisioning.reconcile",
     "plan_to_patch_bodies": "toolkit.provisioning.remap",
@@ -97,6 +100,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.policy import Metering as Metering
     from toolkit.policy import UsageType as UsageType
     from toolkit.present.export import plan_to_csv as plan_to_csv
+    from toolkit.present.report import department_review as department_review
+    from toolkit.present.report import load_book as load_book
+    from toolkit.present.workbook import write_workbook as write_workbook
     from toolkit.provisioning.access import access_calendar as access_calendar
     from toolkit.provisioning.reconcile import reconcile as reconcile
     from toolkit.provisioning.remap import plan_to_patch_bodies as plan_to_patch_bodies

@@ -16,7 +16,7 @@ from toolkit.resources import sample_dir
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ["owners", "allocate", "validate", "costs", "focus", "measure", "import-webex",
-            "report", "pull"]
+            "report", "workbook", "pull"]
 EXIT_INPUT_ERROR = 2
 
 

@@ -1,49 +1,72 @@
-"""``multisub report [DIR] --department NAME | --all --out DIR``: department cost reviews as HTML.
+"""``multisub report [DIR] --department NAME | --all | --tenant --out DIR``: cost reviews.
 
-Runs the report notebook (``notebooks/04_department_cost_review.ipynb``) with papermill once
-per department and renders it without code, one HTML file per department. Departments are
-checked against the tenant before any notebook runs, so a typo is a clear message, not a
-failed kernel.
+One review per department (``--department``, repeatable, or ``--all``), or with ``--tenant``
+one document: the roll-up of every department on its first page, then a section each. Each
+review opens with an executive summary, then the details; ``--format html,pdf`` chooses the
+files. The tenant is computed once for all reviews (no notebook kernel), and the as-of day and
+the reviewed months are printed so the reader knows what the figures cover.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import period_argument, tenant_dir_argument
 from toolkit.errors import InputError, Problem
-from toolkit.inputs.tenant_file import load_tenant
-from toolkit.present.report import run_reports
+from toolkit.present.report import (
+    check_departments,
+    check_window,
+    choose_window,
+    date_text,
+    load_book,
+)
+from toolkit.present.review_page import FORMATS, write_reviews
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("report", help="department cost reviews as HTML reports")
+    parser = subparsers.add_parser("report", help="cost reviews for department heads, as "
+                                                  "HTML and PDF")
     tenant_dir_argument(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--department", action="append", metavar="NAME",
                        help="a department owning a subscription (repeat for several)")
-    which.add_argument("--all", action="store_true", help="every department of the tenant")
+    which.add_argument("--all", action="store_true", help="one review per department")
+    which.add_argument("--tenant", action="store_true",
+                       help="one document: all departments rolled up, then a section each")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="folder for the HTML files (created if missing)")
+                        help="folder for the files (created if missing)")
     parser.add_argument("--from", dest="first", metavar="PERIOD",
-                        help="first month reviewed, e.g. 2026-01 (default: first with usage)")
-    parser.add_argument("--to", dest="last", metavar="PERIOD",
-                        help="last month reviewed (default: last with usage)")
-    parser.add_argument("--as-of", metavar="PERIOD",
-                        help="last month of actuals the forecast trusts (default: --to)")
+                        help="first month reviewed, e.g. 2026-07 (default: the last complete "
+                             "quarter before the as-of day)")
+    parser.add_argument("--to", dest="last", metavar="PERIOD", help="last month reviewed")
+    parser.add_argument("--as-of", metavar="DATE",
+                        help="the day the figures are as of (default: the last day of the "
+                             "last month with usage)")
+    parser.add_argument("--format", default="html", metavar="LIST",
+                        help="comma-separated: html, pdf (default: html)")
+    period_argument(parser)
     parser.set_defaults(run=run)
 
 
+def formats_of(text: str) -> list[str]:
+    """``html,pdf`` → ``["html", "pdf"]``; an unknown format is an input problem."""
+    wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in FORMATS]
+    if unknown or not wanted:
+        raise InputError([Problem("--format", "", "", part, "html or pdf (comma-separated)")
+                          for part in (unknown or [text])])
+    return wanted
+
+
 def run(args) -> int:
-    tenant = load_tenant(args.dir)
-    known = sorted(set(tenant.departments.values()))
-    wanted = known if args.all else list(dict.fromkeys(args.department))
-    unknown = [name for name in wanted if name not in known]
-    if unknown:
-        expected = "a department owning a subscription: " + ", ".join(known)
-        raise InputError([Problem("--department", "", "", name, expected) for name in unknown])
-    written = run_reports(args.dir, wanted, args.out, args.first, args.last, args.as_of,
-                          progress=args.all)
-    for path in written:
+    formats = formats_of(args.format)
+    book = load_book(args.dir, args.period, args.as_of)
+    window = choose_window(book.as_of, args.first, args.last, book.freq)
+    check_window(book, window)
+    wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))
+    check_departments(book, wanted)
+    print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
+          f"{window.previous.text}")
+    for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant):
         print(f"wrote {path}")
     return 0

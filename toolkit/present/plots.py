@@ -313,10 +313,18 @@ def pooled_chart(allocation: Allocation, usage_type: str, first=None, last=None)
 
 def _money_axes(title: str, currency: str, height: float = 3.4):
     figure, (ax,) = _figure(height)
+    figure.subplots_adjust(bottom=0.95 / height)  # room for the legend under the axis
     ax.yaxis.set_major_formatter(money_formatter(currency))
     ax.set_ylabel(f"cost ({currency})")
     ax.set_title(title, y=1.0)
     return figure, ax
+
+
+def _legend_below(ax) -> None:
+    """The legend in one row at the foot of the figure, clear of the data, without a frame;
+    only the artists actually drawn (with a label) get an entry."""
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02),
+              bbox_transform=ax.figure.transFigure, ncols=4, fontsize=8, frameon=False)
 
 
 def cost_chart(table: pd.DataFrame, currency: str, title: str) -> Figure:
@@ -329,9 +337,11 @@ def cost_chart(table: pd.DataFrame, currency: str, title: str) -> Figure:
     committed = by_period["committed_cost"].to_numpy()
     overage = by_period["overage_cost"].to_numpy()
     bars(ax, x, committed, color=COMMITTED_COLOR, label="committed")
-    bars(ax, x, overage, bottom=committed, color=OVERAGE_COLOR, label="overage")
+    if overage.any():  # no legend entry for bars that are not drawn
+        bars(ax, x, overage, bottom=committed, color=OVERAGE_COLOR, label="overage")
     _period_axis(ax, full, "billing period")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set_ylim(0, 1.1 * max(float((committed + overage).max(initial=0.0)), 1.0))
+    _legend_below(ax)
     return figure
 
 
@@ -352,7 +362,8 @@ def views_chart(billed: pd.DataFrame, caused: pd.DataFrame, currency: str, title
     ax.set_xlabel(f"overage cost ({currency})")
     ax.set_ylabel("department")
     ax.set_title(title, y=1.0)
-    ax.legend(loc="lower right", fontsize=8)
+    figure.subplots_adjust(bottom=1.0 / figure.get_figheight())
+    _legend_below(ax)
     return figure
 
 
@@ -366,12 +377,16 @@ def budget_chart(comparison: pd.DataFrame, currency: str, title: str) -> Figure:
     x = rows["period"].map(position).to_numpy(dtype=float)
     actual, budget = rows["actual"].to_numpy(), rows["budget"].to_numpy(dtype=float)
     over = actual > np.nan_to_num(budget, nan=np.inf)
-    bars(ax, x[~over], actual[~over], color=COMMITTED_COLOR, label="actual")
-    bars(ax, x[over], actual[over], color=OVERAGE_COLOR, label="actual, over budget")
+    bars(ax, x[~over], actual[~over], color=COMMITTED_COLOR, label="billed")
+    if over.any():  # no legend entry for bars that are not drawn
+        bars(ax, x[over], actual[over], color=OVERAGE_COLOR, label="billed, over budget")
     ax.step(np.append(x, x[-1:] + 1) - 0.5, np.append(budget, budget[-1:]), where="post",
             color="black", linewidth=1.2, label="budget")
     _period_axis(ax, full, "billing period")
-    ax.legend(loc="lower left", fontsize=8)
+    # Headroom above the higher of budget and spend, so the budget line never sits on the frame.
+    top = np.nanmax(np.concatenate([actual, budget, [1.0]]))
+    ax.set_ylim(0, 1.15 * top)
+    _legend_below(ax)
     return figure
 
 
@@ -389,15 +404,19 @@ def forecast_chart(actual: pd.DataFrame, projected: pd.DataFrame, currency: str,
     figure, ax = _money_axes(title, currency)
     full, position = period_positions(past.index.append(ahead.index))
     ax.plot(past.index.map(position).to_numpy(dtype=float), past.to_numpy(), marker="o",
-            markersize=3, color=COMMITTED_COLOR, label="actual")
-    x = ahead.index.map(position).to_numpy(dtype=float)
-    ax.plot(x, ahead["total_cost"].to_numpy(), marker="o", markersize=3, linestyle="--",
-            color=OVERAGE_COLOR, label="forecast (run rate)")
-    ax.fill_between(x, ahead["total_cost_low"].to_numpy(), ahead["total_cost_high"].to_numpy(),
-                    color=OVERAGE_COLOR, alpha=0.2, label="low–high band")
+            markersize=3, color=COMMITTED_COLOR, label="billed")
+    if len(ahead):  # an expired subscription has nothing ahead: no line, no legend entry
+        x = ahead.index.map(position).to_numpy(dtype=float)
+        ax.plot(x, ahead["total_cost"].to_numpy(), marker="o", markersize=3, linestyle="--",
+                color=OVERAGE_COLOR, label="forecast (run rate)")
+        ax.fill_between(x, ahead["total_cost_low"].to_numpy(),
+                        ahead["total_cost_high"].to_numpy(), color=OVERAGE_COLOR, alpha=0.2,
+                        label="low–high band")
     _period_axis(ax, full, "billing period")
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="lower left", fontsize=8)
+    highest = max(past.max() if len(past) else 0.0,
+                  ahead["total_cost_high"].max() if len(ahead) else 0.0, 1.0)
+    ax.set_ylim(0, 1.15 * highest)  # headroom: no line runs along the frame
+    _legend_below(ax)
     return figure
 
 

@@ -1,304 +1,607 @@
-"""Department cost review: the figures behind notebook 4, and the runner behind ``multisub report``.
+"""Department cost review: the figures and sentences behind ``multisub report`` and notebook 4.
 
-A department head asks four questions: what did we commit to and what did overage add, would
-we pay more or less if overage were charged to whoever caused it, are we inside the budget,
-and where will we be at the end of the term? :func:`department_review` answers them from a
-tenant directory in one call, so the report notebook holds no logic of its own, only calls
-and prose; :func:`run_reports` executes that notebook with papermill for one or every
-department and renders it to HTML without code, one file per department.
+A department head (or the CFO, for the whole tenant) reads a review top-down: first five plain
+sentences — what was billed against the budget, how that changed from the previous period of
+the same length, the overage and who owns it, the months over budget, and the usage type that
+drove the change — then the details that back them up. This module computes all of it from a
+tenant directory; :mod:`toolkit.present.review_page` turns it into HTML and PDF, and
+:mod:`toolkit.present.workbook` into an Excel workbook, so every output shows the same figures.
 
-Amounts are in the tenant's currency, rounded to the cent by :mod:`toolkit.finance.costs` and
-added up in integer cents, so the figures in a report add up exactly to the invoice.
+The tenant is loaded, allocated, priced and validated **once** (:func:`load_book`); each
+department's review is a slice of that book, so ``--all`` costs one computation, not one per
+department. Amounts are the toolkit's own chargeback figures, added up in integer cents, so a
+review adds up to the invoice exactly.
+
+One as-of date everywhere: by default :func:`toolkit.periods.as_of_date`, the last day of the
+last period with usage. The default review window is the last complete quarter on or before it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from toolkit.allocation import Allocation
 from toolkit.errors import InputError, Problem
 from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import costs
 from toolkit.finance.forecast import forecast
 from toolkit.finance.money import from_cents, to_cents
-from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
 from toolkit.inputs.dataset import load_and_allocate
-from toolkit.periods import select_periods
-from toolkit.provisioning.validation import validate
-from toolkit.resources import notebooks_dir
+from toolkit.model import Tenant, as_date
+from toolkit.periods import as_of_date, select_periods
+from toolkit.present.words import (
+    date_text,
+    money_text,
+    period_text,
+    rule_title,
+    span_text,
+    type_name,
+)
+from toolkit.provisioning.validation import OFFER_NAMES, validate
 
-NOTEBOOK = "04_department_cost_review.ipynb"
+MONEY = ("committed_cost", "overage_cost", "total_cost")
 
 
-def money_text(amount: float, currency: str) -> str:
-    """``EUR 1,234,567.89``: how every amount appears in a report."""
-    return f"{currency} {amount:,.2f}"
+def _cents(frame: pd.DataFrame, column: str) -> int:
+    return int(to_cents(frame[column]).sum()) if len(frame) else 0
 
 
-def _total(frame: pd.DataFrame, column: str) -> float:
-    """Exact sum of a cents-valued column (added in integer cents)."""
-    return float(from_cents(to_cents(frame[column]).sum())) if len(frame) else 0.0
+def _amount(cents: int) -> float:
+    return float(from_cents(np.int64(cents)))
 
+
+# --- the review window -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class DepartmentReview:
-    """Every table of one department's cost review, for periods ``first``–``last``."""
+class Window:
+    """The reviewed periods ``first``–``last`` (inclusive) and the as-of day behind them."""
 
-    tenant_name: str
-    department: str
-    currency: str
     first: pd.Period
     last: pd.Period
-    as_of: pd.Period
-    subscriptions: pd.DataFrame  # subscription_id, license_model, offer, deployment, terms
-    billed: pd.DataFrame  # chargeback rows of the department, billed view
-    caused: pd.DataFrame  # same, caused view
-    billed_all: pd.DataFrame  # every department, billed view (context for the views chart)
-    caused_all: pd.DataFrame
-    by_type: pd.DataFrame  # usage_type, committed_cost, overage_cost, total_cost
-    budget: pd.DataFrame | None  # budget_vs_actual rows of the department, None: no budgets
-    forecast: pd.DataFrame  # forecast rows of the department's subscriptions
-    findings: pd.DataFrame  # validation findings about its subscriptions and users
+    as_of: dt.date
 
     @property
-    def committed_cost(self) -> float:
-        return _total(self.billed, "committed_cost")
+    def length(self) -> int:
+        return int((self.last - self.first).n) + 1
 
     @property
-    def overage_billed(self) -> float:
-        return _total(self.billed, "overage_cost")
+    def periods(self) -> pd.PeriodIndex:
+        return pd.period_range(self.first, self.last, freq=self.first.freq)
 
     @property
-    def overage_caused(self) -> float:
-        return _total(self.caused, "overage_cost")
+    def previous(self) -> Window:
+        """The window of the same length right before this one (the comparison)."""
+        return Window(self.first - self.length, self.first - 1, self.as_of)
 
-    def headline(self) -> pd.DataFrame:
-        """The figures a department head reads first, formatted in the tenant's currency."""
-        rows = [
-            ("Committed cost", self.committed_cost),
-            ("Overage cost, billed (the invoice)", self.overage_billed),
-            ("Total cost, billed", self.committed_cost + self.overage_billed),
-            ("Overage cost, caused (usage above own entitlement)", self.overage_caused),
-            ("Total cost, caused", self.committed_cost + self.overage_caused),
-        ]
-        if self.budget is not None and len(self.budget):
-            rows.append(("Budget", _total(self.budget.assign(
-                budget=self.budget["budget"].fillna(0.0)), "budget")))
-        ahead = _total(self.forecast, "total_cost")
-        rows.append((f"Forecast total cost after {self.as_of} to term end (run rate)", ahead))
-        return pd.DataFrame({"figure": [r[0] for r in rows],
-                             "amount": [money_text(r[1], self.currency) for r in rows]})
-
-    def views(self) -> pd.DataFrame:
-        """Per period: committed, overage billed vs caused, and both totals, formatted."""
-        merged = pd.merge(self.billed, self.caused[["period", "overage_cost", "total_cost"]],
-                          on="period", how="outer", suffixes=("_billed", "_caused"))
-        table = pd.DataFrame({
-            "period": merged["period"].astype("str"),
-            "committed": merged["committed_cost"],
-            "overage billed": merged["overage_cost_billed"],
-            "overage caused": merged["overage_cost_caused"],
-            "total billed": merged["total_cost_billed"],
-            "total caused": merged["total_cost_caused"],
-        })
-        return self._formatted(table)
-
-    def cost_by_type(self) -> pd.DataFrame:
-        return self._formatted(self.by_type)
-
-    def budget_table(self) -> pd.DataFrame | None:
-        if self.budget is None:
-            return None
-        table = self.budget[["period", "budget", "actual", "variance", "used", "flag"]].copy()
-        table["period"] = table["period"].astype("str")
-        table["used"] = [f"{u:.0%}" if pd.notna(u) else "" for u in table["used"]]
-        return self._formatted(table)
-
-    def forecast_by_subscription(self) -> pd.DataFrame:
-        """Projected cost of each subscription from after ``as_of`` to its term end."""
-        if self.forecast.empty:
-            return pd.DataFrame(columns=["subscription_id", "term_end", "committed",
-                                         "total low", "total", "total high"])
-        grouped = self.forecast.groupby(["subscription_id", "term_end"], as_index=False)[
-            ["committed_cost", "total_cost_low", "total_cost", "total_cost_high"]].sum()
-        grouped.columns = ["subscription_id", "term_end", "committed", "total low", "total",
-                           "total high"]
-        grouped["term_end"] = grouped["term_end"].astype("str")
-        return self._formatted(grouped)
-
-    def _formatted(self, table: pd.DataFrame) -> pd.DataFrame:
-        table = table.copy()
-        for column in table.columns:
-            if pd.api.types.is_float_dtype(table[column]):
-                table[column] = [f"{v:,.2f}" if pd.notna(v) else "" for v in table[column]]
-        return table
+    @property
+    def text(self) -> str:
+        return span_text(self.first, self.last)
 
 
-def department_review(directory: str | Path, department: str, first=None, last=None,
-                      as_of=None, period: str = "M") -> DepartmentReview:
-    """Load a tenant directory and compute one department's review (see the module docstring).
+def last_complete_period(day: dt.date, freq: str) -> pd.Period:
+    """The last period of ``freq`` that has ended on or before ``day``."""
+    period = pd.Period(day, freq=freq)
+    return period if period.end_time.date() <= day else period - 1
 
-    ``first``/``last`` bound the reviewed periods (default: every period with usage); ``as_of``
-    is the last period whose actuals the forecast trusts (default: ``last``). Raises
-    InputError when the department owns no subscription of the tenant.
-    """
+
+def default_window(as_of: dt.date, freq: str = "M") -> Window:
+    """The last complete quarter on or before ``as_of``, in periods of ``freq``."""
+    quarter = last_complete_period(as_of, "Q")
+    first = pd.Period(quarter.start_time, freq=freq)
+    return Window(first, pd.Period(quarter.end_time, freq=freq), as_of)
+
+
+def _period_arg(value, option: str, freq: str, problems: list[Problem]) -> pd.Period | None:
+    if value is None or value == "":
+        return None
+    try:
+        return pd.Period(str(value), freq=freq)
+    except (ValueError, TypeError, OverflowError):
+        problems.append(Problem(option, "", "", value, "a period such as 2026-07"))
+        return None
+
+
+def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M") -> Window:
+    """The window for ``--from``/``--to``: both default to the last complete quarter; one
+    alone keeps the quarter's length. Unreadable or reversed bounds are input problems."""
+    problems: list[Problem] = []
+    start = _period_arg(first, "--from", freq, problems)
+    end = _period_arg(last, "--to", freq, problems)
+    if problems:
+        raise InputError(problems)
+    default = default_window(as_of, freq)
+    if start is None and end is None:
+        return default
+    if end is None:
+        assert start is not None
+        end = min(start + default.length - 1, default.last)
+    if start is None:
+        start = end - (default.length - 1)
+    if start > end:
+        raise InputError([Problem("--from", "", "", str(start),
+                                  f"a period no later than --to {end}")])
+    return Window(start, end, as_of)
+
+
+# --- the tenant, computed once ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Book:
+    """A tenant directory loaded, allocated, priced, charged back and validated once."""
+
+    tenant: Tenant
+    users: pd.DataFrame | None
+    directory: Path
+    allocation: Allocation
+    priced: pd.DataFrame  # costs(): per period, usage type, subscription
+    billed: pd.DataFrame  # chargeback, billed view, every period
+    caused: pd.DataFrame  # chargeback, caused view
+    budgets: pd.DataFrame | None  # budget_vs_actual of every period, None: no budgets.csv
+    forecast: pd.DataFrame  # run-rate forecast after the as-of period
+    findings: pd.DataFrame  # validate() on the as-of day
+    as_of: dt.date
+
+    @property
+    def departments(self) -> list[str]:
+        return sorted(set(self.tenant.departments.values()))
+
+    @property
+    def freq(self) -> str:
+        return self.allocation.period
+
+    @property
+    def currency(self) -> str:
+        return self.tenant.currency
+
+
+def load_book(directory: str | Path, period: str = "M", as_of=None) -> Book:
+    """Load and compute everything a review shows (see the module docstring)."""
     data, allocation = load_and_allocate(directory, period)
     tenant = data.tenant
-    departments = sorted(set(tenant.departments.values()))
-    if department not in departments:
-        raise InputError([Problem(str(Path(directory) / "tenant.yaml"), "", "department",
-                                  department, "a department owning a subscription: "
-                                  + ", ".join(departments))])
+    day = (as_of_date(data.usage, tenant.timezone, period) if as_of in (None, "")
+           else _as_of_arg(as_of))
+    if day is None:  # no usage at all: load_and_allocate has refused that already
+        raise InputError([Problem("usage", "", "", None, "at least one usage row")])
     priced = costs(allocation, tenant)
-    periods = priced["period"]
-    first = pd.Period(first, period) if first is not None else periods.min()
-    last = pd.Period(last, period) if last is not None else periods.max()
-    as_of = pd.Period(as_of, period) if as_of is not None else last
-    billed_all = select_periods(chargeback(allocation, tenant, "billed", table=priced), first,
-                                last)
-    caused_all = select_periods(chargeback(allocation, tenant, "caused", table=priced), first,
-                                last)
-    own = [sub.id for sub in tenant.subscriptions if sub.department == department]
-    mine = select_periods(priced[priced["department"] == department], first, last)
-    return DepartmentReview(
-        tenant_name=tenant.name, department=department, currency=tenant.currency,
-        first=first, last=last, as_of=as_of,
-        subscriptions=_subscriptions(tenant, own),
-        billed=_rows_of(billed_all, department), caused=_rows_of(caused_all, department),
-        billed_all=billed_all, caused_all=caused_all,
-        by_type=_by_type(mine),
-        budget=_budget(data.directory, tenant, billed_all, department, period),
-        forecast=_forecast(allocation, as_of, own),
-        findings=_findings(tenant, data.users, own, department, as_of),
+    billed = chargeback(allocation, tenant, "billed", table=priced)
+    caused = chargeback(allocation, tenant, "caused", table=priced)
+    budgets = None if data.budgets is None else budget_vs_actual(billed, data.budgets)
+    trusted = last_complete_period(day, period)
+    return Book(tenant=tenant, users=data.users, directory=data.directory,
+                allocation=allocation, priced=priced, billed=billed, caused=caused,
+                budgets=budgets, forecast=forecast(allocation, trusted),
+                findings=validate(tenant, data.users, on=day), as_of=day)
+
+
+def _as_of_arg(value) -> dt.date:
+    try:
+        return as_date(value)
+    except (ValueError, TypeError):
+        raise InputError([Problem("--as-of", "", "", value, "a date such as 2026-10-31")]) \
+            from None
+
+
+def check_window(book: Book, window: Window) -> None:
+    """A review covers months with figures: it may not end after the as-of month, nor end
+    before the first month with usage (it would be a report of zeros)."""
+    periods = book.allocation.by_subscription["period"]
+    first, last = periods.min(), last_complete_period(book.as_of, book.freq)
+    if window.last > last:
+        raise InputError([Problem("--to", "", "", str(window.last),
+                                  f"a period no later than {last}, the last complete one "
+                                  f"on the as-of day {book.as_of}")])
+    if window.last < first:
+        raise InputError([Problem("--to", "", "", str(window.last),
+                                  f"a period no earlier than {first}, the first with usage")])
+
+
+def check_departments(book: Book, wanted: list[str]) -> None:
+    """Every wanted department must own a subscription of the tenant (all listed at once)."""
+    unknown = [name for name in wanted if name not in book.departments]
+    if unknown:
+        expected = "a department owning a subscription: " + ", ".join(book.departments)
+        raise InputError([Problem("--department", "", "", name, expected) for name in unknown])
+
+
+# --- one department's review ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Review:
+    """The figures of one review: a department's, or (``department`` None) the tenant's."""
+
+    book: Book
+    window: Window
+    department: str | None
+    subscriptions: tuple[str, ...]
+    billed: pd.DataFrame  # chargeback rows in the window
+    caused: pd.DataFrame
+    previous: pd.DataFrame  # billed rows in the previous window
+    priced: pd.DataFrame  # cost rows in the window
+    priced_before: pd.DataFrame  # cost rows in the previous window
+    budget: pd.DataFrame | None  # budget_vs_actual rows in the window
+    forecast: pd.DataFrame
+    findings: pd.DataFrame
+
+    @cached_property
+    def summary(self) -> list[tuple[str, str]]:
+        """The executive summary's sentences (see :func:`summary`)."""
+        return summary(self)
+
+    @property
+    def title(self) -> str:
+        return self.department or self.book.tenant.name
+
+    @property
+    def currency(self) -> str:
+        return self.book.currency
+
+    def money(self, cents: int) -> str:
+        return money_text(_amount(cents), self.currency)
+
+    @property
+    def billed_cents(self) -> int:
+        return _cents(self.billed, "total_cost")
+
+    @property
+    def previous_cents(self) -> int:
+        return _cents(self.previous, "total_cost")
+
+    @property
+    def budget_cents(self) -> int | None:
+        if self.budget is None or self.budget["budget"].isna().all():
+            return None
+        return _cents(self.budget.assign(budget=self.budget["budget"].fillna(0.0)), "budget")
+
+    @property
+    def overage_billed_cents(self) -> int:
+        return _cents(self.billed, "overage_cost")
+
+    @property
+    def overage_caused_cents(self) -> int:
+        return _cents(self.caused, "overage_cost")
+
+    # --- tables, with columns in words ---
+
+    def subscription_table(self) -> pd.DataFrame:
+        tenant = self.book.tenant
+        rows = []
+        for sid in self.subscriptions:
+            sub = tenant.subscription(sid)
+            terms = "; ".join(f"{date_text(t.start)} to {date_text(t.end - dt.timedelta(days=1))}"
+                              for t in sub.terms)
+            rows.append((sid, sub.department, sub.license_model.capitalize(),
+                         OFFER_NAMES.get(sub.offer, sub.offer), sub.deployment.capitalize(),
+                         terms))
+        return pd.DataFrame(rows, columns=["Subscription", "Department", "License model",
+                                           "Offer", "Deployment", "Terms (first to last day)"])
+
+    def monthly(self) -> pd.DataFrame:
+        """Every period of the window, lapsed ones included, with money and budget."""
+        periods = self.window.periods
+        billed = self.billed.groupby("period")[list(MONEY)].sum().reindex(periods)
+        caused = self.caused.groupby("period")["overage_cost"].sum().reindex(periods)
+        table = pd.DataFrame({
+            "Month": [period_text(p) for p in periods],
+            "Status": [self._status(p) for p in periods],
+            f"Committed ({self.currency})": billed["committed_cost"].to_numpy(),
+            f"Overage billed ({self.currency})": billed["overage_cost"].to_numpy(),
+            f"Overage caused ({self.currency})": caused.to_numpy(),
+            f"Total billed ({self.currency})": billed["total_cost"].to_numpy(),
+        })
+        if self.budget is not None:
+            budget = self.budget.groupby("period")[["budget", "actual"]].sum(min_count=1)
+            budget = budget.reindex(periods)
+            table[f"Budget ({self.currency})"] = budget["budget"].to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table["Share of budget"] = (budget["actual"] / budget["budget"]).to_numpy()
+        return table
+
+    def _status(self, period: pd.Period) -> str:
+        """``active``, or in words why none of the subscriptions ran in the period."""
+        start = period.start_time.date()
+        end = period.end_time.date() + dt.timedelta(days=1)
+        subs = [self.book.tenant.subscription(s) for s in self.subscriptions]
+        terms = [t for sub in subs for t in sub.terms]
+        if any(t.start < end and t.end > start for t in terms):
+            return "active"
+        if not terms or all(t.start >= end for t in terms):
+            return "not started"
+        if all(t.end <= start for t in terms):
+            return "ended"
+        return "lapsed (between terms)"
+
+    def type_changes(self) -> pd.DataFrame:
+        """Cents per usage type, now and in the previous window, largest change first."""
+        now = _type_cents(self.priced)
+        before = _type_cents(self.priced_before)
+        both = now.join(before.add_suffix("_before"), how="outer").fillna(0).astype(np.int64)
+        both["change"] = both["total_cost"] - both["total_cost_before"]
+        return both.sort_values("change", key=np.abs, ascending=False, kind="stable")
+
+    def by_type(self) -> pd.DataFrame:
+        """Cost per usage type in the window beside the previous window, largest change first."""
+        both = self.type_changes()
+        c = self.currency
+        return pd.DataFrame({
+            "Usage type": [type_name(self.book.tenant, t) for t in both.index],
+            f"Committed ({c})": from_cents(both["committed_cost"].to_numpy()),
+            f"Overage ({c})": from_cents(both["overage_cost"].to_numpy()),
+            f"Total ({c})": from_cents(both["total_cost"].to_numpy()),
+            f"Total before ({c})": from_cents(
+                both["total_cost_before"].to_numpy()),
+            f"Change ({c})": from_cents(both["change"].to_numpy()),
+        })
+
+    def overage_owners(self) -> pd.DataFrame:
+        """Who owns the overage in the window: per month, usage type and owning subscription."""
+        rows = self.priced[self.priced["overage_cost"] > 0]
+        tenant, c = self.book.tenant, self.currency
+        return pd.DataFrame({
+            "Month": [period_text(p) for p in rows["period"]],
+            "Usage type": [type_name(tenant, t) for t in rows["usage_type"]],
+            "Owner": rows["subscription_id"].to_numpy(),
+            "Department": rows["department"].to_numpy(),
+            "Overage": rows["overage"].to_numpy(),
+            "Unit": [tenant.usage_types[t].unit for t in rows["usage_type"]],
+            f"Overage price ({c})": rows["overage_price"].to_numpy(),
+            f"Overage cost ({c})": rows["overage_cost"].to_numpy(),
+        })
+
+    def forecast_table(self) -> pd.DataFrame:
+        """Projected cost per subscription from after the as-of month to its last term's end."""
+        if self.forecast.empty:
+            return pd.DataFrame()
+        grouped = self.forecast.groupby(["subscription_id", "term_end"], as_index=False, sort=True)[
+            ["committed_cost", "total_cost_low", "total_cost", "total_cost_high"]].sum()
+        c = self.currency
+        return pd.DataFrame({
+            "Subscription": grouped["subscription_id"].to_numpy(),
+            "Term ends": [date_text(as_date(d) - dt.timedelta(days=1))
+                          for d in grouped["term_end"]],
+            f"Committed ({c})": grouped["committed_cost"].to_numpy(),
+            f"Total, quietest months ({c})": grouped["total_cost_low"].to_numpy(),
+            f"Total, run rate ({c})": grouped["total_cost"].to_numpy(),
+            f"Total, busiest months ({c})": grouped["total_cost_high"].to_numpy(),
+        })
+
+    def findings_by_rule(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """``(rule title, severity, [(subject, full message)])`` per rule, errors first."""
+        groups = []
+        for rule, rows in self.findings.groupby("rule", sort=False):
+            groups.append((rule_title(str(rule)), str(rows["severity"].iloc[0]),
+                           [(str(s), str(m)) for s, m in zip(rows["subject"], rows["message"],
+                                                             strict=True)]))
+        return groups
+
+    def department_table(self) -> pd.DataFrame:
+        """The tenant roll-up: one row per department."""
+        c = self.currency
+        rows = []
+        for department in self.book.departments:
+            part = department_review(self.book, department, self.window)
+            budget = part.budget_cents
+            rows.append({
+                "Department": department,
+                f"Billed ({c})": _amount(part.billed_cents),
+                f"Budget ({c})": np.nan if budget is None else _amount(budget),
+                "Share of budget": (part.billed_cents / budget) if budget else np.nan,
+                f"Billed before ({c})": _amount(part.previous_cents),
+                f"Change ({c})": _amount(part.billed_cents - part.previous_cents),
+                f"Overage billed ({c})": _amount(part.overage_billed_cents),
+                f"Overage caused ({c})": _amount(part.overage_caused_cents),
+            })
+        return pd.DataFrame(rows)
+
+
+def _type_cents(priced: pd.DataFrame) -> pd.DataFrame:
+    if priced.empty:
+        return pd.DataFrame(columns=list(MONEY), dtype=np.int64)
+    cents = pd.DataFrame({c: to_cents(priced[c]) for c in MONEY}, index=priced.index)
+    cents["usage_type"] = priced["usage_type"].to_numpy()
+    return cents.groupby("usage_type", sort=True)[list(MONEY)].sum()
+
+
+def department_review(book: Book, department: str | None, window: Window | None = None) -> Review:
+    """The review of ``department`` (or of the whole tenant when None) over ``window``
+    (default: the last complete quarter before the book's as-of day)."""
+    window = window or default_window(book.as_of, book.freq)
+    if department is not None:
+        check_departments(book, [department])
+    tenant = book.tenant
+    subs = tuple(s.id for s in tenant.subscriptions
+                 if department is None or s.department == department)
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        rows = frame if department is None else frame[frame["department"] == department]
+        return rows.reset_index(drop=True)
+
+    def within(frame: pd.DataFrame, w: Window) -> pd.DataFrame:
+        return mine(select_periods(frame, w.first, w.last))
+
+    budget = None if book.budgets is None else within(book.budgets, window)
+    projected = book.forecast
+    if not projected.empty:
+        projected = projected[projected["subscription_id"].isin(subs)].reset_index(drop=True)
+    return Review(
+        book=book, window=window, department=department, subscriptions=subs,
+        billed=within(book.billed, window), caused=within(book.caused, window),
+        previous=within(book.billed, window.previous),
+        priced=within(book.priced, window), priced_before=within(book.priced, window.previous),
+        budget=budget, forecast=projected, findings=_findings(book, department, subs),
     )
 
 
-def _rows_of(frame: pd.DataFrame, department: str) -> pd.DataFrame:
-    return frame[frame["department"] == department].reset_index(drop=True)
-
-
-def _subscriptions(tenant, own: list[str]) -> pd.DataFrame:
-    rows = []
-    for sid in own:
-        sub = tenant.subscription(sid)
-        terms = ", ".join(f"[{t.start}, {t.end})" for t in sub.terms)
-        rows.append((sid, sub.license_model, sub.offer, sub.deployment, terms))
-    return pd.DataFrame(rows, columns=["subscription_id", "license_model", "offer",
-                                       "deployment", "terms"])
-
-
-def _by_type(priced: pd.DataFrame) -> pd.DataFrame:
-    cents = priced.assign(**{c: to_cents(priced[c]) for c in ("committed_cost", "overage_cost",
-                                                               "total_cost")})
-    grouped = cents.groupby("usage_type", as_index=False, sort=True)[
-        ["committed_cost", "overage_cost", "total_cost"]].sum()
-    for column in ("committed_cost", "overage_cost", "total_cost"):
-        grouped[column] = from_cents(grouped[column].to_numpy(np.int64))
-    return grouped
-
-
-def _budget(directory: Path, tenant, billed_all: pd.DataFrame, department: str, period: str):
-    path = directory / BUDGETS_FILE
-    if not path.exists():
-        return None
-    budgets = load_budgets(path, tenant, period)
-    comparison = budget_vs_actual(billed_all, budgets)
-    comparison = comparison[comparison["department"] == department]
-    periods = billed_all["period"]
-    if len(periods):
-        comparison = select_periods(comparison, periods.min(), periods.max())
-    return comparison.reset_index(drop=True)
-
-
-def _forecast(allocation, as_of: pd.Period, own: list[str]) -> pd.DataFrame:
-    projected = forecast(allocation, as_of)
-    if projected.empty:
-        return projected
-    return projected[projected["subscription_id"].isin(own)].reset_index(drop=True)
-
-
-def _findings(tenant, users, own: list[str], department: str, as_of: pd.Period) -> pd.DataFrame:
-    """Findings whose subject is one of the department's subscriptions or users."""
-    findings = validate(tenant, users, on=as_of.end_time.date())
-    subjects = set(own)
-    if users is not None and "department" in users:
-        subjects |= set(users.loc[users["department"] == department, "user_id"])
+def _findings(book: Book, department: str | None, subs: tuple[str, ...]) -> pd.DataFrame:
+    """Findings about the department's subscriptions, or its users (by department or mapping)."""
+    findings = book.findings
+    if department is None:
+        return findings.reset_index(drop=True)
+    subjects = set(subs)
+    users = book.users
+    if users is not None:
+        mapped = users["subscription_id"].isin(subs)
+        if "department" in users:
+            mapped |= users["department"] == department
+        subjects |= set(users.loc[mapped, "user_id"])
     return findings[findings["subject"].isin(subjects)].reset_index(drop=True)
 
 
-# --- running the notebook --------------------------------------------------------------------
+# --- the executive summary ---------------------------------------------------------------------
 
-def notebook_path() -> Path:
-    """The report notebook, found next to the installed (editable) package."""
-    path = notebooks_dir() / NOTEBOOK
-    if not path.exists():
-        raise FileNotFoundError(f"the report notebook {path} is missing; multisub report needs "
-                                "the repository's notebooks/ folder (install with pip -e)")
-    return path
+def summary(review: Review) -> list[tuple[str, str]]:
+    """The five headline sentences, each ``(topic, sentence)``, in the order they are read."""
+    return [("Billed vs budget", _budget_sentence(review)),
+            ("Change", _change_sentence(review)),
+            ("Overage", _overage_sentence(review)),
+            ("Budget breaches", _breach_sentence(review)),
+            ("Biggest driver", _driver_sentence(review))]
 
 
-def file_name(department: str) -> str:
+def _budget_sentence(r: Review) -> str:
+    billed = r.money(r.billed_cents)
+    budget = r.budget_cents
+    head = f"{r.title} was billed {billed} for {r.window.text}"
+    if r.department and "active" not in set(r.monthly()["Status"]):
+        head += " (none of its subscriptions was active)"
+    if budget is None:
+        return f"{head}; no budget was set for these months."
+    if budget == 0:
+        return f"{head} against a budget of {r.money(0)}."
+    gap = budget - r.billed_cents
+    side = "under" if gap >= 0 else "over"
+    return (f"{head} against a budget of {r.money(budget)}: {r.billed_cents / budget:.1%} of "
+            f"the budget, {r.money(abs(gap))} {side}.")
+
+
+def _change_sentence(r: Review) -> str:
+    before, now = r.previous_cents, r.billed_cents
+    previous = r.window.previous.text
+    if before == 0:
+        return f"Nothing was billed in {previous}, the period before, to compare with."
+    change = now - before
+    if change == 0:
+        return f"That is the same as the {r.money(before)} billed in {previous}."
+    word = "more" if change > 0 else "less"
+    return (f"That is {r.money(abs(change))} ({abs(change) / before:.1%}) {word} than the "
+            f"{r.money(before)} billed in {previous}{_inactive_note(r)}.")
+
+
+def _inactive_note(r: Review) -> str:
+    """``, when its subscriptions were not active in April 2026 and May 2026``, or nothing."""
+    if r.department is None:
+        return ""
+    earlier = department_review(r.book, r.department, r.window.previous).monthly()
+    idle = earlier.loc[earlier["Status"] != "active", "Month"].tolist()
+    if not idle or len(idle) == len(earlier):
+        return ""
+    months = idle[0] if len(idle) == 1 else ", ".join(idle[:-1]) + f" and {idle[-1]}"
+    return f", when its subscriptions were not active in {months}"
+
+
+def _overage_sentence(r: Review) -> str:
+    billed, caused = r.overage_billed_cents, r.overage_caused_cents
+    if r.department is None:
+        return _tenant_overage_sentence(r)
+    if r.priced.empty and caused == 0:
+        return (f"No overage: nothing was used on the subscriptions of {r.department} in "
+                f"{r.window.text}.")
+    if billed == 0 and caused == 0:
+        return (f"No overage was billed to {r.department}, and its usage stayed within its own "
+                "entitlement, so it caused none.")
+    owners = _owner_list(r.priced)
+    held = (f"{r.money(billed)} of overage was billed to {r.department}, owned by "
+            f"{owners}" if billed else f"No overage was billed to {r.department}")
+    if caused == 0:
+        return f"{held}; its own usage stayed within its entitlement, so it caused none of it."
+    return f"{held}; its usage above its own entitlement caused {r.money(caused)} of overage."
+
+
+def _tenant_overage_sentence(r: Review) -> str:
+    total = r.overage_billed_cents
+    if total == 0:
+        return f"No overage was billed in {r.window.text}."
+    causes = r.caused.groupby("department")["overage_cost"].sum()
+    causes = causes[causes > 0].sort_values(ascending=False, kind="stable")
+    caused = ", ".join(f"{d} {money_text(v, r.currency)}" for d, v in causes.items())
+    return (f"{r.money(total)} of overage was billed, owned by {_owner_list(r.priced)}; "
+            f"by usage above their own entitlement it was caused by {caused or 'no department'}.")
+
+
+def _owner_list(priced: pd.DataFrame) -> str:
+    """``Sub-1001 (Customer Care, EUR 1,200.00)`` for each owner, largest first."""
+    rows = priced[priced["overage_cost"] > 0]
+    if rows.empty:
+        return "no subscription"
+    owned = rows.groupby(["subscription_id", "department"])["overage_cost"].sum()
+    owned = owned.sort_values(ascending=False, kind="stable")
+    currency = str(priced["currency"].iloc[0])
+    return ", ".join(f"{sid} ({dep}, {money_text(v, currency)})"
+                     for (sid, dep), v in owned.items())
+
+
+def breaches(review: Review) -> pd.DataFrame:
+    """Department-months billed above their budget in the window (``variance`` < 0)."""
+    if review.budget is None:
+        return pd.DataFrame(columns=["period", "department", "budget", "actual", "variance"])
+    over = review.budget[review.budget["variance"] < 0]
+    return over[["period", "department", "budget", "actual", "variance"]].reset_index(drop=True)
+
+
+def _breach_sentence(r: Review) -> str:
+    if r.budget is None or r.budget["budget"].isna().all():
+        return "There is no budget to breach in these months."
+    over = breaches(r)
+    if over.empty:
+        return "No month went over budget."
+    parts = [(f"{'' if r.department else row.department + ' in '}{period_text(row.period)} "
+              f"({money_text(row.actual, r.currency)} against "
+              f"{money_text(row.budget, r.currency)})") for row in over.itertuples()]
+    return "Over budget: " + "; ".join(parts) + "."
+
+
+def _driver_sentence(r: Review) -> str:
+    types = r.type_changes()
+    if types.empty or types["change"].iloc[0] == 0:
+        return "No usage type changed in cost from the previous period."
+    top = types.iloc[0]
+    change = int(top["change"])
+    overage = int(top["overage_cost"] - top["overage_cost_before"])
+    why = ""
+    if overage:
+        sign = "+" if overage > 0 else "−"
+        why = f", of which overage {sign}{r.money(abs(overage))}"
+    direction = "up" if change > 0 else "down"
+    return (f"The biggest driver of the change is {type_name(r.book.tenant, str(types.index[0]))}"
+            f": {direction} {r.money(abs(change))}{why}.")
+
+
+# --- file names ---------------------------------------------------------------------------------
+
+def file_name(department: str, suffix: str = ".html") -> str:
     """``Customer Care`` → ``customer-care.html``."""
     slug = re.sub(r"[^a-z0-9]+", "-", department.lower()).strip("-")
-    return f"{slug or 'department'}.html"
+    return f"{slug or 'department'}{suffix}"
 
 
-def file_names(departments: list[str]) -> dict[str, str]:
+def file_names(departments: list[str], suffix: str = ".html") -> dict[str, str]:
     """A distinct file name per department: "R&D" and "R D" both slug to ``r-d``, so the
     second becomes ``r-d-2.html`` instead of overwriting the first."""
-    names, taken = {}, set()
+    names: dict[str, str] = {}
+    taken: set[str] = set()
     for department in departments:
-        stem = file_name(department).removesuffix(".html")
-        name, number = f"{stem}.html", 1
+        stem = file_name(department, "")
+        name, number = f"{stem}{suffix}", 1
         while name in taken:
             number += 1
-            name = f"{stem}-{number}.html"
+            name = f"{stem}-{number}{suffix}"
         names[department] = name
         taken.add(name)
     return names
-
-
-def render_report(directory: str | Path, department: str, out_dir: str | Path, first=None,
-                  last=None, as_of=None, name: str | None = None) -> Path:
-    """Execute the report notebook for one department and write it as HTML without code
-    (to ``name``, by default the department's :func:`file_name`)."""
-    import papermill
-    from nbconvert import HTMLExporter
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source = notebook_path()
-    parameters = {"tenant_dir": str(Path(directory).resolve()), "department": department,
-                  "first_period": None if first is None else str(first),
-                  "last_period": None if last is None else str(last),
-                  "as_of": None if as_of is None else str(as_of)}
-    executed = papermill.execute_notebook(
-        str(source), None, parameters=parameters, cwd=str(source.parent), kernel_name="python3",
-        progress_bar=False, log_output=False, report_mode=True,
-        # The kernel is local and short-lived; its start-up and shutdown chatter (unencrypted
-        # TCP on localhost, the interrupt at shutdown) would only alarm an analyst.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"])
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    html, _ = exporter.from_notebook_node(executed)
-    target = out_dir / (name or file_name(department))
-    target.write_text(html, encoding="utf-8")
-    return target
-
-
-def run_reports(directory: str | Path, departments: list[str], out_dir: str | Path,
-                first=None, last=None, as_of=None, progress: bool = False) -> list[Path]:
-    """One HTML report per department; ``progress`` shows a tqdm bar on stderr."""
-    from tqdm import tqdm
-
-    names = file_names(departments)
-    return [
-        render_report(directory, department, out_dir, first, last, as_of, names[department])
-        for department in tqdm(departments, desc="department reports", unit="report",
-                               disable=not progress)
-    ]

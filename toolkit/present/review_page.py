@@ -1,0 +1,438 @@
+"""The cost review as a self-contained HTML page, and that page as a PDF.
+
+Why a template and not an executed notebook: the figures come from
+:mod:`toolkit.present.report` in one process, so ``report --all`` computes the tenant once
+instead of starting a kernel per department, and the page is exactly what a finance reader
+needs — no code, no prompts, no index columns, no developer notes.
+
+Self-contained on purpose: the page is mailed as one file and opened offline, so it carries
+its CSS inline and its charts as inline SVG, and refers to no resource at all (no script, no
+font, no stylesheet, no image URL). Every string that comes from the tenant's files (tenant,
+department, subscription and user names, finding messages) is HTML-escaped by the template's
+autoescaping, and chart text is drawn with math parsing off so a ``$`` in a name stays a ``$``.
+
+The PDF is the same HTML printed by Chromium (Debian's ``/usr/bin/chromium`` through
+Playwright), A4, one section per page group: each department starts on a new page.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment
+from markupsafe import Markup
+from matplotlib import rc_context
+
+from toolkit.present import plots
+from toolkit.present.report import Review
+from toolkit.present.words import date_text, money_text, span_text
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the page shows it: header in words, cells already formatted."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+    @property
+    def align(self) -> list[str]:
+        """The CSS class of each column: ``num`` (right-aligned) for numbers, ``short`` for
+        text that should never wrap (ids, months), ``text`` for prose."""
+        classes = []
+        for col, numeric in enumerate(self.numeric):
+            longest = max((len(row[col]) for row in self.rows), default=0)
+            classes.append("num" if numeric else ("short" if longest <= 16 else "text"))
+        return classes
+
+
+@dataclass(frozen=True)
+class Block:
+    """One details block: a heading, a sentence, then an optional chart and tables."""
+
+    heading: str
+    intro: str = ""
+    chart: Markup | None = None
+    tables: tuple[Table, ...] = ()
+    findings: tuple[tuple[str, str, list[tuple[str, str]]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A review on the page: title, key figures, the summary sentences, then the details."""
+
+    title: str
+    subtitle: str
+    cards: list[tuple[str, str]]
+    summary: list[tuple[str, str]]
+    blocks: list[Block]
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+def cell_text(value, column: str, currency: str) -> str:
+    """A cell in words: money to the cent, shares as percentages, blanks as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, int | float | np.integer | np.floating):
+        if column.startswith("Share"):
+            return f"{float(value):.1%}"
+        if f"({currency})" in column:
+            return f"{float(value):,.2f}"
+        return f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,.2f}"
+    return str(value)
+
+
+def table_of(frame: pd.DataFrame, currency: str) -> Table:
+    """A frame as a :class:`Table` (its index is never shown)."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    rows = [[cell_text(v, str(c), currency) for v, c in zip(row, frame.columns, strict=True)]
+            for row in frame.itertuples(index=False, name=None)]
+    return Table([str(c) for c in frame.columns], rows, numeric)
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+def _plain_text(draw):
+    """Run a chart function with math parsing off: a ``$`` in a tenant's name is data, not
+    markup. (matplotlib escapes the text it writes into SVG.)"""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+def svg(figure) -> Markup:
+    """A figure as inline SVG, safe to place in the page (tick labels are made while it is
+    drawn, so drawing too runs with math parsing off)."""
+    with rc_context({"text.parse_math": False}):
+        return Markup(plots.figure_svg(figure))
+
+
+def _window_costs(review: Review) -> pd.DataFrame:
+    """Billed costs per period over the whole window, lapsed periods as zero."""
+    periods = review.window.periods
+    by_period = review.billed.groupby("period")[["committed_cost", "overage_cost"]].sum()
+    by_period = by_period.reindex(periods, fill_value=0.0)
+    return by_period.rename_axis("period").reset_index()
+
+
+@_plain_text
+def cost_figure(review: Review):
+    return plots.cost_chart(
+        _window_costs(review), review.currency,
+        f"{review.title}: committed and overage cost per month ({review.currency})")
+
+
+@_plain_text
+def budget_figure(review: Review):
+    assert review.budget is not None
+    per_period = review.budget.groupby("period", as_index=False)[["budget", "actual"]].sum(
+        min_count=1)
+    return plots.budget_chart(per_period, review.currency, f"{review.title}: budget and billed "
+                                                           f"cost per month ({review.currency})")
+
+
+@_plain_text
+def forecast_figure(review: Review):
+    """Up to twelve months of billed cost before the forecast, then the forecast."""
+    history = review.book.billed
+    if review.department is not None:
+        history = history[history["department"] == review.department]
+    if len(review.forecast):
+        last = review.forecast["period"].min() - 1
+        history = history[(history["period"] <= last) & (history["period"] > last - 12)]
+    return plots.forecast_chart(
+        history, review.forecast, review.currency,
+        f"{review.title}: billed and forecast total cost per month ({review.currency})")
+
+
+@_plain_text
+def views_figure(review: Review):
+    return plots.views_chart(review.billed, review.caused, review.currency,
+                             f"Overage cost by department, billed vs caused ({review.currency})")
+
+
+# --- sections -------------------------------------------------------------------------------
+
+def _cards(review: Review) -> list[tuple[str, str]]:
+    budget = review.budget_cents
+    change = review.billed_cents - review.previous_cents
+    sign = "+" if change > 0 else ("−" if change < 0 else "")
+    return [
+        ("Billed", review.money(review.billed_cents)),
+        ("Budget", "none set" if budget is None else review.money(budget)),
+        ("Share of budget", f"{review.billed_cents / budget:.1%}" if budget else "—"),
+        (f"Change vs {review.window.previous.text}",
+         f"{sign}{money_text(abs(change) / 100, review.currency)}"),
+        ("Overage billed", review.money(review.overage_billed_cents)),
+    ]
+
+
+def _money_blocks(review: Review) -> list[Block]:
+    c = review.currency
+    active = review.billed_cents > 0 or review.previous_cents > 0
+    blocks = [Block(
+        "Cost per month",
+        "Billed is what the invoice says: the committed cost of the subscriptions plus the "
+        "overage they own. Overage caused charges each pooled type's overage to the departments "
+        "whose usage went above their own entitlement; both add up to the same total.",
+        svg(cost_figure(review)) if review.billed_cents else None,
+        (table_of(review.monthly(), c),))]
+    if active:
+        blocks.append(Block(
+            "Cost by usage type",
+            f"Each usage type's cost in {review.window.text} beside {review.window.previous.text}, "
+            "the largest change first.", None, (table_of(review.by_type(), c),)))
+    if review.budget is not None and review.budget_cents is not None:
+        blocks.append(Block(
+            "Budget",
+            "Billed cost per month against the budget from budgets.csv; months over budget "
+            "are drawn in orange.", svg(budget_figure(review))))
+    return blocks
+
+
+def _forecast_block(review: Review) -> Block:
+    as_of = date_text(review.book.as_of)
+    if review.forecast.empty:
+        return Block("Forecast to term end",
+                     f"No subscription of {review.title} runs past {as_of}: there is nothing "
+                     "to forecast.")
+    return Block(
+        "Forecast to term end",
+        f"A run-rate projection after {as_of}: each subscription's mean usage over its last "
+        "three months, priced with the same rules as the invoice, to the end of its term. The "
+        "quietest and busiest of those months give the low and high figures; they are the "
+        "spread actually seen, not a confidence interval.",
+        svg(forecast_figure(review)), (table_of(review.forecast_table(), review.currency),))
+
+
+def _findings_block(review: Review) -> Block:
+    groups = tuple(review.findings_by_rule())
+    whom = "the tenant" if review.department is None else review.title
+    intro = (f"Provisioning findings about {whom} on {date_text(review.book.as_of)}, grouped "
+             "by rule." if groups else f"No provisioning finding concerns {whom}.")
+    return Block("Findings", intro, findings=groups)
+
+
+def department_section(review: Review) -> Section:
+    subs = Block("Subscriptions", "", None, (table_of(review.subscription_table(),
+                                                     review.currency),))
+    return Section(
+        review.title, _subtitle(review), _cards(review), review.summary,
+        [*_money_blocks(review), _forecast_block(review), subs, _findings_block(review)])
+
+
+def tenant_sections(review: Review) -> list[Section]:
+    """The roll-up page (key figures, summary, one row per department), then the tenant's own
+    details on the following pages."""
+    c = review.currency
+    roll_up = Block("Departments", f"Every department's cost in {review.window.text}; "
+                    f"\"before\" is {review.window.previous.text}.",
+                    None, (table_of(review.department_table(), c),))
+    owners = review.overage_owners()
+    overage = Block(
+        "Overage and who owns it",
+        "The overage billed, per month and usage type, with the subscription that owns it."
+        if len(owners) else f"No overage was billed in {review.window.text}.",
+        svg(views_figure(review)) if review.overage_billed_cents else None,
+        (table_of(owners, c),) if len(owners) else ())
+    details = Section(f"{review.title}: details", _subtitle(review), [], [],
+                      [overage, *_money_blocks(review), _findings_block(review)])
+    return [Section(review.title, _subtitle(review), _cards(review), review.summary, [roll_up]),
+            details]
+
+
+def _subtitle(review: Review) -> str:
+    tenant = review.book.tenant.name
+    who = f"{tenant} · " if review.department is not None else ""
+    return (f"{who}{review.window.text}, compared with {review.window.previous.text} · "
+            f"figures as of {date_text(review.book.as_of)} · amounts in {review.currency}")
+
+
+# --- the page -------------------------------------------------------------------------------
+
+STYLE = """
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #222;
+       font-size: 10.5pt; line-height: 1.4; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }
+h1 { font-size: 19pt; margin: 0 0 .2em; }
+h2 { font-size: 13pt; margin: 1.4em 0 .4em; border-bottom: 1px solid #ccc; padding-bottom: .15em;
+     break-after: avoid; }
+h2 + p { break-after: avoid; }
+h3 { font-size: 11pt; margin: 1em 0 .3em; }
+.subtitle { color: #555; margin: 0 0 1em; }
+section.review + section.review { break-before: page; page-break-before: always;
+                                  margin-top: 3em; }
+.cards { display: flex; gap: .5em; margin: .8em 0; }
+.card { border: 1px solid #d5dbe3; border-radius: 4px; padding: .35em .5em; flex: 1 1 0;
+        background: #f6f8fa; }
+.card .label { font-size: 8.5pt; color: #555; }
+.card .value { font-size: 11pt; font-weight: bold; white-space: nowrap; }
+.summary { margin: .5em 0 1em; }
+.summary dt { font-weight: bold; margin-top: .4em; }
+.summary dd { margin: 0 0 0 1.2em; }
+table { border-collapse: collapse; margin: .5em 0 1em; font-size: 9pt; width: 100%; }
+th, td { border-bottom: 1px solid #e2e2e2; padding: .25em .45em; text-align: left;
+         vertical-align: top; }
+th { background: #f0f2f5; font-weight: 600; }
+td.num, th.num { text-align: right; }
+td.num, td.short, td:first-child { white-space: nowrap; }
+tr { break-inside: avoid; }
+.chart { break-inside: avoid; margin: .5em 0; }
+.chart svg { width: 100%; height: auto; }
+table.findings td.text { font-size: 8.5pt; }
+.severity { color: #555; font-weight: normal; }
+"""
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>{{ style }}</style>
+</head>
+<body>
+{% for s in sections %}
+<section class="review">
+<h1>{{ s.title }}</h1>
+<p class="subtitle">{{ s.subtitle }}</p>
+{% if s.cards %}<div class="cards">
+{% for label, value in s.cards %}<div class="card"><div class="label">{{ label }}</div>
+<div class="value">{{ value }}</div></div>
+{% endfor %}</div>{% endif %}
+{% if s.summary %}<h2>Summary</h2>
+<dl class="summary">
+{% for topic, sentence in s.summary %}<dt>{{ topic }}</dt><dd>{{ sentence }}</dd>
+{% endfor %}</dl>{% endif %}
+{% for b in s.blocks %}
+<h2>{{ b.heading }}</h2>
+{% if b.intro %}<p>{{ b.intro }}</p>{% endif %}
+{% if b.chart %}<div class="chart">{{ b.chart }}</div>{% endif %}
+{% for t in b.tables %}
+<table>
+<thead><tr>{% for c in t.columns %}<th class="{{ t.align[loop.index0] }}">{{ c }}</th>
+{% endfor %}</tr></thead>
+<tbody>
+{% for row in t.rows %}<tr>{% for v in row %}<td class="{{ t.align[loop.index0] }}">{{ v }}</td>
+{% endfor %}</tr>
+{% endfor %}</tbody>
+</table>
+{% endfor %}
+{% for rule, severity, items in b.findings %}
+<h3>{{ rule }} <span class="severity">({{ severity }}, {{ items|length }})</span></h3>
+<table class="findings"><thead><tr><th class="short">About</th><th class="text">Finding</th></tr>
+</thead><tbody>
+{% for subject, message in items %}<tr><td class="short">{{ subject }}</td>
+<td class="text">{{ message }}</td></tr>
+{% endfor %}</tbody></table>
+{% endfor %}
+{% endfor %}
+</section>
+{% endfor %}
+</body>
+</html>
+"""
+
+_ENVIRONMENT = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(sections: Iterable[Section], title: str) -> str:
+    """The page: one ``<section>`` per review, every user string escaped."""
+    return _ENVIRONMENT.from_string(TEMPLATE).render(sections=list(sections), title=title,
+                                                     style=Markup(STYLE))
+
+
+def department_html(review: Review) -> str:
+    return render_html([department_section(review)],
+                       f"Cost review: {review.title}, {review.window.text}")
+
+
+def tenant_html(roll_up: Review, departments: Iterable[Review]) -> str:
+    """The roll-up of every department on its first page, then one section each."""
+    sections = [*tenant_sections(roll_up), *(department_section(r) for r in departments)]
+    return render_html(sections, f"Cost review: {roll_up.title}, "
+                                 f"{span_text(roll_up.window.first, roll_up.window.last)}")
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+def write_pdfs(pages: dict[Path, str]) -> list[Path]:
+    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on).
+
+    Playwright's synchronous API refuses to run where an asyncio loop is running (a Jupyter
+    kernel, another Playwright session), so the printing runs in a thread of its own.
+    """
+    if not pages:
+        return []
+    if not CHROMIUM.exists():
+        raise OSError(f"PDF output needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        raise OSError("PDF output needs Playwright: pip install 'multisub[pdf]'")
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(_print_pdfs, pages).result()
+    return list(pages)
+
+
+def _print_pdfs(pages: dict[Path, str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS,
+                                             headless=True)
+        try:
+            page = browser.new_page()
+            for path, html in pages.items():
+                page.set_content(html, wait_until="load")
+                page.pdf(path=str(path), format="A4", print_background=True,
+                         prefer_css_page_size=True)
+        finally:
+            browser.close()
+
+
+# --- files ----------------------------------------------------------------------------------
+
+FORMATS = ("html", "pdf")
+
+
+def write_reviews(book, window, departments: list[str], out_dir: str | Path,
+                  formats: Iterable[str] = ("html",), tenant: bool = False) -> list[Path]:
+    """Write one review per department (or, with ``tenant``, one roll-up of all of them) in
+    each format; returns the paths written, HTML first."""
+    from toolkit.present.report import department_review, file_name, file_names
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    reviews = [department_review(book, d, window) for d in departments]
+    if tenant:
+        pages = {file_name(book.tenant.name, ""): tenant_html(
+            department_review(book, None, window), reviews)}
+    else:
+        names = file_names(departments, "")
+        pages = {names[r.title]: department_html(r) for r in reviews}
+    written = []
+    if "html" in formats:
+        for stem, html in pages.items():
+            target = out / f"{stem}.html"
+            target.write_text(html, encoding="utf-8")
+            written.append(target)
+    if "pdf" in formats:
+        written += write_pdfs({out / f"{stem}.pdf": html for stem, html in pages.items()})
+    return written
