@@ -548,10 +548,11 @@ def _owner_list(priced: pd.DataFrame) -> str:
 
 
 def breaches(review: Review) -> pd.DataFrame:
-    """Department-months billed above their budget in the window (``variance`` < 0)."""
+    """Department-months billed above their budget in the window: the budget comparison's
+    own ``breach`` severity (:func:`toolkit.finance.budgets.budget_vs_actual`)."""
     if review.budget is None:
         return pd.DataFrame(columns=["period", "department", "budget", "actual", "variance"])
-    over = review.budget[review.budget["variance"] < 0]
+    over = review.budget[review.budget["severity"] == "breach"]
     return over[["period", "department", "budget", "actual", "variance"]].reset_index(drop=True)
 
 
