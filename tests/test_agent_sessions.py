@@ -1,4 +1,4 @@
-"""Search API agentSession pages → sessions and findings (SPEC §6, M3a)."""
+"""Search API agentSession pages → sessions and findings (docs/rules.md §6, M3a)."""
 
 import json
 import shutil

@@ -1,4 +1,4 @@
-"""The metering policy (SPEC M3, M3a): min_duration holds, max_session cuts, tenant.yaml."""
+"""The metering policy (rules M3, M3a): min_duration holds, max_session cuts, tenant.yaml."""
 
 import warnings
 

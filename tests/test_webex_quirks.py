@@ -1,4 +1,4 @@
-"""Quirks of real /v1/people and /v1/licenses payloads (SPEC §6)."""
+"""Quirks of real /v1/people and /v1/licenses payloads (docs/rules.md §6)."""
 
 import json
 from pathlib import Path

@@ -1,8 +1,8 @@
 """Findings: what a check found, in one shape for every check that reports to a person.
 
 Provisioning validation (V1–V7), reconciliation against Webex and the session importers all
-report ``rule, severity, subject, message`` rows (SPEC §5), so one table, one sort order and
-one set of severities serve the CLI, the notebooks and the reports alike.
+report ``rule, severity, subject, message`` rows (docs/rules.md §5), so one table, one sort
+order and one set of severities serve the CLI, the notebooks and the reports alike.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ DEPLOYMENTS = ("cloud", "hybrid")
 
 @dataclass(frozen=True)
 class Metering:
-    """How agent sessions become concurrency (SPEC M3, M3a): the metering policy as data.
+    """How agent sessions become concurrency (docs/rules.md M3, M3a): the metering policy as data.
 
     Cisco publishes no sampling interval or minimum duration for concurrent agents, and its
     peers differ (Cisco CCE: a level must be held 15 minutes; Genesys: peaks held under 30

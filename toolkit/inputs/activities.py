@@ -1,4 +1,4 @@
-"""``GET /v1/agents/activities`` pages as a second source of login sessions (SPEC §6, M3a).
+"""``GET /v1/agents/activities`` pages as a second source of login sessions (docs/rules.md §6, M3a).
 
 A page is ``{"meta": {"orgId": ...}, "data": [AgentActivity, ...]}``; each activity (idle,
 available, connected, ...) belongs to one login session (``agentSessionId``), and the one

@@ -1,4 +1,4 @@
-"""Reading saved API pages: one JSON response, or a folder of them (SPEC §6).
+"""Reading saved API pages: one JSON response, or a folder of them (docs/rules.md §6).
 
 An export is a folder of pages saved verbatim, one response per file; names and order carry
 no meaning (a resumed pull adds pages, a colleague renames them). Every file of the folder is
@@ -22,7 +22,7 @@ PULL_STATE = ".pull-state"  # no .json suffix: page readers that take *.json ski
 
 
 def export_time(path: str | Path):
-    """The extraction time of a pulled folder (its ``to``), or None (SPEC M3a).
+    """The extraction time of a pulled folder (its ``to``), or None (docs/rules.md M3a).
 
     Records still active at the pull end then, not at the latest instant a record shows.
     """

@@ -1,4 +1,4 @@
-"""A live pull from a Webex tenant into raw pages (SPEC §6): the same files the loaders read.
+"""A live pull from a Webex tenant into raw pages (docs/rules.md §6): the files the loaders read.
 
 Four sources, each saved under ``DIR/raw/<source>/`` as ``page-NNNN.json`` files whose bytes
 are exactly the response received (records outside the window asked for are kept: the

@@ -1,4 +1,4 @@
-"""Webex Contact Center Search API pages (``POST /search``, GraphQL; SPEC §6, M3a).
+"""Webex Contact Center Search API pages (``POST /search``, GraphQL; docs/rules.md §6, M3a).
 
 Two record kinds are read from saved pages (one response per file, any file names):
 

@@ -1,4 +1,4 @@
-"""Login sessions from Webex records: checked, de-duplicated, closed and cut (SPEC M3a).
+"""Login sessions from Webex records: checked, de-duplicated, closed and cut (docs/rules.md M3a).
 
 Both real sources of agent sessions (Search API ``agentSession`` pages and
 ``/v1/agents/activities`` pages) end up as the same raw columns: where each record came from,

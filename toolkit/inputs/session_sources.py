@@ -1,4 +1,4 @@
-"""Agent sessions from whichever source an analyst has, recognised by content (SPEC M3, M3a).
+"""Agent sessions from whichever source an analyst has, recognised by content (docs/rules.md M3).
 
 ``sessions.csv`` (typed or exported), Search API ``agentSession`` pages and
 ``/v1/agents/activities`` pages all become a :class:`SessionImport`; the kind is read from

@@ -107,7 +107,7 @@ class SubscriptionFile(_Strict):
 
 
 class MeteringFile(_Strict):
-    """``metering:`` in tenant.yaml (SPEC M3): durations such as ``15min`` or ``24h``."""
+    """``metering:`` in tenant.yaml (docs/rules.md M3): durations such as ``15min`` or ``24h``."""
 
     interval: str = Metering.interval
     min_duration: str = Metering.min_duration
