@@ -28,6 +28,7 @@ from toolkit.periods import (
     period_range_for_days,
     prorated,
 )
+from toolkit.policy import OwnershipRule
 from toolkit.timeline import PRIMARY
 
 #: Why a row (or a period's leftover) could not be attributed; index = reason code.
@@ -99,7 +100,7 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     measured = _measure(usage, codes, shape)
     entitled = _entitlements(tenant, periods, types, subs)
     leftover = _pro_rata(tenant, measured, entitled, types)
-    pooled, by_sub = _overage(tenant, periods, types, subs, measured, entitled)
+    pooled, by_sub = charge(tenant, periods, measured[:, :, :-1], entitled)
     unallocated = _unallocated(usage, codes, leftover, periods, types, subs)
     return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
 
@@ -142,6 +143,9 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
     active = _active_by_day(tenant, first_day, last_day)
     reason[attributed & ~active[sub, day_index]] = SUB_INACTIVE
     unnamed = (sub < 0) & (reason == OK)
+    # M5: unnamed usage on a day nobody is active is refused exactly like a named row would be.
+    reason[unnamed & ~active.any(axis=0)[day_index]] = NO_PRIMARY
+    unnamed &= reason == OK
     reason[unnamed & ~table["pooled"][type_code]] = UNNAMED_OWN
     distinct = table["measure"][type_code] == MEASURE_CODES["distinct"]
     if distinct.any():
@@ -291,9 +295,17 @@ def _pro_rata(tenant: Tenant, measured: np.ndarray, entitled: np.ndarray, types)
     return np.where(can_split, 0.0, unnamed)
 
 
-def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
-    """P3: pooled figures with their owner, and the per-subscription split with owned overage."""
-    usage = measured[:, :, :-1]
+def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
+           entitled: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """P3 for every period and type: the ``pooled`` and ``by_subscription`` frames.
+
+    ``usage`` and ``entitled`` are [period, type, subscription] cubes over the tenant's usage
+    types and subscriptions (in the tenant's order). The one place that turns usage and
+    entitlement into owned overage: :func:`allocate` calls it on actuals, the forecast on
+    projections, so both charge by the same rule.
+    """
+    types = list(tenant.usage_types)
+    subs = [sub.id for sub in tenant.subscriptions]
     owned = np.zeros_like(entitled)
     pooled_rows = []
     starts, ends = period_bounds(periods)
@@ -304,22 +316,51 @@ def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
             u, e = usage[p, t], entitled[p, t]
             if not u.any() and not e.any():
                 continue
-            owner = None if rule.owner == "self" else last_owner(tenant, name, starts[p], ends[p])
-            if rule.pooled:
-                over = max(0.0, u.sum() - e.sum())
-                if owner is not None:
-                    owned[p, t, position[owner]] = over
-                usable = e.sum()
-            else:
-                owned[p, t] = np.maximum(0.0, u - e)
-                over = owned[p, t].sum()
-                usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
-                    if rule.usage_to_primary else e.sum()
+            owner, _ = period_owner(tenant, name, int(starts[p]), int(ends[p]), u.sum() > e.sum())
+            usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
+                if rule.usage_to_primary else e.sum()
+            over, owned[p, t] = overage_split(rule, u, e, position.get(owner))
             pooled_rows.append((per, name, u.sum(), usable, over, owner))
     pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
-    pooled["owner"] = pooled["owner"].astype("str")
     return _typed(pooled, periods.freq), _by_subscription(tenant, periods, types, subs, usage,
                                                            entitled, owned)
+
+
+def overage_split(rule: OwnershipRule, usage: np.ndarray, entitlement: np.ndarray,
+                  owner: int | None):
+    """P3 for one period and type: (the type's overage, the overage each subscription owns).
+
+    Pooled types compare the tenant's usage with the tenant's entitlement and the owner (a
+    position in the vectors) owns all of it; other types compare each subscription's usage with
+    its own entitlement. Works on float vectors and on object vectors of exact fractions (the
+    money uses the same rule, exactly).
+    """
+    zero = usage.sum() * 0
+    owned = np.maximum(usage - entitlement, zero) if not rule.pooled else usage * 0
+    if not rule.pooled:
+        return owned.sum(), owned
+    over = max(zero, usage.sum() - entitlement.sum())
+    if owner is not None:
+        owned[owner] = over
+    return over, owned
+
+
+def period_owner(tenant: Tenant, usage_type: str, start: int, end: int,
+                 has_overage: bool = True) -> tuple[str | None, bool]:
+    """Who owns the type's overage of the period ``[start, end)`` (P3), and whether by fallback.
+
+    The owner (R4/R5) on the last day of the period that has one; when nobody owns the type
+    in the period and there is overage to bill, the primary of the period's last active day
+    answers for it (``True``: the costs flag it ``owner_fallback``). Per-subscription types
+    have no single owner (``None``).
+    """
+    if tenant.usage_types[usage_type].rule.owner == "self":
+        return None, False
+    owner = last_owner(tenant, usage_type, start, end)
+    if owner is not None or not has_overage:
+        return owner, False
+    primary = last_owner(tenant, PRIMARY, start, end)
+    return primary, primary is not None
 
 
 def last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
