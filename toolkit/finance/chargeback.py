@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
 from toolkit.allocation import Allocation
