@@ -144,7 +144,8 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
     reason[attributed & ~active[sub, day_index]] = SUB_INACTIVE
     unnamed = (sub < 0) & (reason == OK)
     # M5: unnamed usage on a day nobody is active is refused exactly like a named row would be.
-    reason[unnamed & ~active.any(axis=0)[day_index]] = NO_PRIMARY
+    someone_active = np.asarray(active.any(axis=0))
+    reason[unnamed & ~someone_active[day_index]] = NO_PRIMARY
     unnamed &= reason == OK
     reason[unnamed & ~table["pooled"][type_code]] = UNNAMED_OWN
     distinct = table["measure"][type_code] == MEASURE_CODES["distinct"]
@@ -319,7 +320,8 @@ def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
             owner, _ = period_owner(tenant, name, int(starts[p]), int(ends[p]), u.sum() > e.sum())
             usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
                 if rule.usage_to_primary else e.sum()
-            over, owned[p, t] = overage_split(rule, u, e, position.get(owner))
+            place = None if owner is None else position[owner]
+            over, owned[p, t] = overage_split(rule, u, e, place)
             pooled_rows.append((per, name, u.sum(), usable, over, owner))
     pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
     return _typed(pooled, periods.freq), _by_subscription(tenant, periods, types, subs, usage,
