@@ -152,14 +152,15 @@ def round_nested(amounts, outer, inner) -> np.ndarray:
     """Cents of each amount so that every ``outer`` group (a period) adds up to its exact
     total rounded half away from zero, every ``inner`` group inside it (a department) is its
     exact sum rounded down or up (largest remainder), and every amount is rounded down or up
-    to reach its inner group's cents. ``outer`` and ``inner`` are labels, one per amount."""
+    to reach its inner group's cents. ``outer`` and ``inner`` are labels, one per amount;
+    ties between inner groups go to the smaller label, between amounts to the earlier one."""
     values = [exact(a) for a in amounts]
     result = np.zeros(len(values), dtype=np.int64)
     by_outer: dict = {}
     for i, (o, n) in enumerate(zip(outer, inner, strict=True)):
         by_outer.setdefault(o, {}).setdefault(n, []).append(i)
     for groups in by_outer.values():
-        members = list(groups.values())
+        members = [groups[label] for label in sorted(groups)]  # ties: the earlier label
         sums = [sum((values[i] for i in m), Fraction(0)) for m in members]
         for m, group_cents in zip(members, round_parts(sums), strict=True):
             result[m] = largest_remainder([values[i] for i in m], group_cents)
