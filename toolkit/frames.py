@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.checks import missing_values, one_of, parse_timestamps, problem_rows, row_label
+from toolkit.checks import (
+    amount_check,
+    missing_values,
+    one_of,
+    parse_timestamps,
+    problem_rows,
+    row_label,
+)
 from toolkit.errors import InputError, Problem, raise_if_any
 
 USAGE_COLUMNS = ["timestamp", "usage_type", "quantity"]
@@ -36,9 +43,7 @@ def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
             "usage_type": pa.Column(
                 "str", one_of(type_names, "a usage type")
             ),
-            "quantity": pa.Column(
-                "float64", pa.Check.ge(0, error="a quantity of at least 0"), nullable=False
-            ),
+            "quantity": pa.Column("float64", amount_check(), nullable=False),
             "subscription_id": pa.Column("str", sub_check, nullable=True),
             "user_id": pa.Column("str", nullable=True),
         },

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.allocation import Allocation, overage_split, period_owner
+from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
 from toolkit.finance.money import exact, from_cents, round_nested
 from toolkit.model import Tenant
@@ -76,6 +77,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     _check_prices(frame, owned, prices)
     frame["overage_exact"] = [o * exact(p) if o else Fraction(0)
                               for o, p in zip(owned, prices, strict=True)]
+    _check_totals(frame, tenant)
     frame["unit_price"] = [float(c / e) if e else 0.0 for c, e in
                            zip(frame["committed_exact"], frame["entitlement_exact"], strict=True)]
     periods = frame["period"].astype("str").to_numpy()
@@ -191,6 +193,24 @@ def _check_prices(frame: pd.DataFrame, owned: list, prices: list) -> None:
             owned, prices, strict=True)
         if amount > 0 and price is None
     ]
+    raise_if_any(problems)
+
+
+def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
+    """P4: a period's committed or overage total above 10^12 is beyond any real invoice.
+
+    Quantities and prices are each bounded by the loaders, but their product is not; refusing
+    such a total here keeps every cent figure (and every sum of periods) inside int64.
+    """
+    problems = []
+    for period, rows in frame.groupby("period", sort=True):
+        for column in ("committed", "overage"):
+            total = sum(rows[f"{column}_exact"], Fraction(0))
+            if total > AMOUNT_LIMIT:
+                problems.append(Problem(
+                    TENANT_FILE, f"period {period}", f"{column}_cost", float(total),
+                    f"a {column} total of at most 10^12 {tenant.currency} (check the quantities "
+                    "and prices of the lines and the usage)"))
     raise_if_any(problems)
 
 
