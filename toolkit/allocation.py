@@ -13,11 +13,14 @@ listed in ``unallocated`` with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
-from toolkit.frames import as_usage_frame
+from toolkit.frames import as_usage_frame, shaped
 from toolkit.mapping import subscriptions_of_users
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import (
@@ -47,11 +50,49 @@ REASONS = (
 (OK, UNKNOWN_TYPE, UNKNOWN_SUB, USER_UNKNOWN, USER_UNMAPPED, SUB_INACTIVE, NO_PRIMARY,
  UNNAMED_OWN, NO_USER, NO_HOLDER) = range(len(REASONS))
 
-POOLED_COLUMNS = ["period", "usage_type", "usage", "entitlement", "overage", "owner"]
-BY_SUB_COLUMNS = ["period", "usage_type", "subscription_id", "department", "usage",
-                  "entitlement", "overage"]
-UNALLOCATED_COLUMNS = ["timestamp", "period", "usage_type", "subscription_id", "user_id",
-                       "quantity", "reason"]
+
+
+class PooledFrame(pa.DataFrameModel):
+    """``Allocation.pooled``: per period and usage type, the tenant's usage, its usable
+    entitlement, the overage (P3) and the subscription that owns it (null when none)."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    usage: Series[float]
+    entitlement: Series[float]
+    overage: Series[float]
+    owner: Series[str] = pa.Field(nullable=True)
+
+
+class BySubscriptionFrame(pa.DataFrameModel):
+    """``Allocation.by_subscription``: each subscription's attributed usage, prorated
+    entitlement (P2) and the overage it owns (P3), per period and usage type."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    usage: Series[float]
+    entitlement: Series[float]
+    overage: Series[float]
+
+
+class UnallocatedFrame(pa.DataFrameModel):
+    """``Allocation.unallocated``: every usage row (or period leftover, without a timestamp)
+    that could not be attributed, with its reason (M6)."""
+
+    timestamp: Series[Any] = pa.Field(nullable=True)
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
+    usage_type: Series[str]
+    subscription_id: Series[str] = pa.Field(nullable=True)
+    user_id: Series[str] = pa.Field(nullable=True)
+    quantity: Series[float]
+    reason: Series[str]
+
+
+POOLED_COLUMNS = list(PooledFrame.to_schema().columns)
+BY_SUB_COLUMNS = list(BySubscriptionFrame.to_schema().columns)
+UNALLOCATED_COLUMNS = list(UnallocatedFrame.to_schema().columns)
 
 
 @dataclass(frozen=True)
@@ -207,7 +248,7 @@ def _primary_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray
     changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
     for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
-        primary[max(lo, 0):max(hi, 0)] = position.get(sid, -1)
+        primary[max(lo, 0):max(hi, 0)] = -1 if sid is None else position.get(sid, -1)
     return primary
 
 
@@ -324,8 +365,8 @@ def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
             over, owned[p, t] = overage_split(rule, u, e, place)
             pooled_rows.append((per, name, u.sum(), usable, over, owner))
     pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
-    return _typed(pooled, periods.freq), _by_subscription(tenant, periods, types, subs, usage,
-                                                           entitled, owned)
+    by_sub = _by_subscription(tenant, periods, types, subs, usage, entitled, owned)
+    return _typed(pooled, periods.freq, PooledFrame), by_sub
 
 
 def overage_split(rule: OwnershipRule, usage: np.ndarray, entitlement: np.ndarray,
@@ -400,7 +441,7 @@ def _by_subscription(tenant, periods, types, subs, usage, entitled, owned) -> pd
         "overage": owned[p, t, s],
     })
     frame.insert(3, "department", frame["subscription_id"].map(tenant.departments))
-    return _typed(frame[BY_SUB_COLUMNS], periods.freq)
+    return _typed(frame, periods.freq, BySubscriptionFrame)
 
 
 def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.DataFrame:
@@ -424,19 +465,12 @@ def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.Dat
             "user_id": None, "quantity": leftover[p, t], "reason": REASONS[NO_HOLDER],
         }))
     frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
-    return _typed(frame[UNALLOCATED_COLUMNS], periods.freq)
+    return _typed(frame, periods.freq, UnallocatedFrame)
 
 
-def _typed(frame: pd.DataFrame, freq) -> pd.DataFrame:
-    """Stable dtypes for every output frame: Period periods, str labels, float figures."""
-    frame = frame.copy()
-    frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
-    for column in ("usage_type", "subscription_id", "department", "owner", "user_id", "reason"):
-        if column in frame:
-            frame[column] = frame[column].astype("str")
-    for column in ("usage", "entitlement", "overage", "quantity"):
-        if column in frame:
-            frame[column] = frame[column].astype("float64")
+def _typed(frame: pd.DataFrame, freq, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """The frame in its declared shape (``model``), sorted by period, type and subscription."""
+    frame = shaped(model, frame, freq)
     return frame.sort_values(
         [c for c in ("period", "usage_type", "subscription_id") if c in frame], kind="stable",
         ignore_index=True,
@@ -444,7 +478,5 @@ def _typed(frame: pd.DataFrame, freq) -> pd.DataFrame:
 
 
 def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:
-    periods = pd.PeriodIndex([], freq=period)
-    frames = [pd.DataFrame(columns=columns) for columns in
-              (POOLED_COLUMNS, BY_SUB_COLUMNS, UNALLOCATED_COLUMNS)]
-    return Allocation(*(_typed(f, periods.freq) for f in frames), tenant, period, license_model)
+    return Allocation(shaped(PooledFrame, freq=period), shaped(BySubscriptionFrame, freq=period),
+                      shaped(UnallocatedFrame, freq=period), tenant, period, license_model)

@@ -237,3 +237,22 @@ def checked_sessions(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.D
                  for i in backwards.nonzero()[0]]
     raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
     return frame, zone
+
+
+def shaped(model: type[pa.DataFrameModel], frame: pd.DataFrame | None = None,
+           freq: str | None = None) -> pd.DataFrame:
+    """``frame`` (or an empty frame) with exactly the columns and dtypes a pandera model declares.
+
+    Output frames declare their shape as a ``DataFrameModel`` in the module that produces them;
+    this builds their empty results and types the full ones, so an empty result has the same
+    columns and dtypes as a full one. ``freq`` sets the frequency of a ``period`` column (the
+    model cannot know whether the allocation ran by month or by quarter).
+    """
+    schema = model.to_schema()
+    if freq is not None and "period" in schema.columns:
+        schema = schema.update_column("period", dtype=pd.PeriodDtype(freq))
+    columns = list(schema.columns)
+    schema = schema.update_columns({column: {"coerce": True} for column in columns})
+    if frame is None:
+        frame = pd.DataFrame({column: [] for column in columns})
+    return schema.coerce_dtype(frame[columns].reset_index(drop=True))

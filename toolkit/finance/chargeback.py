@@ -22,13 +22,27 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.costs import EXACT_COLUMNS, exact_costs
 from toolkit.finance.money import from_cents, round_nested
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 
-CHARGEBACK_COLUMNS = ["period", "department", "committed_cost", "overage_cost", "total_cost"]
+
+class ChargebackFrame(pa.DataFrameModel):
+    """:func:`chargeback`: cost per period and department, in the tenant's currency (cents)."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    department: Series[str]
+    committed_cost: Series[float]
+    overage_cost: Series[float]
+    total_cost: Series[float]
+
+
+CHARGEBACK_COLUMNS = list(ChargebackFrame.to_schema().columns)
 
 
 def _billed(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
@@ -106,13 +120,13 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
                                  departments)
     result = pd.DataFrame({
         "period": merged["period"],
-        "department": merged["department"].astype("str"),
+        "department": merged["department"],
         "committed_cost": from_cents(committed_cents),
         "overage_cost": from_cents(overage_cents),
         "total_cost": from_cents(committed_cents + overage_cents),
     })
-    result["period"] = pd.PeriodIndex(result["period"], freq=allocation.period)
-    return result.sort_values(["period", "department"], ignore_index=True)[CHARGEBACK_COLUMNS]
+    result = shaped(ChargebackFrame, result, allocation.period)
+    return result.sort_values(["period", "department"], ignore_index=True)
 
 
 def _zero_if_missing(value) -> Fraction:
@@ -129,7 +143,4 @@ def _by_department(table: pd.DataFrame, amounts) -> pd.DataFrame:
 
 def _empty(freq: str) -> pd.DataFrame:
     """The chargeback of an allocation without periods: no rows, the usual columns and types."""
-    frame = pd.DataFrame({column: pd.Series([], dtype="float64") for column in CHARGEBACK_COLUMNS})
-    frame["period"] = pd.PeriodIndex([], freq=freq)
-    frame["department"] = frame["department"].astype("str")
-    return frame
+    return shaped(ChargebackFrame, freq=freq)

@@ -25,17 +25,39 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
 from toolkit.finance.money import exact, from_cents, round_nested
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
-COST_COLUMNS = ["period", "usage_type", "subscription_id", "department", "entitlement",
-                "unit_price", "committed_cost", "usage", "overage", "overage_price",
-                "price_source", "overage_cost", "total_cost", "currency"]
+
+class CostsFrame(pa.DataFrameModel):
+    """:func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
+    currency holding whole cents; ``overage_price`` null when no price applies."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    entitlement: Series[float]
+    unit_price: Series[float]
+    committed_cost: Series[float]
+    usage: Series[float]
+    overage: Series[float]
+    overage_price: Series[float] = pa.Field(nullable=True)
+    price_source: Series[str]
+    overage_cost: Series[float]
+    total_cost: Series[float]
+    currency: Series[str]
+
+
+COST_COLUMNS = list(CostsFrame.to_schema().columns)
 #: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
 EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
 KEYS = ["period", "usage_type", "subscription_id"]
@@ -73,7 +95,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled)
     prices, sources = _prices(tenant, frame, grid, fallback)
     frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
-    frame["price_source"] = pd.Series(sources, index=frame.index, dtype="str")
+    frame["price_source"] = sources
     _check_prices(frame, owned, prices)
     frame["overage_exact"] = [o * exact(p) if o else Fraction(0)
                               for o, p in zip(owned, prices, strict=True)]
@@ -87,8 +109,10 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     frame["committed_cost"] = from_cents(committed_cents)
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
-    frame["currency"] = pd.Series(tenant.currency, index=frame.index, dtype="str")
-    return frame[COST_COLUMNS + EXACT_COLUMNS]
+    frame["currency"] = tenant.currency
+    typed = shaped(CostsFrame, frame, allocation.period)
+    typed[EXACT_COLUMNS] = frame[EXACT_COLUMNS].to_numpy()
+    return typed
 
 
 def overage_price(tenant: Tenant, sub_id: str, usage_type: str, start: int,
@@ -262,10 +286,7 @@ def unowned_overage(allocation: Allocation) -> pd.DataFrame:
 
 
 def _empty(freq: str) -> pd.DataFrame:
-    frame = pd.DataFrame({column: pd.Series([], dtype="float64") for column in COST_COLUMNS})
-    frame["period"] = pd.PeriodIndex([], freq=freq)
-    for column in ("usage_type", "subscription_id", "department", "currency", "price_source"):
-        frame[column] = frame[column].astype("str")
+    frame = shaped(CostsFrame, freq=freq)
     for column in EXACT_COLUMNS:
         frame[column] = pd.Series([], dtype=object)
     return frame

@@ -30,22 +30,49 @@ How it is computed, so that nobody mistakes it for more than it is:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import UNALLOCATED_COLUMNS, Allocation, charge, period_owner
 from toolkit.finance.costs import costs
+from toolkit.frames import shaped
 from toolkit.model import Subscription, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
 SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
-FORECAST_COLUMNS = [
-    "period", "usage_type", "subscription_id", "department", "term_end", "history_periods",
-    "entitlement", "usage_low", "usage", "usage_high", "overage_low", "overage", "overage_high",
-    "committed_cost", "overage_cost_low", "overage_cost", "overage_cost_high",
-    "total_cost_low", "total_cost", "total_cost_high",
-]
+
+
+class ForecastFrame(pa.DataFrameModel):
+    """:func:`forecast`: per projected period, usage type and subscription, the entitlement,
+    the run-rate usage with its band, and the overage and costs of each scenario."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    term_end: Series[Any] = pa.Field(nullable=True)
+    history_periods: Series[int]
+    entitlement: Series[float]
+    usage_low: Series[float]
+    usage: Series[float]
+    usage_high: Series[float]
+    overage_low: Series[float]
+    overage: Series[float]
+    overage_high: Series[float]
+    committed_cost: Series[float]
+    overage_cost_low: Series[float]
+    overage_cost: Series[float]
+    overage_cost_high: Series[float]
+    total_cost_low: Series[float]
+    total_cost: Series[float]
+    total_cost_high: Series[float]
+
+
+FORECAST_COLUMNS = list(ForecastFrame.to_schema().columns)
 BASE_COLUMNS = ["period", "usage_type", "subscription_id", "department", "term_end",
                 "history_periods", "entitlement", "usage_low", "usage", "usage_high"]
 
@@ -65,7 +92,7 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
     rates = _run_rates(allocation.by_subscription, as_of, lookback)
     base = _projection(tenant, as_of, rates, freq)
     if base.empty:
-        return pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
+        return shaped(ForecastFrame, freq=freq)
     owners = _owners(tenant, base)
     base = _with_owner_rows(tenant, base, owners)
     priced = {}
@@ -84,7 +111,7 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
         result[f"overage_cost{name}"] = aligned["overage_cost"].to_numpy()
         result[f"total_cost{name}"] = aligned["total_cost"].to_numpy()
     result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].fillna(0.0).to_numpy()
-    return result[FORECAST_COLUMNS]
+    return shaped(ForecastFrame, result, freq)
 
 
 def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataFrame:
@@ -104,8 +131,6 @@ def _projection(tenant: Tenant, as_of: pd.Period, rates: pd.DataFrame, freq: str
     if frame.empty:
         return frame
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
-    for column in ("usage_type", "subscription_id", "department"):
-        frame[column] = frame[column].astype("str")
     return frame.sort_values(["period", "usage_type", "subscription_id"], ignore_index=True)
 
 
