@@ -29,9 +29,12 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.costs import costs
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 
 PROVIDER = "Cisco"
@@ -40,28 +43,65 @@ SERVICE_CATEGORY = "Business Applications"
 SERVICE_SUBCATEGORY = "Productivity and Collaboration"
 RESOURCE_TYPE = "Subscription Line"
 PRICING_CATEGORY = "Standard"
-FOCUS_COLUMNS = [
-    "BillingAccountId", "BillingAccountName", "BillingCurrency",
-    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
-    "ChargeCategory", "ChargeClass", "ChargeFrequency", "ChargeDescription",
-    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
-    "ListUnitPrice", "ContractedUnitPrice", "PricingCategory", "PricingQuantity", "PricingUnit",
-    "ConsumedQuantity", "ConsumedUnit", "CommitmentDiscountStatus", "InvoiceId",
-    "ServiceName", "ServiceCategory", "ServiceSubcategory",
-    "ProviderName", "PublisherName", "InvoiceIssuerName", "SubAccountId", "SubAccountName",
-    "ResourceId", "ResourceName", "ResourceType",
-    "SkuId", "SkuPriceId", "SkuMeter", "SkuPriceDetails",
-    "x_SubscriptionId", "x_UsageType", "x_OverageOwner", "x_EntitlementQuantity",
-    "x_OverageQuantity", "x_OveragePrice", "x_PriceSource",
-]
+UTC = pd.DatetimeTZDtype(tz="UTC")
+
+
+class FocusFrame(pa.DataFrameModel):
+    """:func:`focus_table`: one FOCUS 1.2 charge per row (meanings in ``docs/focus.md``)."""
+
+    BillingAccountId: Series[str]
+    BillingAccountName: Series[str]
+    BillingCurrency: Series[str]
+    BillingPeriodStart: Series[UTC]  # type: ignore[valid-type]
+    BillingPeriodEnd: Series[UTC]  # type: ignore[valid-type]
+    ChargePeriodStart: Series[UTC]  # type: ignore[valid-type]
+    ChargePeriodEnd: Series[UTC]  # type: ignore[valid-type]
+    ChargeCategory: Series[str]
+    ChargeClass: Series[str] = pa.Field(nullable=True)
+    ChargeFrequency: Series[str]
+    ChargeDescription: Series[str]
+    BilledCost: Series[float]
+    EffectiveCost: Series[float]
+    ListCost: Series[float]
+    ContractedCost: Series[float]
+    ListUnitPrice: Series[float]
+    ContractedUnitPrice: Series[float]
+    PricingCategory: Series[str]
+    PricingQuantity: Series[float]
+    PricingUnit: Series[str]
+    ConsumedQuantity: Series[float] = pa.Field(nullable=True)
+    ConsumedUnit: Series[str] = pa.Field(nullable=True)
+    CommitmentDiscountStatus: Series[str] = pa.Field(nullable=True)
+    InvoiceId: Series[str] = pa.Field(nullable=True)
+    ServiceName: Series[str]
+    ServiceCategory: Series[str]
+    ServiceSubcategory: Series[str]
+    ProviderName: Series[str]
+    PublisherName: Series[str]
+    InvoiceIssuerName: Series[str]
+    SubAccountId: Series[str]
+    SubAccountName: Series[str]
+    ResourceId: Series[str]
+    ResourceName: Series[str]
+    ResourceType: Series[str]
+    SkuId: Series[str]
+    SkuPriceId: Series[str]
+    SkuMeter: Series[str]
+    SkuPriceDetails: Series[str] = pa.Field(nullable=True)
+    x_SubscriptionId: Series[str]
+    x_UsageType: Series[str]
+    x_OverageOwner: Series[str] = pa.Field(nullable=True)
+    x_EntitlementQuantity: Series[float]
+    x_OverageQuantity: Series[float]
+    x_OveragePrice: Series[float] = pa.Field(nullable=True)
+    x_PriceSource: Series[str]
+
+
+FOCUS_COLUMNS = list(FocusFrame.to_schema().columns)
 #: FOCUS string columns that must hold ASCII text (FOCUS StringHandling).
 ASCII_COLUMNS = ["BillingAccountId", "BillingAccountName", "ChargeDescription",
                  "SubAccountId", "SubAccountName", "ResourceId", "ResourceName", "PricingUnit",
                  "ConsumedUnit", "SkuId", "SkuPriceId", "SkuMeter"]
-#: Text columns that are null on some or all rows (kept as ``str`` with missing values).
-NULLABLE_TEXT = ["ChargeClass", "ConsumedUnit", "CommitmentDiscountStatus", "InvoiceId",
-                 "SkuPriceDetails"]
-
 #: The two kinds of charge a cost row yields: FOCUS category and frequency.
 CHARGES = {
     "committed": ("Purchase", "Recurring"),
@@ -85,7 +125,7 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
     tenant = tenant or allocation.tenant
     table = costs(allocation, tenant) if cost_table is None else cost_table
     if table.empty:
-        return pd.DataFrame({column: [] for column in FOCUS_COLUMNS})
+        return shaped(FocusFrame)
     table = table.reset_index(drop=True)
     owners = _owners(allocation, table)
     parts = [
@@ -95,11 +135,9 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
     frame = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     frame = frame.sort_values(["BillingPeriodStart", "x_UsageType", "x_SubscriptionId",
                                "ChargeCategory"], kind="stable", ignore_index=True)
-    for column in NULLABLE_TEXT:
-        frame[column] = frame[column].astype("str")
     for column in ASCII_COLUMNS:
         frame[column] = frame[column].map(_ascii, na_action="ignore")
-    return frame[FOCUS_COLUMNS]
+    return shaped(FocusFrame, frame)
 
 
 def _ascii(text: str) -> str:
