@@ -21,13 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.costs import EXACT_COLUMNS, exact_costs
-from toolkit.finance.money import from_cents, round_nested
+from toolkit.finance.costs import costs as cost_table
+from toolkit.finance.money import from_cents, round_nested, to_cents
 from toolkit.frames import shaped
 from toolkit.model import Tenant
 
@@ -45,18 +47,24 @@ class ChargebackFrame(pa.DataFrameModel):
 CHARGEBACK_COLUMNS = list(ChargebackFrame.to_schema().columns)
 
 
-def _billed(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
-    """Exact overage per department as invoiced: to the departments owning the overage."""
-    return _by_department(table, table["overage_exact"])
+def _billed(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.DataFrame:
+    """Overage cents per department as invoiced: to the departments owning the overage.
+
+    The costs table rounds each department's exact amount once and its rows add up to it
+    (:func:`toolkit.finance.money.round_nested`), so adding the rows' cents is exact.
+    """
+    return _cents_by_department(table, "overage_cost")
 
 
-def _caused(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
-    """Exact overage per department, pooled overage split by usage above own entitlement.
+def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.DataFrame:
+    """Overage cents per department, pooled overage split by usage above own entitlement.
 
     Per pooled type and period: the exact overage amount × each department's share of the
     total excess (usage − own entitlement, floored at 0, exact). Non-pooled types stay where
-    they are billed.
+    they are billed. Each department's exact amount of a period is then rounded once (P4).
     """
+    if not set(EXACT_COLUMNS) <= set(table.columns):
+        table = exact_costs(allocation, tenant)
     pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
     kept = _by_department(table[~pooled], table.loc[~pooled, "overage_exact"])
     rows = table[pooled]
@@ -74,16 +82,15 @@ def _caused(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
         parts.append(pd.DataFrame({"period": period, "department": dept.index,
                                    "amount": pd.Series(shares, dtype=object).to_numpy()}))
     caused = pd.concat([kept, *parts], ignore_index=True)
-    return caused.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
+    amounts = caused.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
         _exact_sum)
+    amounts["cents"] = round_nested(amounts["amount"], amounts["period"].astype("str"),
+                                    amounts["department"])
+    return amounts[["period", "department", "cents"]]
 
 
-def _exact_sum(values) -> Fraction:
-    return sum(values, Fraction(0))
-
-
-#: The chargeback views: method name → exact overage amount per (period, department).
-METHODS: dict[str, Callable[[pd.DataFrame, Tenant], pd.DataFrame]] = {
+#: The chargeback views: method name → overage cents per (period, department).
+METHODS: dict[str, Callable[[pd.DataFrame, Tenant, Allocation], pd.DataFrame]] = {
     "billed": _billed,
     "caused": _caused,
 }
@@ -94,8 +101,8 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     """Cost per ``period, department``: ``committed_cost, overage_cost, total_cost``.
 
     ``method`` is a key of :data:`METHODS` (``billed`` or ``caused``). ``table`` is an already
-    computed :func:`toolkit.finance.costs.exact_costs` frame, to avoid pricing twice (a plain
-    :func:`~toolkit.finance.costs.costs` frame lacks the exact amounts and is priced again).
+    computed :func:`toolkit.finance.costs.costs` frame, to avoid pricing twice (``caused``
+    needs the exact amounts: pass :func:`~toolkit.finance.costs.exact_costs` to reuse them).
     Each department's amount of a period is its exact amount rounded down or up, so that the
     departments add up to the period's exact total rounded half away from zero (P4): both
     views therefore have the same total per period.
@@ -104,20 +111,15 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
         raise ValueError(f"unknown chargeback method {method!r}; use one of "
                          f"{', '.join(METHODS)}")
     tenant = tenant or allocation.tenant
-    if table is None or not set(EXACT_COLUMNS) <= set(table.columns):
-        table = exact_costs(allocation, tenant)
+    table = cost_table(allocation, tenant) if table is None else table
     if table.empty:  # no usage, no periods: merging empty frames would lose their types
         return _empty(allocation.period)
-    committed = _by_department(table, table["committed_exact"])
-    overage = METHODS[method](table, tenant)
+    committed = _cents_by_department(table, "committed_cost")
+    overage = METHODS[method](table, tenant, allocation)
     merged = pd.merge(committed, overage, on=["period", "department"], how="outer",
                       suffixes=("_committed", "_overage"))
-    periods = merged["period"].astype("str").to_numpy()
-    departments = merged["department"].to_numpy()
-    committed_cents = round_nested(merged["amount_committed"].map(_zero_if_missing), periods,
-                                   departments)
-    overage_cents = round_nested(merged["amount_overage"].map(_zero_if_missing), periods,
-                                 departments)
+    committed_cents = merged["cents_committed"].fillna(0).to_numpy(np.int64)
+    overage_cents = merged["cents_overage"].fillna(0).to_numpy(np.int64)
     result = pd.DataFrame({
         "period": merged["period"],
         "department": merged["department"],
@@ -129,8 +131,15 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     return result.sort_values(["period", "department"], ignore_index=True)
 
 
-def _zero_if_missing(value) -> Fraction:
-    return value if isinstance(value, Fraction) else Fraction(0)
+def _exact_sum(values) -> Fraction:
+    return sum(values, Fraction(0))
+
+
+def _cents_by_department(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A costs column's cents added up per (period, department)."""
+    frame = pd.DataFrame({"period": table["period"], "department": table["department"],
+                          "cents": to_cents(table[column])}, index=table.index)
+    return frame.groupby(["period", "department"], as_index=False, sort=True)["cents"].sum()
 
 
 def _by_department(table: pd.DataFrame, amounts) -> pd.DataFrame:

@@ -11,6 +11,7 @@ the earlier part). The parts then always add up to the rounded whole, never a ce
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -111,7 +112,13 @@ def exact(value) -> Fraction:
         return value
     if isinstance(value, int | np.integer):
         return Fraction(int(value))
-    return Fraction(repr(float(value)))
+    return _decimal(float(value))
+
+
+@lru_cache(maxsize=65536)
+def _decimal(value: float) -> Fraction:
+    """Prices, quantities and usage figures repeat a lot: parse each decimal once."""
+    return Fraction(repr(value))
 
 
 def round_half_away(amount: Fraction) -> int:
