@@ -185,12 +185,27 @@ def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
                 continue
             owner = owners.get((period, name))
             owner = owner if isinstance(owner, str) else None
-            _, owned[p, t] = overage_split(tenant.usage_types[name].rule, usage[p, t],
-                                           entitled[p, t], position.get(owner))
+            rule = tenant.usage_types[name].rule
+            used = _pooled_total(usage[p, t]) if rule.pooled else usage[p, t]
+            _, owned[p, t] = overage_split(rule, used, entitled[p, t],
+                                           None if owner is None else position[owner])
             if owner is not None and period_owner(tenant, name, int(grid.starts[p]),
                                                   int(grid.ends[p]))[1]:
                 fallback.add((period, name))
     return list(grid.pick(owned)), fallback
+
+
+def _pooled_total(parts: np.ndarray) -> np.ndarray:
+    """A pooled type's usage as P3 compares it: the tenant's total, in the first slot.
+
+    The parts of unnamed usage split pro rata (M5) are floats whose sum can miss the measured
+    total by 1e-12; the total is measured in whole or decimal units, so it is snapped to six
+    decimals before it meets the exact entitlement (pooled overage depends on the total only).
+    """
+    total = np.zeros_like(parts)
+    total.fill(Fraction(0))
+    total[0] = exact(round(float(sum(parts, Fraction(0))), 6))
+    return total
 
 
 def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
