@@ -124,7 +124,14 @@ def overage_price(tenant: Tenant, sub_id: str, usage_type: str, start: int,
     otherwise the tenant's ``overage_prices``. A line of another term (earlier or later) is
     never looked at. Returns the price (``None`` when there is none) and its source.
     """
-    lines = [line for line in tenant.subscription(sub_id).lines
+    return _price_of(tenant, tenant.subscription(sub_id).lines, usage_type, start, end)
+
+
+def _price_of(tenant: Tenant, owner_lines, usage_type: str, start: int,
+              end: int) -> tuple[float | None, str]:
+    """:func:`overage_price` given the owner's lines (the one rule; callers pricing many rows
+    look the lines up once)."""
+    lines = [line for line in owner_lines
              if line.usage_type == usage_type
              and day_number(line.start) < end and day_number(line.end) > start]
     if lines:
@@ -162,11 +169,12 @@ def _committed_exact(tenant: Tenant, grid: _Grid) -> tuple[np.ndarray, np.ndarra
     entitled = grid.zeros()
     for s, sub in enumerate(tenant.subscriptions):
         for line in sub.lines:
-            share = prorated(exact(line.quantity), day_number(line.start), day_number(line.end),
-                             grid.starts, grid.ends)
+            lo, hi = day_number(line.start), day_number(line.end)
+            live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
+            share = prorated(exact(line.quantity), lo, hi, grid.starts[live], grid.ends[live])
             t = grid.types[line.usage_type]
-            entitled[:, t, s] += share
-            amounts[:, t, s] += share * exact(line.unit_price)
+            entitled[live, t, s] += share
+            amounts[live, t, s] += share * exact(line.unit_price)
     return amounts, entitled
 
 
@@ -212,11 +220,12 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     """Each row's overage price and its source (P4); the fallback owner's rows are flagged."""
     prices, sources = [], []
     periods = grid.rows[0]
+    lines = {sub.id: sub.lines for sub in tenant.subscriptions}
     for p, (period, usage_type, sub_id, overage) in zip(periods, frame[
             ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
             strict=True):
-        price, source = overage_price(tenant, sub_id, usage_type, int(grid.starts[p]),
-                                      int(grid.ends[p]))
+        price, source = _price_of(tenant, lines[sub_id], usage_type, int(grid.starts[p]),
+                                  int(grid.ends[p]))
         if (period, usage_type) in fallback and overage > 0:
             source = OWNER_FALLBACK
         prices.append(price)
