@@ -96,6 +96,25 @@ def test_three_departments_ending_in_half_cents_share_by_largest_remainder():
     assert focus_table(result)["BilledCost"].map(to_cents).sum() == 605
 
 
+def test_overage_nobody_owns_goes_to_the_primary_of_the_last_active_day():
+    # Nobody holds ai_agent. A (primary, Sales) ends 2025-03-20; B (Support) runs from
+    # 2025-03-10: on March's last active day (the 31st) B is primary, so B's department pays
+    # the 10 sessions × the tenant's 3.00 = 30.00, flagged owner_fallback.
+    a = sub("Sub-A", "Sales", Term(D(2024, 1, 1), D(2025, 3, 20), (
+        Line(AGENTS, 1, 10.0, D(2024, 1, 1), D(2025, 3, 20), 1.0),)))
+    b = sub("Sub-B", "Support", Term(D(2025, 3, 10), D(2026, 1, 1), (
+        Line(AGENTS, 1, 10.0, D(2025, 3, 10), D(2026, 1, 1), 1.0),)))
+    result = allocate(Tenant("T", "EUR", (a, b), overage_prices={"ai_agent": 3.0}),
+                      usage(("2025-03-12T10:00", "ai_agent", 10, "Sub-A")))
+    row = costs(result).set_index(["usage_type", "subscription_id"]).loc[("ai_agent", "Sub-B")]
+    assert (row.overage, row.price_source, row.overage_cost) == (10.0, "owner_fallback", 30.00)
+    for method in ("billed", "caused"):
+        frame = chargeback(result, method=method).set_index("department")
+        assert to_cents(frame["total_cost"]).sum() == to_cents(costs(result)["total_cost"]).sum()
+    billed = chargeback(result).set_index("department")
+    assert billed.loc["Support", "overage_cost"] == 30.00
+
+
 def test_unnamed_usage_on_a_dead_day_is_unallocated_like_a_named_row():
     # A ends 2025-03-10, B starts 2025-03-20: on 2025-03-15 nobody is active.
     a = sub("Sub-A", "Sales", Term(D(2024, 1, 1), D(2025, 3, 10), (
