@@ -115,15 +115,27 @@ def test_a_missing_overage_price_is_reported_not_taken_as_zero():
     assert "overage price for ai_assistant" in message and "2025-03" in message
 
 
-def test_pooled_overage_nobody_owns_is_listed_not_lost():
-    # Sub-A names AI usage but holds no AI line: nobody holds the type, so nobody is billed.
+def test_a_period_nobody_owns_is_billed_to_the_primary_flagged_owner_fallback():
+    # Sub-A (primary) names AI usage but holds no AI line: nobody holds the type, so P3 bills
+    # the 7 sessions to the primary of March's last active day, at the tenant's price 2.00.
+    a = priced_subscription("Sub-A", "Sales", D(2024, 1, 1), D(2026, 1, 1),
+                            ("cc_standard_agent", 1, 1.0, 1.0))
+    result = allocate(Tenant("T", "EUR", (a,), overage_prices={"ai_agent": 2.0}),
+                      usage(("2025-03-12T09:00", "ai_agent", 7, "Sub-A")))
+    assert result.pooled.set_index("usage_type").loc["ai_agent", "owner"] == "Sub-A"
+    row = costs(result).set_index("usage_type").loc["ai_agent"]
+    assert (row.overage, row.overage_price, row.price_source, row.overage_cost) == (
+        7.0, 2.0, "owner_fallback", 14.00)
+    assert unowned_overage(result).empty
+
+
+def test_the_fallback_owner_without_any_price_is_an_input_error():
     a = priced_subscription("Sub-A", "Sales", D(2024, 1, 1), D(2026, 1, 1),
                             ("cc_standard_agent", 1, 1.0, 1.0))
     result = allocate(Tenant("T", "EUR", (a,)), usage(("2025-03-12T09:00", "ai_agent", 7,
                                                        "Sub-A")))
-    assert costs(result)["overage_cost"].sum() == 0
-    unowned = unowned_overage(result)
-    assert unowned[["usage_type", "overage"]].values.tolist() == [["ai_agent", 7.0]]
+    with pytest.raises(InputError, match="overage price for ai_agent.*owns 7 units"):
+        costs(result)
 
 
 def test_an_allocation_of_another_tenant_is_refused_not_priced_with_wrong_lines():

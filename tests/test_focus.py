@@ -15,7 +15,10 @@ REQUIRED = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "Char
             "ChargeDescription", "ConsumedQuantity", "ConsumedUnit", "PricingQuantity",
             "PricingUnit", "ListUnitPrice", "SubAccountId", "SubAccountName", "BillingCurrency",
             "ServiceName", "ProviderName", "PublisherName", "InvoiceIssuerName",
-            "x_SubscriptionId", "x_OverageOwner", "x_EntitlementQuantity", "x_OverageQuantity"]
+            "x_SubscriptionId", "x_OverageOwner", "x_EntitlementQuantity", "x_OverageQuantity",
+            "PricingCategory", "CommitmentDiscountStatus", "InvoiceId", "ServiceSubcategory",
+            "ResourceId", "ResourceName", "ResourceType", "SkuPriceId", "SkuMeter",
+            "SkuPriceDetails"]
 
 
 def test_columns_and_allowed_values():

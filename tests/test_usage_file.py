@@ -52,7 +52,7 @@ def test_every_bad_row_is_reported_with_row_column_and_value(tmp_path):
         f"{file}, row 4, column 'usage_type': found 'ai_agnet'; expected a usage type: ai_agent, "
         "ai_assistant, cc_premium_agent, cc_standard_agent, ivr_outbound_campaign, ivr_port, "
         "webex_connect, wfo",
-        f"{file}, row 5, column 'quantity': found -4.0; expected a quantity of at least 0",
+        f"{file}, row 5, column 'quantity': found -4.0; expected a finite number from 0 to 10^12",
         f"{file}, row 7, column 'subscription_id': found 'Sub-Z'; expected a subscription of the "
         "tenant: Sub-A, Sub-B, Sub-C",
     ]

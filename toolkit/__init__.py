@@ -20,6 +20,8 @@ _HOMES = {
     "Problem": "toolkit.errors",
     "budget_vs_actual": "toolkit.finance.budgets",
     "chargeback": "toolkit.finance.chargeback",
+    "costs": "toolkit.finance.costs",
+    "overage_price": "toolkit.finance.costs",
     "focus_table": "toolkit.finance.focus",
     "load_budgets": "toolkit.inputs.budgets",
     "load_agent_sessions": "toolkit.inputs.search",
@@ -77,6 +79,8 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.errors import Problem as Problem
     from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
     from toolkit.finance.chargeback import chargeback as chargeback
+    from toolkit.finance.costs import costs as costs
+    from toolkit.finance.costs import overage_price as overage_price
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
     from toolkit.inputs.search import load_agent_sessions as load_agent_sessions

@@ -13,11 +13,14 @@ listed in ``unallocated`` with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
-from toolkit.frames import as_usage_frame
+from toolkit.frames import as_usage_frame, shaped
 from toolkit.mapping import subscriptions_of_users
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import (
@@ -28,6 +31,7 @@ from toolkit.periods import (
     period_range_for_days,
     prorated,
 )
+from toolkit.policy import OwnershipRule
 from toolkit.timeline import PRIMARY
 
 #: Why a row (or a period's leftover) could not be attributed; index = reason code.
@@ -46,11 +50,49 @@ REASONS = (
 (OK, UNKNOWN_TYPE, UNKNOWN_SUB, USER_UNKNOWN, USER_UNMAPPED, SUB_INACTIVE, NO_PRIMARY,
  UNNAMED_OWN, NO_USER, NO_HOLDER) = range(len(REASONS))
 
-POOLED_COLUMNS = ["period", "usage_type", "usage", "entitlement", "overage", "owner"]
-BY_SUB_COLUMNS = ["period", "usage_type", "subscription_id", "department", "usage",
-                  "entitlement", "overage"]
-UNALLOCATED_COLUMNS = ["timestamp", "period", "usage_type", "subscription_id", "user_id",
-                       "quantity", "reason"]
+
+
+class PooledFrame(pa.DataFrameModel):
+    """``Allocation.pooled``: per period and usage type, the tenant's usage, its usable
+    entitlement, the overage (P3) and the subscription that owns it (null when none)."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    usage: Series[float]
+    entitlement: Series[float]
+    overage: Series[float]
+    owner: Series[str] = pa.Field(nullable=True)
+
+
+class BySubscriptionFrame(pa.DataFrameModel):
+    """``Allocation.by_subscription``: each subscription's attributed usage, prorated
+    entitlement (P2) and the overage it owns (P3), per period and usage type."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    usage: Series[float]
+    entitlement: Series[float]
+    overage: Series[float]
+
+
+class UnallocatedFrame(pa.DataFrameModel):
+    """``Allocation.unallocated``: every usage row (or period leftover, without a timestamp)
+    that could not be attributed, with its reason (M6)."""
+
+    timestamp: Series[Any] = pa.Field(nullable=True)
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
+    usage_type: Series[str]
+    subscription_id: Series[str] = pa.Field(nullable=True)
+    user_id: Series[str] = pa.Field(nullable=True)
+    quantity: Series[float]
+    reason: Series[str]
+
+
+POOLED_COLUMNS = list(PooledFrame.to_schema().columns)
+BY_SUB_COLUMNS = list(BySubscriptionFrame.to_schema().columns)
+UNALLOCATED_COLUMNS = list(UnallocatedFrame.to_schema().columns)
 
 
 @dataclass(frozen=True)
@@ -99,7 +141,7 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     measured = _measure(usage, codes, shape)
     entitled = _entitlements(tenant, periods, types, subs)
     leftover = _pro_rata(tenant, measured, entitled, types)
-    pooled, by_sub = _overage(tenant, periods, types, subs, measured, entitled)
+    pooled, by_sub = charge(tenant, periods, measured[:, :, :-1], entitled)
     unallocated = _unallocated(usage, codes, leftover, periods, types, subs)
     return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
 
@@ -142,6 +184,10 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
     active = _active_by_day(tenant, first_day, last_day)
     reason[attributed & ~active[sub, day_index]] = SUB_INACTIVE
     unnamed = (sub < 0) & (reason == OK)
+    # M5: unnamed usage on a day nobody is active is refused exactly like a named row would be.
+    someone_active = np.asarray(active.any(axis=0))
+    reason[unnamed & ~someone_active[day_index]] = NO_PRIMARY
+    unnamed &= reason == OK
     reason[unnamed & ~table["pooled"][type_code]] = UNNAMED_OWN
     distinct = table["measure"][type_code] == MEASURE_CODES["distinct"]
     if distinct.any():
@@ -291,9 +337,17 @@ def _pro_rata(tenant: Tenant, measured: np.ndarray, entitled: np.ndarray, types)
     return np.where(can_split, 0.0, unnamed)
 
 
-def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
-    """P3: pooled figures with their owner, and the per-subscription split with owned overage."""
-    usage = measured[:, :, :-1]
+def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
+           entitled: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """P3 for every period and type: the ``pooled`` and ``by_subscription`` frames.
+
+    ``usage`` and ``entitled`` are [period, type, subscription] cubes over the tenant's usage
+    types and subscriptions (in the tenant's order). The one place that turns usage and
+    entitlement into owned overage: :func:`allocate` calls it on actuals, the forecast on
+    projections, so both charge by the same rule.
+    """
+    types = list(tenant.usage_types)
+    subs = [sub.id for sub in tenant.subscriptions]
     owned = np.zeros_like(entitled)
     pooled_rows = []
     starts, ends = period_bounds(periods)
@@ -304,22 +358,52 @@ def _overage(tenant: Tenant, periods, types, subs, measured, entitled):
             u, e = usage[p, t], entitled[p, t]
             if not u.any() and not e.any():
                 continue
-            owner = None if rule.owner == "self" else last_owner(tenant, name, starts[p], ends[p])
-            if rule.pooled:
-                over = max(0.0, u.sum() - e.sum())
-                if owner is not None:
-                    owned[p, t, position[owner]] = over
-                usable = e.sum()
-            else:
-                owned[p, t] = np.maximum(0.0, u - e)
-                over = owned[p, t].sum()
-                usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
-                    if rule.usage_to_primary else e.sum()
+            owner, _ = period_owner(tenant, name, int(starts[p]), int(ends[p]), u.sum() > e.sum())
+            usable = e[_primaries_in(tenant, subs, starts[p], ends[p])].sum() \
+                if rule.usage_to_primary else e.sum()
+            place = None if owner is None else position[owner]
+            over, owned[p, t] = overage_split(rule, u, e, place)
             pooled_rows.append((per, name, u.sum(), usable, over, owner))
     pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
-    pooled["owner"] = pooled["owner"].astype("str")
-    return _typed(pooled, periods.freq), _by_subscription(tenant, periods, types, subs, usage,
-                                                           entitled, owned)
+    by_sub = _by_subscription(tenant, periods, types, subs, usage, entitled, owned)
+    return _typed(pooled, periods.freq, PooledFrame), by_sub
+
+
+def overage_split(rule: OwnershipRule, usage: np.ndarray, entitlement: np.ndarray,
+                  owner: int | None):
+    """P3 for one period and type: (the type's overage, the overage each subscription owns).
+
+    Pooled types compare the tenant's usage with the tenant's entitlement and the owner (a
+    position in the vectors) owns all of it; other types compare each subscription's usage with
+    its own entitlement. Works on float vectors and on object vectors of exact fractions (the
+    money uses the same rule, exactly).
+    """
+    zero = usage.sum() * 0
+    owned = np.maximum(usage - entitlement, zero) if not rule.pooled else usage * 0
+    if not rule.pooled:
+        return owned.sum(), owned
+    over = max(zero, usage.sum() - entitlement.sum())
+    if owner is not None:
+        owned[owner] = over
+    return over, owned
+
+
+def period_owner(tenant: Tenant, usage_type: str, start: int, end: int,
+                 has_overage: bool = True) -> tuple[str | None, bool]:
+    """Who owns the type's overage of the period ``[start, end)`` (P3), and whether by fallback.
+
+    The owner (R4/R5) on the last day of the period that has one; when nobody owns the type
+    in the period and there is overage to bill, the primary of the period's last active day
+    answers for it (``True``: the costs flag it ``owner_fallback``). Per-subscription types
+    have no single owner (``None``).
+    """
+    if tenant.usage_types[usage_type].rule.owner == "self":
+        return None, False
+    owner = last_owner(tenant, usage_type, start, end)
+    if owner is not None or not has_overage:
+        return owner, False
+    primary = last_owner(tenant, PRIMARY, start, end)
+    return primary, primary is not None
 
 
 def last_owner(tenant: Tenant, usage_type: str, start: int, end: int) -> str | None:
@@ -357,7 +441,7 @@ def _by_subscription(tenant, periods, types, subs, usage, entitled, owned) -> pd
         "overage": owned[p, t, s],
     })
     frame.insert(3, "department", frame["subscription_id"].map(tenant.departments))
-    return _typed(frame[BY_SUB_COLUMNS], periods.freq)
+    return _typed(frame, periods.freq, BySubscriptionFrame)
 
 
 def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.DataFrame:
@@ -381,19 +465,12 @@ def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.Dat
             "user_id": None, "quantity": leftover[p, t], "reason": REASONS[NO_HOLDER],
         }))
     frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
-    return _typed(frame[UNALLOCATED_COLUMNS], periods.freq)
+    return _typed(frame, periods.freq, UnallocatedFrame)
 
 
-def _typed(frame: pd.DataFrame, freq) -> pd.DataFrame:
-    """Stable dtypes for every output frame: Period periods, str labels, float figures."""
-    frame = frame.copy()
-    frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
-    for column in ("usage_type", "subscription_id", "department", "owner", "user_id", "reason"):
-        if column in frame:
-            frame[column] = frame[column].astype("str")
-    for column in ("usage", "entitlement", "overage", "quantity"):
-        if column in frame:
-            frame[column] = frame[column].astype("float64")
+def _typed(frame: pd.DataFrame, freq, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """The frame in its declared shape (``model``), sorted by period, type and subscription."""
+    frame = shaped(model, frame, freq)
     return frame.sort_values(
         [c for c in ("period", "usage_type", "subscription_id") if c in frame], kind="stable",
         ignore_index=True,
@@ -401,8 +478,5 @@ def _typed(frame: pd.DataFrame, freq) -> pd.DataFrame:
 
 
 def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:
-    periods = pd.PeriodIndex([], freq=period)
-    frames = [pd.DataFrame(columns=columns) for columns in
-              (POOLED_COLUMNS, BY_SUB_COLUMNS, UNALLOCATED_COLUMNS)]
-    pooled, by_subscription, unallocated = (_typed(f, periods.freq) for f in frames)
-    return Allocation(pooled, by_subscription, unallocated, tenant, period, license_model)
+    return Allocation(shaped(PooledFrame, freq=period), shaped(BySubscriptionFrame, freq=period),
+                      shaped(UnallocatedFrame, freq=period), tenant, period, license_model)

@@ -19,6 +19,25 @@ from toolkit.errors import Problem
 
 HEADER_ROWS = 1
 
+#: P4: the largest quantity or price (in the tenant's currency) a real invoice can hold. Every
+#: amount that enters the toolkit is bounded by it, so integer cents of any figure fit int64.
+AMOUNT_LIMIT = 10**12
+AMOUNT_EXPECTED = "a finite number from 0 to 10^12"
+
+
+def is_amount(value) -> bool:
+    """P4's bound: a number that is finite, not negative and at most :data:`AMOUNT_LIMIT`
+    (NaN compares false, so it fails too)."""
+    try:
+        return bool(0 <= float(value) <= AMOUNT_LIMIT)
+    except (TypeError, ValueError):
+        return False
+
+
+def amount_check() -> pa.Check:
+    """P4's bound as a pandera check on a column of quantities, prices or amounts."""
+    return pa.Check.in_range(0, AMOUNT_LIMIT, error=AMOUNT_EXPECTED)
+
 
 def row_label(index: int) -> str:
     """The spreadsheet row of a data row's position (0 → row 2)."""

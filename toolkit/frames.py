@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.checks import missing_values, one_of, parse_timestamps, problem_rows, row_label
+from toolkit.checks import (
+    amount_check,
+    missing_values,
+    one_of,
+    parse_timestamps,
+    problem_rows,
+    row_label,
+)
 from toolkit.errors import InputError, Problem, raise_if_any
 
 USAGE_COLUMNS = ["timestamp", "usage_type", "quantity"]
@@ -36,9 +43,7 @@ def usage_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
             "usage_type": pa.Column(
                 "str", one_of(type_names, "a usage type")
             ),
-            "quantity": pa.Column(
-                "float64", pa.Check.ge(0, error="a quantity of at least 0"), nullable=False
-            ),
+            "quantity": pa.Column("float64", amount_check(), nullable=False),
             "subscription_id": pa.Column("str", sub_check, nullable=True),
             "user_id": pa.Column("str", nullable=True),
         },
@@ -232,3 +237,22 @@ def checked_sessions(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.D
                  for i in backwards.nonzero()[0]]
     raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
     return frame, zone
+
+
+def shaped(model: type[pa.DataFrameModel], frame: pd.DataFrame | None = None,
+           freq: str | None = None) -> pd.DataFrame:
+    """``frame`` (or an empty frame) with exactly the columns and dtypes a pandera model declares.
+
+    Output frames declare their shape as a ``DataFrameModel`` in the module that produces them;
+    this builds their empty results and types the full ones, so an empty result has the same
+    columns and dtypes as a full one. ``freq`` sets the frequency of a ``period`` column (the
+    model cannot know whether the allocation ran by month or by quarter).
+    """
+    schema = model.to_schema()
+    if freq is not None and "period" in schema.columns:
+        schema = schema.update_column("period", dtype=pd.PeriodDtype(freq))
+    columns = list(schema.columns)
+    schema = schema.update_columns({column: {"coerce": True} for column in columns})
+    if frame is None:
+        frame = pd.DataFrame({column: [] for column in columns})
+    return schema.coerce_dtype(frame[columns].reset_index(drop=True))

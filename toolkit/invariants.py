@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from toolkit.checks import AMOUNT_EXPECTED, is_amount
 from toolkit.errors import Problem
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.policy import DEPLOYMENTS, LICENSE_MODELS, OFFERS
@@ -89,6 +90,6 @@ def _line_problems(line: Line, where: str, tenant: Tenant, source: str) -> list[
                                 f"a known usage type ({known})"))
     for column in ("quantity", "unit_price", "overage_price"):
         value = getattr(line, column)
-        if value is not None and not value >= 0:
-            problems.append(Problem(source, where, column, value, "a number of at least 0"))
+        if value is not None and not is_amount(value):
+            problems.append(Problem(source, where, column, value, AMOUNT_EXPECTED))
     return problems

@@ -81,15 +81,6 @@ class Subscription:
         starts = [line.start for line in self.lines if line.usage_type == usage_type]
         return min(starts) if starts else None
 
-    def overage_price(self, usage_type: str, day: dt.date | None = None) -> float | None:
-        """The overage price its lines of the type carry (the active line's, given ``day``)."""
-        lines = [line for line in self.lines if line.usage_type == usage_type]
-        if day is not None:
-            active = [line for line in lines if line.active_on(day)]
-            lines = active or lines
-        priced = [line.overage_price for line in lines if line.overage_price is not None]
-        return priced[-1] if priced else None
-
 
 @dataclass(frozen=True)
 class Tenant:

@@ -7,6 +7,7 @@ dates; a period is a pandas Period of the chosen frequency (calendar month by de
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -53,10 +54,19 @@ def period_bounds(periods: pd.PeriodIndex) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def prorated(quantity: float, start: int, end: int, p_starts: np.ndarray, p_ends: np.ndarray):
-    """P2: quantity × active days of ``[start, end)`` in each period ÷ days in the period."""
+def prorated(quantity, start: int, end: int, p_starts: np.ndarray, p_ends: np.ndarray):
+    """P2: quantity × active days of ``[start, end)`` in each period ÷ days in the period.
+
+    The one home of proration. A float ``quantity`` gives floats (allocation, forecast); a
+    :class:`fractions.Fraction` gives exact fractions (money, which must round exactly).
+    """
     overlap = np.clip(np.minimum(end, p_ends) - np.maximum(start, p_starts), 0, None)
-    return quantity * overlap / (p_ends - p_starts)
+    days = p_ends - p_starts
+    if isinstance(quantity, Fraction):
+        return np.array([quantity * Fraction(int(o), int(d)) for o, d in zip(overlap, days,
+                                                                             strict=True)],
+                        dtype=object)
+    return quantity * overlap / days
 
 
 def select_periods(frame: pd.DataFrame, first=None, last=None) -> pd.DataFrame:

@@ -8,6 +8,10 @@
   department inside its entitlement pays no overage. Non-pooled types (Webex Connect, WFO) are
   caused by the subscription that is billed, so both views agree on them.
 
+Both views work on exact amounts (:func:`toolkit.finance.costs.exact_costs`) and round each
+department's amount of a period once (P4), so a department is never more than a cent away from
+its exact figure.
+
 Both views move the same cents around, so their grand totals, and their totals per period,
 are always equal. The methods are a table (name → function), so a new view is one entry.
 """
@@ -15,58 +19,78 @@ are always equal. The methods are a table (name → function), so a new view is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import Allocation
+from toolkit.finance.costs import EXACT_COLUMNS, exact_costs
 from toolkit.finance.costs import costs as cost_table
-from toolkit.finance.money import from_cents, round_to_total, to_cents
+from toolkit.finance.money import from_cents, round_nested, to_cents
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 
-CHARGEBACK_COLUMNS = ["period", "department", "committed_cost", "overage_cost", "total_cost"]
+
+class ChargebackFrame(pa.DataFrameModel):
+    """:func:`chargeback`: cost per period and department, in the tenant's currency (cents)."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    department: Series[str]
+    committed_cost: Series[float]
+    overage_cost: Series[float]
+    total_cost: Series[float]
 
 
-def _billed(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
-    """Overage cents per department as invoiced: to the departments owning the overage."""
-    return _by_department(table, to_cents(table["overage_cost"]))
+CHARGEBACK_COLUMNS = list(ChargebackFrame.to_schema().columns)
 
 
-def _caused(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
-    """Pooled overage cents split by each department's usage above its own entitlement.
+def _billed(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.DataFrame:
+    """Overage cents per department as invoiced: to the departments owning the overage.
 
-    Per pooled type and period: the overage cents × each department's share of the total
-    excess (usage − own entitlement, floored at 0), rounded by largest remainder so the parts
-    add up exactly to the type's overage cost.
+    The costs table rounds each department's exact amount once and its rows add up to it
+    (:func:`toolkit.finance.money.round_nested`), so adding the rows' cents is exact.
     """
+    return _cents_by_department(table, "overage_cost")
+
+
+def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.DataFrame:
+    """Overage cents per department, pooled overage split by usage above own entitlement.
+
+    Per pooled type and period: the exact overage amount × each department's share of the
+    total excess (usage − own entitlement, floored at 0, exact). Non-pooled types stay where
+    they are billed. Each department's exact amount of a period is then rounded once (P4).
+    """
+    if not set(EXACT_COLUMNS) <= set(table.columns):
+        table = exact_costs(allocation, tenant)
     pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
-    kept = _by_department(table[~pooled], to_cents(table.loc[~pooled, "overage_cost"]))
+    kept = _by_department(table[~pooled], table.loc[~pooled, "overage_exact"])
     rows = table[pooled]
-    keys = ["period", "usage_type"]
-    dept = pd.DataFrame({"period": rows["period"], "usage_type": rows["usage_type"],
-                         "department": rows["department"], "usage": rows["usage"],
-                         "entitlement": rows["entitlement"],
-                         "cents": to_cents(rows["overage_cost"])}, index=rows.index)
-    dept = dept.groupby([*keys, "department"], as_index=False, sort=True)[
-        ["usage", "entitlement", "cents"]].sum()
-    group = dept.groupby(keys, sort=False)
-    total = group["cents"].transform("sum").to_numpy(np.float64)
-    excess = (dept["usage"] - dept["entitlement"]).clip(lower=0.0).to_numpy()
-    excess_sum = pd.Series(excess, index=dept.index).groupby(
-        [dept[k] for k in keys], sort=False).transform("sum").to_numpy()
-    # A pooled overage always has some department above its entitlement; should one ever
-    # not, the invoice's split is kept rather than dropping the money.
-    share = np.divide(excess, excess_sum, out=np.zeros(len(dept)), where=excess_sum > 0)
-    invoice = np.divide(dept["cents"].to_numpy(np.float64), total, out=np.zeros(len(dept)),
-                        where=total > 0)
-    share = np.where(excess_sum > 0, share, invoice)
-    dept["cents"] = round_to_total(total * share / 100, group.ngroup().to_numpy())
-    joined = pd.concat([kept, dept[["period", "department", "cents"]]], ignore_index=True)
-    return joined.groupby(["period", "department"], as_index=False, sort=True)["cents"].sum()
+    parts = []
+    for (period, _), group in rows.groupby(["period", "usage_type"], sort=True):
+        dept = group.groupby("department", sort=True)[
+            ["usage_exact", "entitlement_exact", "overage_exact"]].agg(_exact_sum)
+        excess = [max(Fraction(0), u - e) for u, e in
+                  zip(dept["usage_exact"], dept["entitlement_exact"], strict=True)]
+        total, excess_sum = _exact_sum(dept["overage_exact"]), sum(excess, Fraction(0))
+        # With exact figures a pooled overage always has a department above its entitlement;
+        # should one ever not, the invoice's split is kept rather than dropping the money.
+        shares = [total * x / excess_sum for x in excess] if excess_sum else \
+            list(dept["overage_exact"])
+        parts.append(pd.DataFrame({"period": period, "department": dept.index,
+                                   "amount": pd.Series(shares, dtype=object).to_numpy()}))
+    caused = pd.concat([kept, *parts], ignore_index=True)
+    amounts = caused.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
+        _exact_sum)
+    amounts["cents"] = round_nested(amounts["amount"], amounts["period"].astype("str"),
+                                    amounts["department"])
+    return amounts[["period", "department", "cents"]]
 
 
 #: The chargeback views: method name → overage cents per (period, department).
-METHODS: dict[str, Callable[[pd.DataFrame, Tenant], pd.DataFrame]] = {
+METHODS: dict[str, Callable[[pd.DataFrame, Tenant, Allocation], pd.DataFrame]] = {
     "billed": _billed,
     "caused": _caused,
 }
@@ -77,7 +101,11 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     """Cost per ``period, department``: ``committed_cost, overage_cost, total_cost``.
 
     ``method`` is a key of :data:`METHODS` (``billed`` or ``caused``). ``table`` is an already
-    computed :func:`toolkit.finance.costs.costs` frame, to avoid pricing twice.
+    computed :func:`toolkit.finance.costs.costs` frame, to avoid pricing twice (``caused``
+    needs the exact amounts: pass :func:`~toolkit.finance.costs.exact_costs` to reuse them).
+    Each department's amount of a period is its exact amount rounded down or up, so that the
+    departments add up to the period's exact total rounded half away from zero (P4): both
+    views therefore have the same total per period.
     """
     if method not in METHODS:
         raise ValueError(f"unknown chargeback method {method!r}; use one of "
@@ -86,32 +114,42 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     table = cost_table(allocation, tenant) if table is None else table
     if table.empty:  # no usage, no periods: merging empty frames would lose their types
         return _empty(allocation.period)
-    committed = _by_department(table, to_cents(table["committed_cost"]))
-    overage = METHODS[method](table, tenant)
+    committed = _cents_by_department(table, "committed_cost")
+    overage = METHODS[method](table, tenant, allocation)
     merged = pd.merge(committed, overage, on=["period", "department"], how="outer",
                       suffixes=("_committed", "_overage"))
     committed_cents = merged["cents_committed"].fillna(0).to_numpy(np.int64)
     overage_cents = merged["cents_overage"].fillna(0).to_numpy(np.int64)
     result = pd.DataFrame({
         "period": merged["period"],
-        "department": merged["department"].astype("str"),
+        "department": merged["department"],
         "committed_cost": from_cents(committed_cents),
         "overage_cost": from_cents(overage_cents),
         "total_cost": from_cents(committed_cents + overage_cents),
     })
-    result["period"] = pd.PeriodIndex(result["period"], freq=allocation.period)
-    return result.sort_values(["period", "department"], ignore_index=True)[CHARGEBACK_COLUMNS]
+    result = shaped(ChargebackFrame, result, allocation.period)
+    return result.sort_values(["period", "department"], ignore_index=True)
 
 
-def _by_department(table: pd.DataFrame, cents: np.ndarray) -> pd.DataFrame:
+def _exact_sum(values) -> Fraction:
+    return sum(values, Fraction(0))
+
+
+def _cents_by_department(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A costs column's cents added up per (period, department)."""
     frame = pd.DataFrame({"period": table["period"], "department": table["department"],
-                          "cents": cents}, index=table.index)
+                          "cents": to_cents(table[column])}, index=table.index)
     return frame.groupby(["period", "department"], as_index=False, sort=True)["cents"].sum()
+
+
+def _by_department(table: pd.DataFrame, amounts) -> pd.DataFrame:
+    """Exact amounts added up per (period, department)."""
+    frame = pd.DataFrame({"period": table["period"], "department": table["department"],
+                          "amount": pd.Series(list(amounts), index=table.index, dtype=object)})
+    return frame.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
+        _exact_sum)
 
 
 def _empty(freq: str) -> pd.DataFrame:
     """The chargeback of an allocation without periods: no rows, the usual columns and types."""
-    frame = pd.DataFrame({column: pd.Series([], dtype="float64") for column in CHARGEBACK_COLUMNS})
-    frame["period"] = pd.PeriodIndex([], freq=freq)
-    frame["department"] = frame["department"].astype("str")
-    return frame
+    return shaped(ChargebackFrame, freq=freq)

@@ -3,33 +3,67 @@
 - Committed cost = each line's prorated entitlement in the period (P2) × the line's
   ``unit_price``, summed per subscription and type (lines of one type with different prices
   are prorated and priced one by one).
-- Overage cost = the overage a subscription owns (``Allocation.by_subscription.overage``) × the
-  subscription's ``overage_price`` for the type on the last day of the period, falling back to
-  the tenant's ``overage_prices``. A missing price is an input problem (raised as
+- Overage cost = the overage a subscription owns (P3, :func:`toolkit.allocation.overage_split`)
+  × **the owner's overage price** (:func:`overage_price`, P4): the ``overage_price`` of its line
+  of the type in effect on the last day of the period on which it has one; else the tenant's
+  ``overage_prices``; never a price from another term. ``price_source`` says which applied
+  (``owner line``, ``tenant``), or ``owner_fallback`` when nobody held the type and the primary
+  answers for the overage (P3). A missing price is an input problem (raised as
   :class:`~toolkit.errors.InputError` listing every one), never a silent zero.
 
-Amounts are in the tenant's currency, in cents: within each period the committed parts (and,
-separately, the overage parts) are rounded with largest remainder so they add up exactly to the
-period's rounded total. Pooled overage that no subscription owns (no holder of the type that
-period) is not billed to anyone; :func:`unowned_overage` lists it so it is never lost from view.
+Amounts are computed exactly (fractions of the decimals the tenant file states) and rounded
+once, as P4 says: per period, each department's amount (committed and overage separately) is
+its exact amount rounded down or up by largest remainder so that the departments add up to the
+period's exact total rounded half away from zero; each row is then rounded down or up so that
+a department's rows add up to the department's amount. Summing this table by department
+therefore gives the ``billed`` chargeback to the cent.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
-from toolkit.allocation import Allocation
+from toolkit.allocation import Allocation, overage_split, period_owner
+from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
-from toolkit.finance.money import from_cents, round_to_total
+from toolkit.finance.money import exact, from_cents, round_nested
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
-COST_COLUMNS = ["period", "usage_type", "subscription_id", "department", "entitlement",
-                "unit_price", "committed_cost", "usage", "overage", "overage_price",
-                "overage_cost", "total_cost", "currency"]
+
+class CostsFrame(pa.DataFrameModel):
+    """:func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
+    currency holding whole cents; ``overage_price`` null when no price applies."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    entitlement: Series[float]
+    unit_price: Series[float]
+    committed_cost: Series[float]
+    usage: Series[float]
+    overage: Series[float]
+    overage_price: Series[float] = pa.Field(nullable=True)
+    price_source: Series[str]
+    overage_cost: Series[float]
+    total_cost: Series[float]
+    currency: Series[str]
+
+
+COST_COLUMNS = list(CostsFrame.to_schema().columns)
+#: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
+EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
 KEYS = ["period", "usage_type", "subscription_id"]
 TENANT_FILE = "tenant.yaml"
+#: Where an overage price came from (P4), and the flag of P3's fallback owner.
+OWNER_LINE, TENANT_PRICE, OWNER_FALLBACK = "owner line", "tenant", "owner_fallback"
 
 
 def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -38,29 +72,78 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
     ``tenant`` defaults to the allocation's tenant. The periods are the allocation's (the span
     of the usage it was given): a month without any usage row has no cost row. ``unit_price``
     is the entitlement-weighted price of the lines (their exact price when there is one line).
-    Costs are floats holding whole cents; add them up via :func:`toolkit.finance.money.to_cents` to
-    stay exact.
+    Costs are floats holding whole cents; add them up via :func:`toolkit.finance.money.to_cents`
+    to stay exact.
     """
+    return exact_costs(allocation, tenant)[COST_COLUMNS]
+
+
+def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
+    """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as Fractions,
+    for splits that must round from the exact figures (the ``caused`` chargeback)."""
     tenant = tenant or allocation.tenant
     split = allocation.by_subscription
     if split.empty:
         return _empty(allocation.period)
     _check_same_tenant(split, tenant)
     frame = split[KEYS + ["department", "entitlement", "usage", "overage"]].copy()
-    committed = _committed_amounts(tenant, frame)
-    frame["unit_price"] = np.divide(committed, frame["entitlement"].to_numpy(),
-                                    out=np.zeros(len(frame)),
-                                    where=frame["entitlement"].to_numpy() > 0)
-    frame["overage_price"] = _overage_prices(tenant, frame)
-    over_amount = frame["overage"].to_numpy() * np.nan_to_num(frame["overage_price"].to_numpy())
+    grid = _Grid(tenant, frame)
+    committed, entitled = _committed_exact(tenant, grid)
+    frame["committed_exact"] = grid.pick(committed)
+    frame["entitlement_exact"] = grid.pick(entitled)
+    frame["usage_exact"] = [exact(u) for u in frame["usage"]]
+    owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled)
+    prices, sources = _prices(tenant, frame, grid, fallback)
+    frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
+    frame["price_source"] = sources
+    _check_prices(frame, owned, prices)
+    frame["overage_exact"] = [o * exact(p) if o else Fraction(0)
+                              for o, p in zip(owned, prices, strict=True)]
+    _check_totals(frame, tenant)
+    frame["unit_price"] = [float(c / e) if e else 0.0 for c, e in
+                           zip(frame["committed_exact"], frame["entitlement_exact"], strict=True)]
     periods = frame["period"].astype("str").to_numpy()
-    committed_cents = round_to_total(committed, periods)
-    overage_cents = round_to_total(over_amount, periods)
+    departments = frame["department"].to_numpy()
+    committed_cents = round_nested(frame["committed_exact"], periods, departments)
+    overage_cents = round_nested(frame["overage_exact"], periods, departments)
     frame["committed_cost"] = from_cents(committed_cents)
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
-    frame["currency"] = pd.Series(tenant.currency, index=frame.index, dtype="str")
-    return frame[COST_COLUMNS]
+    frame["currency"] = tenant.currency
+    typed = shaped(CostsFrame, frame, allocation.period)
+    typed[EXACT_COLUMNS] = frame[EXACT_COLUMNS].to_numpy()
+    return typed
+
+
+def overage_price(tenant: Tenant, sub_id: str, usage_type: str, start: int,
+                  end: int) -> tuple[float | None, str]:
+    """P4: the owner's overage price for the type in the period ``[start, end)`` (day numbers).
+
+    The owner's line of the type in effect on the last day of the period on which the owner
+    has one (the latest-starting line if several are), when it carries an ``overage_price``;
+    otherwise the tenant's ``overage_prices``. A line of another term (earlier or later) is
+    never looked at. Returns the price (``None`` when there is none) and its source.
+    """
+    return _price_of(tenant, tenant.subscription(sub_id).lines, usage_type, start, end)
+
+
+def _price_of(tenant: Tenant, owner_lines, usage_type: str, start: int,
+              end: int) -> tuple[float | None, str]:
+    """:func:`overage_price` given the owner's lines (the one rule; callers pricing many rows
+    look the lines up once)."""
+    lines = [line for line in owner_lines
+             if line.usage_type == usage_type
+             and day_number(line.start) < end and day_number(line.end) > start]
+    if lines:
+        last_day = max(min(day_number(line.end), end) - 1 for line in lines)
+        in_effect = [line for line in lines
+                     if day_number(line.start) <= last_day < day_number(line.end)]
+        line = max(enumerate(in_effect), key=lambda pair: (pair[1].start, pair[0]))[1]
+        if line.overage_price is not None:
+            return line.overage_price, OWNER_LINE
+    if usage_type in tenant.overage_prices:
+        return tenant.overage_prices[usage_type], TENANT_PRICE
+    return None, ""
 
 
 def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
@@ -80,67 +163,125 @@ def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
                          "allocation with the tenant it was allocated for)")
 
 
-def _committed_amounts(tenant: Tenant, frame: pd.DataFrame) -> np.ndarray:
-    """Exact (unrounded) committed amount of each row: Σ prorated quantity × unit price."""
-    grid = _Grid(tenant, frame)
-    amounts = np.zeros(grid.shape)
+def _committed_exact(tenant: Tenant, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Exact committed amount and entitlement cubes: Σ prorated quantity (× unit price)."""
+    amounts = grid.zeros()
+    entitled = grid.zeros()
     for s, sub in enumerate(tenant.subscriptions):
         for line in sub.lines:
-            amounts[:, grid.types[line.usage_type], s] += line.unit_price * prorated(
-                line.quantity, day_number(line.start), day_number(line.end), grid.starts,
-                grid.ends)
-    return grid.pick(amounts)
-
-
-def _overage_prices(tenant: Tenant, frame: pd.DataFrame) -> np.ndarray:
-    """Price of each row's owned overage; every row with overage but no price is a problem.
-
-    Mirrors :meth:`Subscription.overage_price` on the period's last day, for all periods at
-    once: the last priced line of the type active that day; when no line of the type is
-    active that day, the last priced line of the type at all; then the tenant's price.
-    """
-    grid = _Grid(tenant, frame)
-    last_day = grid.ends - 1
-    active_price = np.full(grid.shape, np.nan)
-    any_active = np.zeros(grid.shape, dtype=bool)
-    overall = np.full(grid.shape[1:], np.nan)
-    for s, sub in enumerate(tenant.subscriptions):
-        for line in sub.lines:
+            lo, hi = day_number(line.start), day_number(line.end)
+            live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
+            share = prorated(exact(line.quantity), lo, hi, grid.starts[live], grid.ends[live])
             t = grid.types[line.usage_type]
-            on = (day_number(line.start) <= last_day) & (last_day < day_number(line.end))
-            any_active[:, t, s] |= on
-            if line.overage_price is not None:
-                active_price[on, t, s] = line.overage_price
-                overall[t, s] = line.overage_price
-    own = np.where(any_active, active_price, overall[None, :, :])
-    fallback = np.array([tenant.overage_prices.get(t, np.nan) for t in grid.type_names])
-    prices = grid.pick(np.where(np.isnan(own), fallback[None, :, None], own))
-    missing = np.isnan(prices) & (frame["overage"].to_numpy() > 0)
+            entitled[live, t, s] += share
+            amounts[live, t, s] += share * exact(line.unit_price)
+    return amounts, entitled
+
+
+def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
+    """Each row's owned overage, exactly, by the allocation's own rule (P3) and owner; and the
+    (period, type) pairs whose owner is P3's fallback."""
+    usage = grid.zeros()
+    usage[grid.rows] = frame["usage_exact"].to_numpy(dtype=object)
+    owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
+    position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
+    owned = grid.zeros()
+    fallback = set()
+    for p, period in enumerate(grid.periods):
+        for name, t in grid.types.items():
+            if not (usage[p, t].any() or entitled[p, t].any()):
+                continue
+            owner = owners.get((period, name))
+            owner = owner if isinstance(owner, str) else None
+            rule = tenant.usage_types[name].rule
+            used = _pooled_total(usage[p, t]) if rule.pooled else usage[p, t]
+            _, owned[p, t] = overage_split(rule, used, entitled[p, t],
+                                           None if owner is None else position[owner])
+            if owner is not None and period_owner(tenant, name, int(grid.starts[p]),
+                                                  int(grid.ends[p]))[1]:
+                fallback.add((period, name))
+    return list(grid.pick(owned)), fallback
+
+
+def _pooled_total(parts: np.ndarray) -> np.ndarray:
+    """A pooled type's usage as P3 compares it: the tenant's total, in the first slot.
+
+    The parts of unnamed usage split pro rata (M5) are floats whose sum can miss the measured
+    total by 1e-12; the total is measured in whole or decimal units, so it is snapped to six
+    decimals before it meets the exact entitlement (pooled overage depends on the total only).
+    """
+    total = np.zeros_like(parts)
+    total.fill(Fraction(0))
+    total[0] = exact(round(float(sum(parts, Fraction(0))), 6))
+    return total
+
+
+def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
+    """Each row's overage price and its source (P4); the fallback owner's rows are flagged."""
+    prices, sources = [], []
+    periods = grid.rows[0]
+    lines = {sub.id: sub.lines for sub in tenant.subscriptions}
+    for p, (period, usage_type, sub_id, overage) in zip(periods, frame[
+            ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
+            strict=True):
+        price, source = _price_of(tenant, lines[sub_id], usage_type, int(grid.starts[p]),
+                                  int(grid.ends[p]))
+        if (period, usage_type) in fallback and overage > 0:
+            source = OWNER_FALLBACK
+        prices.append(price)
+        sources.append(source)
+    return prices, sources
+
+
+def _check_prices(frame: pd.DataFrame, owned: list, prices: list) -> None:
     problems = [
-        _missing_price(sub_id, usage_type, overage, period)
-        for sub_id, usage_type, overage, period in frame.loc[
-            missing, ["subscription_id", "usage_type", "overage", "period"]].itertuples(
-            index=False)
+        _missing_price(sub_id, usage_type, float(amount), period)
+        for (sub_id, usage_type, period), amount, price in zip(
+            frame[["subscription_id", "usage_type", "period"]].itertuples(index=False),
+            owned, prices, strict=True)
+        if amount > 0 and price is None
     ]
     raise_if_any(problems)
-    return prices
+
+
+def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
+    """P4: a period's committed or overage total above 10^12 is beyond any real invoice.
+
+    Quantities and prices are each bounded by the loaders, but their product is not; refusing
+    such a total here keeps every cent figure (and every sum of periods) inside int64.
+    """
+    problems = []
+    for period, rows in frame.groupby("period", sort=True):
+        for column in ("committed", "overage"):
+            total = sum(rows[f"{column}_exact"], Fraction(0))
+            if total > AMOUNT_LIMIT:
+                problems.append(Problem(
+                    TENANT_FILE, f"period {period}", f"{column}_cost", float(total),
+                    f"a {column} total of at most 10^12 {tenant.currency} (check the quantities "
+                    "and prices of the lines and the usage)"))
+    raise_if_any(problems)
 
 
 class _Grid:
     """The [period, type, subscription] cube of a cost frame, and each row's place in it."""
 
     def __init__(self, tenant: Tenant, frame: pd.DataFrame):
-        periods = pd.PeriodIndex(frame["period"]).unique().sort_values()
+        self.periods = pd.PeriodIndex(frame["period"]).unique().sort_values()
         self.type_names = list(tenant.usage_types)
         self.types = {name: i for i, name in enumerate(self.type_names)}
-        self.starts, self.ends = period_bounds(periods)
-        self.shape = (len(periods), len(self.type_names), len(tenant.subscriptions))
+        self.starts, self.ends = period_bounds(self.periods)
+        self.shape = (len(self.periods), len(self.type_names), len(tenant.subscriptions))
         self.rows = (
-            periods.get_indexer(pd.PeriodIndex(frame["period"])),
+            self.periods.get_indexer(pd.PeriodIndex(frame["period"])),
             pd.Categorical(frame["usage_type"], categories=self.type_names).codes,
             pd.Categorical(frame["subscription_id"],
                            categories=[sub.id for sub in tenant.subscriptions]).codes,
         )
+
+    def zeros(self) -> np.ndarray:
+        cube = np.empty(self.shape, dtype=object)
+        cube.fill(Fraction(0))
+        return cube
 
     def pick(self, cube: np.ndarray) -> np.ndarray:
         return cube[self.rows]
@@ -155,8 +296,11 @@ def _missing_price(sub_id: str, usage_type: str, overage: float, period) -> Prob
 
 
 def unowned_overage(allocation: Allocation) -> pd.DataFrame:
-    """Pooled overage no subscription owns (nobody held the type): ``period, usage_type,
-    overage``. It appears on no invoice line here; it is listed so that it is never hidden."""
+    """Pooled overage no subscription owns: ``period, usage_type, overage``.
+
+    P3 bills overage nobody owns to the primary, so this is empty unless a period had no
+    primary either; it is listed so that such overage is never hidden.
+    """
     owned = allocation.by_subscription.groupby(["period", "usage_type"], observed=True)[
         "overage"].sum()
     pooled = allocation.pooled.set_index(["period", "usage_type"])["overage"]
@@ -166,8 +310,7 @@ def unowned_overage(allocation: Allocation) -> pd.DataFrame:
 
 
 def _empty(freq: str) -> pd.DataFrame:
-    frame = pd.DataFrame({column: pd.Series([], dtype="float64") for column in COST_COLUMNS})
-    frame["period"] = pd.PeriodIndex([], freq=freq)
-    for column in ("usage_type", "subscription_id", "department", "currency"):
-        frame[column] = frame[column].astype("str")
+    frame = shaped(CostsFrame, freq=freq)
+    for column in EXACT_COLUMNS:
+        frame[column] = pd.Series([], dtype=object)
     return frame

@@ -1,47 +1,108 @@
-"""A FOCUS-shaped cost table (FinOps Open Cost and Usage Specification 1.2) for FinOps tools.
+"""A FOCUS 1.2 cost and usage table (FinOps Open Cost and Usage Specification) for FinOps tools.
 
-Each row of :func:`toolkit.finance.costs.costs` becomes up to two FOCUS charges:
+Each row of :func:`toolkit.finance.costs.costs` (a subscription's line of a usage type in a
+billing period: the **resource**, ``ResourceId`` ``Sub-1/ai_agent``, type ``Subscription
+Line``) becomes up to two charges, as FOCUS models a committed license:
 
-- a ``Purchase`` / ``Recurring`` charge for the committed entitlement of the period
-  (PricingQuantity = prorated entitlement, ListUnitPrice = the line price), and
-- a ``Usage`` / ``Usage-Based`` charge for what the subscription consumed (ConsumedQuantity),
-  priced on its owned overage (PricingQuantity = overage, BilledCost = overage cost; zero when
-  the usage stayed inside the entitlement).
+- a ``Purchase`` / ``Recurring`` charge for the period's committed entitlement: BilledCost =
+  the committed cost (what the invoice says), **EffectiveCost 0** because the purchase covers
+  the period's usage (FOCUS amortises it onto the usage it covers), PricingQuantity = prorated
+  entitlement at the line's unit price, no consumed quantity;
+- a ``Usage`` / ``Usage-Based`` charge for what the subscription consumed: ConsumedQuantity =
+  its attributed usage, PricingQuantity = the overage it owns at the owner's overage price
+  (P4), BilledCost = the overage cost, EffectiveCost = the overage cost plus the purchase it
+  amortises. So Σ BilledCost = Σ EffectiveCost = the invoice, per period and per sub-account.
 
-Column names follow FOCUS where they fit; our own columns carry the ``x_`` prefix the
-specification reserves for extensions. The tenant file holds one negotiated price per line and
-no list prices or discounts, so ListCost = ContractedCost = EffectiveCost = BilledCost; the
-columns are there so FOCUS tools find them, not because the figures differ. The department is
-the sub-account (SubAccountId and SubAccountName are both the department name: departments
-have no separate id). Periods start at local midnight in the tenant's time zone and are
-written in UTC, as FOCUS asks; ``*End`` columns are exclusive.
+Money comes from the costs table, so BilledCost adds up to the chargeback to the cent. The
+tenant file holds negotiated prices only, so List* = Contracted* (``PricingCategory``
+``Standard``). The department is the sub-account. Billing and charge periods are the tenant's
+own billing periods (local midnight in its time zone) written in UTC, as FOCUS requires; the
+``*End`` columns are exclusive, so each period ends where the next starts. ``InvoiceId`` is null
+(no invoice is known when the export is made). FOCUS strings are ASCII; our own columns carry
+the ``x_`` prefix. Each column's meaning for Webex is in ``docs/focus.md``.
 """
 
 from __future__ import annotations
 
+import json
+import unicodedata
+
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.costs import costs
+from toolkit.frames import shaped
 from toolkit.model import Tenant
 
 PROVIDER = "Cisco"
 SERVICE = "Webex Contact Center"
 SERVICE_CATEGORY = "Business Applications"
-FOCUS_COLUMNS = [
-    "BillingAccountId", "BillingAccountName", "BillingCurrency",
-    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
-    "ChargeCategory", "ChargeClass", "ChargeFrequency", "ChargeDescription",
-    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
-    "ListUnitPrice", "ContractedUnitPrice", "PricingQuantity", "PricingUnit",
-    "ConsumedQuantity", "ConsumedUnit", "ServiceName", "ServiceCategory",
-    "ProviderName", "PublisherName", "InvoiceIssuerName", "SubAccountId", "SubAccountName",
-    "SkuId", "x_SubscriptionId", "x_UsageType", "x_OverageOwner", "x_EntitlementQuantity",
-    "x_OverageQuantity", "x_OveragePrice",
-]
+SERVICE_SUBCATEGORY = "Productivity and Collaboration"
+RESOURCE_TYPE = "Subscription Line"
+PRICING_CATEGORY = "Standard"
+UTC = pd.DatetimeTZDtype(tz="UTC")
 
-#: The two kinds of charge a cost row yields: FOCUS category, frequency, and how to fill it.
+
+class FocusFrame(pa.DataFrameModel):
+    """:func:`focus_table`: one FOCUS 1.2 charge per row (meanings in ``docs/focus.md``)."""
+
+    BillingAccountId: Series[str]
+    BillingAccountName: Series[str]
+    BillingCurrency: Series[str]
+    BillingPeriodStart: Series[UTC]  # type: ignore[valid-type]
+    BillingPeriodEnd: Series[UTC]  # type: ignore[valid-type]
+    ChargePeriodStart: Series[UTC]  # type: ignore[valid-type]
+    ChargePeriodEnd: Series[UTC]  # type: ignore[valid-type]
+    ChargeCategory: Series[str]
+    ChargeClass: Series[str] = pa.Field(nullable=True)
+    ChargeFrequency: Series[str]
+    ChargeDescription: Series[str]
+    BilledCost: Series[float]
+    EffectiveCost: Series[float]
+    ListCost: Series[float]
+    ContractedCost: Series[float]
+    ListUnitPrice: Series[float]
+    ContractedUnitPrice: Series[float]
+    PricingCategory: Series[str]
+    PricingQuantity: Series[float]
+    PricingUnit: Series[str]
+    ConsumedQuantity: Series[float] = pa.Field(nullable=True)
+    ConsumedUnit: Series[str] = pa.Field(nullable=True)
+    CommitmentDiscountStatus: Series[str] = pa.Field(nullable=True)
+    InvoiceId: Series[str] = pa.Field(nullable=True)
+    ServiceName: Series[str]
+    ServiceCategory: Series[str]
+    ServiceSubcategory: Series[str]
+    ProviderName: Series[str]
+    PublisherName: Series[str]
+    InvoiceIssuerName: Series[str]
+    SubAccountId: Series[str]
+    SubAccountName: Series[str]
+    ResourceId: Series[str]
+    ResourceName: Series[str]
+    ResourceType: Series[str]
+    SkuId: Series[str]
+    SkuPriceId: Series[str]
+    SkuMeter: Series[str]
+    SkuPriceDetails: Series[str] = pa.Field(nullable=True)
+    x_SubscriptionId: Series[str]
+    x_UsageType: Series[str]
+    x_OverageOwner: Series[str] = pa.Field(nullable=True)
+    x_EntitlementQuantity: Series[float]
+    x_OverageQuantity: Series[float]
+    x_OveragePrice: Series[float] = pa.Field(nullable=True)
+    x_PriceSource: Series[str]
+
+
+FOCUS_COLUMNS = list(FocusFrame.to_schema().columns)
+#: FOCUS string columns that must hold ASCII text (FOCUS StringHandling).
+ASCII_COLUMNS = ["BillingAccountId", "BillingAccountName", "ChargeDescription",
+                 "SubAccountId", "SubAccountName", "ResourceId", "ResourceName", "PricingUnit",
+                 "ConsumedUnit", "SkuId", "SkuPriceId", "SkuMeter"]
+#: The two kinds of charge a cost row yields: FOCUS category and frequency.
 CHARGES = {
     "committed": ("Purchase", "Recurring"),
     "usage": ("Usage", "Usage-Based"),
@@ -64,19 +125,24 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
     tenant = tenant or allocation.tenant
     table = costs(allocation, tenant) if cost_table is None else cost_table
     if table.empty:
-        return pd.DataFrame({column: [] for column in FOCUS_COLUMNS})
+        return shaped(FocusFrame)
     table = table.reset_index(drop=True)
     owners = _owners(allocation, table)
     parts = [
         _committed_rows(table[table["entitlement"] > 0], owners, tenant),
-        _usage_rows(table[(table["usage"] > 0) | (table["overage"] > 0)], owners, tenant),
+        _usage_rows(table, owners, tenant),
     ]
     frame = pd.concat([part for part in parts if len(part)] or parts[:1], ignore_index=True)
     frame = frame.sort_values(["BillingPeriodStart", "x_UsageType", "x_SubscriptionId",
                                "ChargeCategory"], kind="stable", ignore_index=True)
-    for column in ("ChargeClass", "ConsumedUnit"):  # text columns that may be empty
-        frame[column] = frame[column].astype("str")
-    return frame[FOCUS_COLUMNS]
+    for column in ASCII_COLUMNS:
+        frame[column] = frame[column].map(_ascii, na_action="ignore")
+    return shaped(FocusFrame, frame)
+
+
+def _ascii(text: str) -> str:
+    """FOCUS strings are ASCII: accents are dropped (Zürich → Zurich), other signs removed."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 FOCUS_DATETIME = "%Y-%m-%dT%H:%M:%SZ"  # FOCUS DateTimeFormat: ISO 8601 in UTC
@@ -103,32 +169,43 @@ def _common(rows: pd.DataFrame, owners: pd.Series, tenant: Tenant, kind: str) ->
         "BillingPeriodStart": start, "BillingPeriodEnd": end,
         "ChargePeriodStart": start, "ChargePeriodEnd": end,
         "ChargeCategory": category, "ChargeClass": pd.NA, "ChargeFrequency": frequency,
-        "PricingUnit": units.to_numpy(),
+        "PricingCategory": PRICING_CATEGORY, "PricingUnit": units.to_numpy(),
+        "CommitmentDiscountStatus": pd.NA, "InvoiceId": pd.NA,
         "ServiceName": SERVICE, "ServiceCategory": SERVICE_CATEGORY,
+        "ServiceSubcategory": SERVICE_SUBCATEGORY,
         "ProviderName": PROVIDER, "PublisherName": PROVIDER, "InvoiceIssuerName": PROVIDER,
         "SubAccountId": rows["department"].to_numpy(),
         "SubAccountName": rows["department"].to_numpy(),
-        "SkuId": rows["usage_type"].to_numpy(),
+        "ResourceId": (rows["subscription_id"] + "/" + rows["usage_type"]).to_numpy(),
+        "ResourceName": [f"{_label(tenant, t)} on {s}" for t, s in
+                         zip(rows["usage_type"], rows["subscription_id"], strict=True)],
+        "ResourceType": RESOURCE_TYPE,
         "x_SubscriptionId": rows["subscription_id"].to_numpy(),
         "x_UsageType": rows["usage_type"].to_numpy(),
         "x_OverageOwner": owners.loc[rows.index].to_numpy(),
         "x_EntitlementQuantity": rows["entitlement"].to_numpy(),
         "x_OverageQuantity": rows["overage"].to_numpy(),
         "x_OveragePrice": rows["overage_price"].to_numpy(),
+        "x_PriceSource": rows["price_source"].to_numpy(),
     }
     return pd.DataFrame(text, index=rows.index)
 
 
 def _committed_rows(rows: pd.DataFrame, owners: pd.Series, tenant: Tenant) -> pd.DataFrame:
+    """Purchase charges: the committed entitlement, billed now, effective on the usage rows."""
     frame = _common(rows, owners, tenant, "committed")
     cost = rows["committed_cost"].to_numpy()
-    for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+    for column in ("BilledCost", "ListCost", "ContractedCost"):
         frame[column] = cost
-    frame["ListUnitPrice"] = rows["unit_price"].to_numpy()
-    frame["ContractedUnitPrice"] = rows["unit_price"].to_numpy()
+    frame["EffectiveCost"] = 0.0  # the purchase covers the period's usage (amortised there)
+    price = rows["unit_price"].to_numpy()
+    frame["ListUnitPrice"] = price
+    frame["ContractedUnitPrice"] = price
     frame["PricingQuantity"] = rows["entitlement"].to_numpy()
     frame["ConsumedQuantity"] = np.nan  # FOCUS: only Usage charges carry a consumed quantity
     frame["ConsumedUnit"] = pd.NA
+    _sku(frame, rows, tenant, "", price)
+    frame["SkuPriceDetails"] = pd.NA
     frame["ChargeDescription"] = [
         f"Committed {_label(tenant, t)} on {s}: {q:g} {tenant.usage_types[t].unit} "
         f"for the period"
@@ -139,16 +216,22 @@ def _committed_rows(rows: pd.DataFrame, owners: pd.Series, tenant: Tenant) -> pd
 
 
 def _usage_rows(rows: pd.DataFrame, owners: pd.Series, tenant: Tenant) -> pd.DataFrame:
+    """Usage charges: what was consumed, the overage billed, and the purchase amortised."""
     frame = _common(rows, owners, tenant, "usage")
     cost = rows["overage_cost"].to_numpy()
-    for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+    for column in ("BilledCost", "ListCost", "ContractedCost"):
         frame[column] = cost
-    price = rows["overage_price"].to_numpy()
+    frame["EffectiveCost"] = cost + rows["committed_cost"].to_numpy()
+    # Nothing over the entitlement and no overage price: the usage costs nothing more.
+    price = np.nan_to_num(rows["overage_price"].to_numpy(dtype=float), nan=0.0)
     frame["ListUnitPrice"] = price
     frame["ContractedUnitPrice"] = price
     frame["PricingQuantity"] = rows["overage"].to_numpy()
     frame["ConsumedQuantity"] = rows["usage"].to_numpy()
     frame["ConsumedUnit"] = frame["PricingUnit"]
+    _sku(frame, rows, tenant, "-overage", price)
+    frame["SkuPriceDetails"] = [json.dumps({"x_PriceSource": source}) if source else pd.NA
+                                for source in rows["price_source"]]
     frame["ChargeDescription"] = [
         _usage_text(tenant, t, u, o, s, owner)
         for t, u, o, s, owner in zip(rows["usage_type"], rows["usage"], rows["overage"],
@@ -156,6 +239,17 @@ def _usage_rows(rows: pd.DataFrame, owners: pd.Series, tenant: Tenant) -> pd.Dat
                                      strict=True)
     ]
     return frame
+
+
+def _sku(frame: pd.DataFrame, rows: pd.DataFrame, tenant: Tenant, suffix: str,
+         price: np.ndarray) -> None:
+    """SkuId per usage type (and charge kind); SkuPriceId per SKU and price, so each price id
+    names exactly one SKU; SkuMeter the type's readable name."""
+    sku = rows["usage_type"].to_numpy(dtype=object) + suffix
+    frame["SkuId"] = sku
+    frame["SkuPriceId"] = [f"{s}@{p:.6g}" for s, p in zip(sku, price, strict=True)]
+    meter = " overage" if suffix else ""
+    frame["SkuMeter"] = [f"{_label(tenant, t)}{meter}" for t in rows["usage_type"]]
 
 
 def _usage_text(tenant: Tenant, usage_type, usage, overage, sub_id, owner) -> str:

@@ -30,28 +30,49 @@ How it is computed, so that nobody mistakes it for more than it is:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
 
-from toolkit.allocation import (
-    BY_SUB_COLUMNS,
-    POOLED_COLUMNS,
-    UNALLOCATED_COLUMNS,
-    Allocation,
-    last_owner,
-)
+from toolkit.allocation import UNALLOCATED_COLUMNS, Allocation, charge, period_owner
 from toolkit.finance.costs import costs
+from toolkit.frames import shaped
 from toolkit.model import Subscription, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
 SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
-FORECAST_COLUMNS = [
-    "period", "usage_type", "subscription_id", "department", "term_end", "history_periods",
-    "entitlement", "usage_low", "usage", "usage_high", "overage_low", "overage", "overage_high",
-    "committed_cost", "overage_cost_low", "overage_cost", "overage_cost_high",
-    "total_cost_low", "total_cost", "total_cost_high",
-]
+
+
+class ForecastFrame(pa.DataFrameModel):
+    """:func:`forecast`: per projected period, usage type and subscription, the entitlement,
+    the run-rate usage with its band, and the overage and costs of each scenario."""
+
+    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
+    usage_type: Series[str]
+    subscription_id: Series[str]
+    department: Series[str]
+    term_end: Series[Any] = pa.Field(nullable=True)
+    history_periods: Series[int]
+    entitlement: Series[float]
+    usage_low: Series[float]
+    usage: Series[float]
+    usage_high: Series[float]
+    overage_low: Series[float]
+    overage: Series[float]
+    overage_high: Series[float]
+    committed_cost: Series[float]
+    overage_cost_low: Series[float]
+    overage_cost: Series[float]
+    overage_cost_high: Series[float]
+    total_cost_low: Series[float]
+    total_cost: Series[float]
+    total_cost_high: Series[float]
+
+
+FORECAST_COLUMNS = list(ForecastFrame.to_schema().columns)
 BASE_COLUMNS = ["period", "usage_type", "subscription_id", "department", "term_end",
                 "history_periods", "entitlement", "usage_low", "usage", "usage_high"]
 
@@ -71,12 +92,12 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
     rates = _run_rates(allocation.by_subscription, as_of, lookback)
     base = _projection(tenant, as_of, rates, freq)
     if base.empty:
-        return pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
+        return shaped(ForecastFrame, freq=freq)
     owners = _owners(tenant, base)
     base = _with_owner_rows(tenant, base, owners)
     priced = {}
     for suffix, column in SCENARIOS.items():
-        scenario = _scenario_allocation(allocation, base, column, owners)
+        scenario = _scenario_allocation(allocation, base, column)
         priced[suffix] = costs(scenario, tenant).set_index(
             ["period", "usage_type", "subscription_id"])
     keys = pd.MultiIndex.from_frame(base[["period", "usage_type", "subscription_id"]])
@@ -84,11 +105,13 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
     for suffix, table in priced.items():
         name = f"_{suffix}" if suffix else ""
         aligned = table.reindex(keys)
+        aligned[["overage", "overage_cost", "total_cost"]] = aligned[
+            ["overage", "overage_cost", "total_cost"]].fillna(0.0)
         result[f"overage{name}"] = aligned["overage"].to_numpy()
         result[f"overage_cost{name}"] = aligned["overage_cost"].to_numpy()
         result[f"total_cost{name}"] = aligned["total_cost"].to_numpy()
-    result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].to_numpy()
-    return result[FORECAST_COLUMNS]
+    result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].fillna(0.0).to_numpy()
+    return shaped(ForecastFrame, result, freq)
 
 
 def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataFrame:
@@ -108,8 +131,6 @@ def _projection(tenant: Tenant, as_of: pd.Period, rates: pd.DataFrame, freq: str
     if frame.empty:
         return frame
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
-    for column in ("usage_type", "subscription_id", "department"):
-        frame[column] = frame[column].astype("str")
     return frame.sort_values(["period", "usage_type", "subscription_id"], ignore_index=True)
 
 
@@ -184,43 +205,30 @@ def _row(period, usage_type, sub, term_end, entitlement, rate) -> tuple:
             float(rate["usage_high"]))
 
 
-def _scenario_allocation(allocation: Allocation, base: pd.DataFrame, column: str,
-                         owners: pd.Series) -> Allocation:
-    """The projected rows of one scenario charged like ``allocate`` charges actuals (P3).
-
-    ``owners`` maps (period, usage_type) to the owner of pooled overage (see :func:`_owners`).
-    """
+def _scenario_allocation(allocation: Allocation, base: pd.DataFrame, column: str) -> Allocation:
+    """The projected rows of one scenario charged by :func:`toolkit.allocation.charge`, the
+    rule that charges actuals (P3), so a forecast can never charge differently."""
     tenant = allocation.tenant
-    split = base[["period", "usage_type", "subscription_id", "department", "entitlement"]].copy()
-    split["usage"] = base[column].to_numpy()
-    keys = ["period", "usage_type"]
-    sums = split.groupby(keys)[["usage", "entitlement"]].transform("sum")
-    pooled_type = split["usage_type"].map(
-        lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
-    owner = owners.reindex(pd.MultiIndex.from_frame(split[keys])).to_numpy()
-    pooled_over = np.maximum(0.0, (sums["usage"] - sums["entitlement"]).to_numpy())
-    own_over = np.maximum(0.0, (split["usage"] - split["entitlement"]).to_numpy())
-    is_owner = split["subscription_id"].to_numpy(dtype=object) == owner
-    split["overage"] = np.where(pooled_type, np.where(is_owner, pooled_over, 0.0), own_over)
-    pooled = split.groupby(keys, as_index=False)[["usage", "entitlement"]].sum()
-    over = split.groupby(keys)["overage"].sum().to_numpy()
-    pooled_rows = pooled["usage_type"].map(
-        lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
-    pooled["overage"] = np.where(
-        pooled_rows, np.maximum(0.0, pooled["usage"] - pooled["entitlement"]), over)
-    pooled["owner"] = owners.reindex(pd.MultiIndex.from_frame(pooled[keys])).to_numpy()
+    periods = pd.PeriodIndex(base["period"]).unique().sort_values()
+    types, subs = list(tenant.usage_types), [sub.id for sub in tenant.subscriptions]
+    shape = (len(periods), len(types), len(subs))
+    place = (periods.get_indexer(pd.PeriodIndex(base["period"])),
+             pd.Categorical(base["usage_type"], categories=types).codes,
+             pd.Categorical(base["subscription_id"], categories=subs).codes)
+    usage, entitled = np.zeros(shape), np.zeros(shape)
+    np.add.at(usage, place, base[column].to_numpy(dtype=np.float64))
+    np.add.at(entitled, place, base["entitlement"].to_numpy(dtype=np.float64))
+    pooled, split = charge(tenant, periods, usage, entitled)
     empty = pd.DataFrame({c: [] for c in UNALLOCATED_COLUMNS})
-    return Allocation(pooled[POOLED_COLUMNS], split[BY_SUB_COLUMNS], empty, tenant,
-                      allocation.period, allocation.license_model)
+    return Allocation(pooled, split, empty, tenant, allocation.period, allocation.license_model)
 
 
 def _owners(tenant: Tenant, base: pd.DataFrame) -> pd.Series:
-    """Owner of each projected (period, usage_type): the last owner of the period (P3), found
-    exactly as :func:`toolkit.allocation.allocate` finds it."""
+    """Who may own each projected (period, usage_type)'s overage: the owner of the period
+    (P3, with its fallback to the primary), found exactly as :func:`toolkit.allocation.allocate`
+    finds it."""
     pairs = base[["period", "usage_type"]].drop_duplicates()
     starts, ends = period_bounds(pd.PeriodIndex(pairs["period"]))
-    values = [
-        None if tenant.usage_types[t].rule.owner == "self" else last_owner(tenant, t, lo, hi)
-        for t, lo, hi in zip(pairs["usage_type"], starts, ends, strict=True)
-    ]
+    values = [period_owner(tenant, t, int(lo), int(hi))[0]
+              for t, lo, hi in zip(pairs["usage_type"], starts, ends, strict=True)]
     return pd.Series(values, index=pd.MultiIndex.from_frame(pairs), dtype=object)

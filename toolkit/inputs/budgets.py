@@ -14,7 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.checks import missing_values, parse_numbers, problem_rows, row_label, schema_problems
+from toolkit.checks import (
+    amount_check,
+    missing_values,
+    parse_numbers,
+    problem_rows,
+    row_label,
+    schema_problems,
+)
 from toolkit.errors import Problem, raise_if_any
 from toolkit.inputs.csv_input import read_text_table
 from toolkit.model import Tenant
@@ -27,8 +34,7 @@ def budgets_schema() -> pa.DataFrameSchema:
     """The typed amounts: present and not negative (departments are checked on their own so
     that a row with a bad amount still has its department checked)."""
     return pa.DataFrameSchema(
-        {"amount": pa.Column("float64", pa.Check.ge(0, error="an amount of at least 0"),
-                             nullable=False)},
+        {"amount": pa.Column("float64", amount_check(), nullable=False)},
         strict=False,
     )
 

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
 
+from toolkit.checks import AMOUNT_EXPECTED, is_amount
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.invariants import outside_message, overlap_problems
 from toolkit.model import Line, Subscription, Tenant, Term
@@ -47,11 +56,22 @@ class UsageTypeRow(_Strict):
     label: str | None = None
 
 
+def _bounded(value: float) -> float:
+    """P4's bound (one home: :func:`toolkit.checks.is_amount`) on a number of the file."""
+    if not is_amount(value):
+        raise ValueError(AMOUNT_EXPECTED)
+    return value
+
+
+#: A quantity or price of the tenant file: finite, 0 to 10^12 (P4).
+Amount = Annotated[float, AfterValidator(_bounded)]
+
+
 class LineFile(_Strict):
     type: str
-    quantity: float = Field(ge=0)
-    unit_price: float = Field(ge=0)
-    overage_price: float | None = Field(default=None, ge=0)
+    quantity: Amount
+    unit_price: Amount
+    overage_price: Amount | None = None
     start: dt.date | None = None
     end: dt.date | None = None
 
@@ -132,7 +152,7 @@ class TenantFile(_Strict):
     tenant: str = Field(min_length=1)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
-    overage_prices: dict[str, float] = {}
+    overage_prices: dict[str, Amount] = {}
     usage_types: dict[str, UsageTypeRow] = {}
     metering: MeteringFile = MeteringFile()
     subscriptions: list[SubscriptionFile] = Field(min_length=1)
