@@ -14,7 +14,7 @@ from toolkit.checks import missing_values, parse_timestamps, problem_rows, row_l
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.csv_input import read_text_table
-from toolkit.inputs.typed import INSTANT, read_typed
+from toolkit.inputs.typed import INSTANT, read_typed, sorted_by
 from toolkit.model import Tenant
 
 #: The typed columns of the fast path (``user_id`` is text).
@@ -43,7 +43,7 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     timezone = tenant.timezone if tenant else "UTC"
     fast = read_typed(path, SESSION_COLUMNS, (), SESSION_KINDS, timezone)
     if fast is not None and not typed_session_problems(fast, file):
-        return fast.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
+        return sorted_by(fast, ["login", "user_id"])
     text = read_text_table(path, SESSION_COLUMNS)
     frame = text.copy()
     problems = missing_values(text, "user_id", file, "a user id")

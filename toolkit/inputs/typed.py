@@ -175,8 +175,8 @@ def _parsed(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray | None:
     cell, so the common pure columns take one cast; a mixed column is split by the text
     path's own pattern.
     """
-    if pc.any(pc.match_substring_regex(text, _PADDED)).as_py():
-        return None  # the text path trims first; let it
+    # Arrow refuses a padded date-time (the text path trims it first), so padding sends the
+    # file to the text path through the casts below.
     try:
         return _localized(text.cast(pa.timestamp("us")), timezone)
     except pa.ArrowInvalid:
@@ -195,8 +195,21 @@ def _parsed(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray | None:
 def _localized(stamps: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
     """Naive wall-clock times as instants in ``timezone``; a time in a daylight-saving gap or
     overlap raises (ArrowInvalid), so the text path reports it instead of a guess."""
+    if timezone == "UTC":  # no gaps nor overlaps: the wall clock is the instant
+        return stamps.cast(pa.timestamp("us", "UTC"))
     return pc.assume_timezone(stamps, timezone=timezone, ambiguous="raise",
                               nonexistent="raise").cast(pa.timestamp("us", "UTC"))
+
+
+def sorted_by(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame`` stably sorted by ``keys``, skipping the sort when the first key already runs
+    in order (exports usually arrive in time order; a stable sort would not move a row)."""
+    first = frame[keys[0]]
+    in_order = first.is_monotonic_increasing if len(keys) == 1 else (
+        first.is_monotonic_increasing and first.is_unique)
+    if in_order and first.notna().all():
+        return frame.reset_index(drop=True)
+    return frame.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def parquet_as_text(path: str | Path) -> pd.DataFrame:

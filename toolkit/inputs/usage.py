@@ -21,7 +21,7 @@ from toolkit.checks import (
 from toolkit.errors import raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, usage_schema
 from toolkit.inputs.csv_input import read_text_table
-from toolkit.inputs.typed import INSTANT, NUMBER, read_typed
+from toolkit.inputs.typed import INSTANT, NUMBER, read_typed, sorted_by
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
 
@@ -48,7 +48,7 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     timezone = tenant.timezone if tenant else "UTC"
     fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone)
     if fast is not None and not typed_usage_problems(fast, file, tenant):
-        return fast.sort_values("timestamp", kind="stable", ignore_index=True)
+        return sorted_by(fast, ["timestamp"])
     text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL)
     for column in USAGE_OPTIONAL:
         if column not in text.columns:
