@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "Allocation": "toolkit.allocation",
     "allocate": "toolkit.allocation",
+    "allocate_file": "toolkit.inputs.stream",
     "InputError": "toolkit.errors",
     "Problem": "toolkit.errors",
     "budget_vs_actual": "toolkit.finance.budgets",
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
     from toolkit.inputs.sessions import load_sessions as load_sessions
+    from toolkit.inputs.stream import allocate_file as allocate_file
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
     from toolkit.inputs.usage import load_usage as load_usage

@@ -144,6 +144,8 @@ def _text(column: pa.ChunkedArray) -> pd.Series | None:
 
 
 def _numbers(column: pa.ChunkedArray) -> pd.Series | None:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = column.cast(pa.float64())  # raises on a cell that is not a number
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
         return None
     return column.cast(pa.float64()).to_pandas()
