@@ -50,28 +50,34 @@ def read_typed(path: str | Path, required: Iterable[str], optional: Iterable[str
     optional columns the file lacks are appended empty, as the loaders do. Columns not in
     ``kinds`` are text.
     """
-    table = _read_table(path, kinds)
+    return typed_frame(_read_table(path, kinds), list(required), list(optional), kinds,
+                       timezone)
+
+
+def typed_frame(table: pa.Table | None, required: list[str], optional: list[str],
+                kinds: Mapping[str, str], timezone: str) -> pd.DataFrame | None:
+    """An Arrow table (string, numeric or timestamp columns) as the loader's typed frame.
+
+    Each Arrow column is released as soon as it is converted (the caller passes the table
+    without keeping it), so the peak holds one column twice, not the whole table.
+    """
     if table is None:
         return None
-    return typed_frame(table, list(required), list(optional), kinds, timezone)
-
-
-def typed_frame(table: pa.Table, required: list[str], optional: list[str],
-                kinds: Mapping[str, str], timezone: str) -> pd.DataFrame | None:
-    """An Arrow table (string, numeric or timestamp columns) as the loader's typed frame."""
     names = table.column_names
     if (len(set(names)) != len(names) or any(n != n.strip() or not n for n in names)
             or any(c not in names for c in required) or table.num_rows == 0):
         return None
     known = [*required, *optional]
     ordered = [c for c in known if c in names] + [c for c in names if c not in known]
+    pending = dict(zip(names, table.columns, strict=True))
+    del table
     columns = {}
     for name in ordered:
-        column = _typed_column(table.column(name), kinds.get(name, TEXT), timezone)
+        column = _typed_column(pending.pop(name), kinds.get(name, TEXT), timezone)
         if column is None:
             return None
         columns[name] = column
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(columns, copy=False)
     for name in optional:
         if name not in frame.columns:
             dtype = f"datetime64[us, {timezone}]" if kinds.get(name) == INSTANT else "str"
