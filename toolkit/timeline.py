@@ -17,6 +17,7 @@ from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # the model asks the timelines; they only read it
@@ -145,13 +146,26 @@ def _ranks(tenant: Tenant, events) -> tuple[dict[str, list[str]], dict[tuple[str
     for happening in events.values():
         for key, sid, _ in happening:
             taking_part[key].add(sid)
-    ranked = {
-        key: sorted(sids, key=lambda sid, key=key: (seniority(subs[sid]) if key == PRIMARY
-                                                    else holder_rank(subs[sid], key), sid))
-        for key, sids in taking_part.items()
-    }
+    def precedence(key: str, sid: str) -> tuple:
+        return seniority(subs[sid]) if key == PRIMARY else holder_rank(subs[sid], key)
+
+    ranked = {key: _in_order(list(sids), [precedence(key, sid) for sid in sids])
+              for key, sids in taking_part.items()}
     position = {(key, sid): i for key, sids in ranked.items() for i, sid in enumerate(sids)}
     return ranked, position
+
+
+def _in_order(items: list[str], keys: list[tuple]) -> list[str]:
+    """``items`` sorted by their key tuples (dates and text), in one vectorised sort.
+
+    Python's sort compares the tuples element by element through ``date`` objects, which at
+    10,000 subscriptions made this the sweep's largest cost; numpy sorts the columns (dates as
+    day numbers) in compiled code.
+    """
+    columns = [np.array([v.toordinal() if isinstance(v, dt.date) else v for v in column])
+               for column in zip(*keys, strict=True)]
+    order = np.lexsort(columns[::-1]) if columns else np.arange(len(items))
+    return [items[i] for i in order]
 
 
 def primary_timeline(tenant: Tenant) -> pd.DataFrame:
