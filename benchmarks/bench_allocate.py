@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_of, machine, peak_memory  # noqa: E402
+from _common import best_cpu_of, best_of, machine, peak_memory  # noqa: E402
 
 from toolkit import Line, Subscription, Tenant, Term, allocate, ownership_timeline  # noqa: E402
 
@@ -95,6 +95,9 @@ def bench_allocation(rows: int) -> None:
     gc.collect()
     alloc_time, _ = best_of(3, lambda: allocate(tenant, frame))
     gc.collect()
+    floor_cpu = best_cpu_of(2, lambda: floor(frame))
+    alloc_cpu = best_cpu_of(2, lambda: allocate(tenant, frame))
+    gc.collect()
     memory: dict = {}
     with peak_memory(memory):
         allocate(tenant, frame)
@@ -102,6 +105,8 @@ def bench_allocation(rows: int) -> None:
     print(f"allocate: {alloc_time:.2f} s, {rows / alloc_time:,.0f} rows/s, "
           f"{alloc_time / rows * 1e9:.0f} ns/row")
     print(f"time ratio allocate/floor: {alloc_time / floor_time:.2f}x (target <= 2x)")
+    print(f"CPU time: floor {floor_cpu:.2f} s, allocate {alloc_cpu:.2f} s = "
+          f"{alloc_cpu / rows * 1e9:.0f} ns/row, ratio {alloc_cpu / floor_cpu:.2f}x")
     print(f"peak memory during allocate: {memory['peak'] / 2**20:,.0f} MiB = "
           f"{memory['peak'] / size:.2f}x the input frame (target <= 4x)")
 
