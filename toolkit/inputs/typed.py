@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -172,10 +173,12 @@ def _instants(column: pa.ChunkedArray, timezone: str) -> pd.Series | None:
         return None
     if instants is None:
         return None
-    # labelled with the zone inside Arrow: pandas then takes the instants as they are
-    # (handing over UTC values and converting in pandas costs a localisation pass)
-    series = instants.cast(pa.timestamp("us", timezone)).to_pandas()
-    return series.astype(f"datetime64[us, {timezone}]")
+    # handed over as plain microseconds (a null as NaT's value): pyarrow's own conversion of
+    # a zoned column runs a localisation pass for some zone names, UTC among them
+    micros = pc.fill_null(instants.cast(pa.timestamp("us", "UTC")).cast(pa.int64()),
+                          np.iinfo(np.int64).min).to_numpy()
+    index = pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
+    return pd.Series(index.tz_convert(timezone)).astype(f"datetime64[us, {timezone}]")
 
 
 def _parsed(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray | None:
