@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "Allocation": "toolkit.allocation",
     "allocate": "toolkit.allocation",
+    "allocate_file": "toolkit.inputs.stream",
     "InputError": "toolkit.errors",
     "Problem": "toolkit.errors",
     "budget_vs_actual": "toolkit.finance.budgets",
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.inputs.search import load_ai_agent_sessions as load_ai_agent_sessions
     from toolkit.inputs.session_records import SessionImport as SessionImport
     from toolkit.inputs.sessions import load_sessions as load_sessions
+    from toolkit.inputs.stream import allocate_file as allocate_file
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
     from toolkit.inputs.usage import load_usage as load_usage

@@ -24,6 +24,7 @@ from toolkit.checks import (
 )
 from toolkit.errors import Problem, raise_if_any
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.typed import NUMBER, read_typed
 from toolkit.model import Tenant
 
 BUDGETS_FILE = "budgets.csv"
@@ -58,6 +59,10 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
     departments must be ones owning a subscription. One budget per department and period.
     """
     file = str(path)
+    fast = read_typed(path, BUDGET_COLUMNS, (), {"amount": NUMBER}, "UTC")
+    typed = None if fast is None else _typed_budgets(fast, file, tenant, freq)
+    if typed is not None:
+        return typed
     text = read_text_table(path, BUDGET_COLUMNS)
     frame = text.copy()
     frame["amount"], bad_numbers = parse_numbers(text, "amount", file)
@@ -71,6 +76,26 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
     problems += _duplicates(frame, file)
     raise_if_any(problems)
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
+    return frame[BUDGET_COLUMNS].sort_values(["period", "department"], ignore_index=True)
+
+
+def _typed_budgets(frame: pd.DataFrame, file: str, tenant: Tenant | None,
+                   freq: str) -> pd.DataFrame | None:
+    """The fast path's budgets, or ``None`` when any check fails (the text path reports it).
+
+    Periods are parsed at once for the whole column; the same 4-digit-year rule holds.
+    """
+    period = frame["period"]
+    if period.isna().any() or not period.str.match(r"\d{4}\b").all():
+        return None
+    try:
+        frame["period"] = pd.PeriodIndex(period.to_numpy(dtype=object), freq=freq)
+    except (ValueError, TypeError):
+        return None
+    departments = set(tenant.departments.values()) if tenant else None
+    if (schema_problems(frame, budgets_schema(), file) or _duplicates(frame, file)
+            or _department_problems(frame, file, departments)):
+        return None
     return frame[BUDGET_COLUMNS].sort_values(["period", "department"], ignore_index=True)
 
 

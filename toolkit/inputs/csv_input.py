@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.inputs.typed import is_parquet, parquet_as_text
 
 
 def read_text_table(
@@ -31,8 +32,8 @@ def read_text_table(
     try:
         # header=None: the parser then refuses rows longer than the header instead of
         # silently turning the first column into an index.
-        raw = pd.read_csv(path, header=None, dtype="str", keep_default_na=False,
-                          encoding="utf-8-sig")
+        raw = parquet_as_text(path) if is_parquet(path) else pd.read_csv(
+            path, header=None, dtype="str", keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise InputError([Problem(file, "", "", None, "a header row naming the columns "
                                   + ", ".join(required))]) from None

@@ -41,7 +41,8 @@ class TenantData:
 
 
 def load_tenant_dir(path: str | Path) -> TenantData:
-    """Load ``tenant.yaml`` and, when present, the usage, users, budgets and sessions files."""
+    """Load ``tenant.yaml`` and, when present, the usage, users, budgets and sessions files
+    (each a CSV or a Parquet file of the same name: ``usage.csv`` or ``usage.parquet``)."""
     directory = Path(path)
     if not directory.is_dir():
         directory = directory.parent
@@ -51,8 +52,9 @@ def load_tenant_dir(path: str | Path) -> TenantData:
     loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users),
                ("budgets", BUDGETS_FILE, load_budgets), ("sessions", SESSIONS_FILE, load_sessions))
     for name, file, loader in loaders:
-        target = directory / file
-        if not target.exists():
+        target, ambiguous = table_file(directory, file)
+        problems += ambiguous
+        if target is None or ambiguous:
             tables[name] = None
             continue
         try:
@@ -65,6 +67,19 @@ def load_tenant_dir(path: str | Path) -> TenantData:
                       tables["sessions"])
 
 
+def table_file(directory: Path, file: str) -> tuple[Path | None, list[Problem]]:
+    """The file holding one table: ``usage.csv`` or ``usage.parquet`` (``None`` if neither).
+
+    Both at once is a problem: which one is current would be a guess.
+    """
+    found = [path for path in (directory / file, directory / Path(file).with_suffix(".parquet"))
+             if path.exists()]
+    if len(found) > 1:
+        return None, [Problem(str(found[1]), "", "", None,
+                              f"either {found[0].name} or {found[1].name}, not both")]
+    return (found[0] if found else None), []
+
+
 def load_and_allocate(directory: str | Path, period: str = "M"):
     """The tenant directory and its usage allocated: what most commands and reports start
     from. A directory without ``usage.csv`` is an input problem here, not an empty result."""
@@ -73,5 +88,5 @@ def load_and_allocate(directory: str | Path, period: str = "M"):
     data = load_tenant_dir(directory)
     if data.usage is None:
         raise InputError([Problem(str(data.directory / USAGE_FILE), "", "", None,
-                                  "a usage.csv file in the tenant directory")])
+                                  "a usage.csv (or usage.parquet) file in the tenant directory")])
     return data, allocate(data.tenant, data.usage, data.users, period=period)

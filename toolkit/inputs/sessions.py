@@ -14,8 +14,23 @@ from toolkit.checks import missing_values, parse_timestamps, problem_rows, row_l
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.typed import INSTANT, read_typed, sorted_by
 from toolkit.model import Tenant
 from toolkit.policy import PLAUSIBLE_INSTANTS, PLAUSIBLE_TEXT
+
+#: The typed columns of the fast path (``user_id`` is text).
+SESSION_KINDS = {"login": INSTANT, "logout": INSTANT}
+
+
+def typed_session_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """The checks typed sessions (fast path) must pass; any problem sends the file to the
+    text path, which reports every one with its row and the cell as written."""
+    problems = missing_values(frame, "user_id", file, "a user id")
+    for column in ("login", "logout"):
+        problems += missing_values(frame, column, file, "a date-time")
+    backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
+    return problems + [Problem(file, row_label(i), "logout", None, "a logout after the login")
+                       for i in backwards.nonzero()[0]]
 
 
 def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -29,6 +44,9 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
+    fast = read_typed(path, SESSION_COLUMNS, (), SESSION_KINDS, timezone)
+    if fast is not None and not typed_session_problems(fast, file):
+        return sorted_by(fast, ["login", "user_id"])
     text = read_text_table(path, SESSION_COLUMNS)
     frame = text.copy()
     problems = missing_values(text, "user_id", file, "a user id")

@@ -11,12 +11,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.checks import parse_numbers, parse_timestamps, problem_rows, schema_problems
+from toolkit.checks import (
+    missing_values,
+    parse_numbers,
+    parse_timestamps,
+    problem_rows,
+    schema_problems,
+)
 from toolkit.errors import raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, usage_schema
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.typed import INSTANT, NUMBER, read_typed, sorted_by
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
+
+#: The typed columns of the fast path (the others are text).
+USAGE_KINDS = {"timestamp": INSTANT, "quantity": NUMBER}
+
+
+def typed_usage_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -> list:
+    """The checks a typed usage frame (fast path, or a chunk of a stream) must pass; any
+    problem sends the file to the text path, which reports every one with its row."""
+    usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
+    subscription_ids = tenant.departments.keys() if tenant else None
+    return (missing_values(frame, "timestamp", file, "a date-time")
+            + schema_problems(frame, usage_schema(usage_types, subscription_ids), file))
 
 
 def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -27,6 +46,9 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
+    fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone)
+    if fast is not None and not typed_usage_problems(fast, file, tenant):
+        return sorted_by(fast, ["timestamp"])
     text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL)
     for column in USAGE_OPTIONAL:
         if column not in text.columns:

@@ -27,8 +27,22 @@ from toolkit.frames import (
     window_problems,
 )
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.typed import INSTANT, read_typed
 from toolkit.model import Tenant
 from toolkit.policy import DEFAULT_USAGE_TYPES
+
+#: The typed columns of the fast path (the others are text).
+USER_KINDS = {column: INSTANT for column in WINDOW}
+
+
+def typed_user_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -> list[Problem]:
+    """The checks a typed users frame (fast path) must pass, lower-casing roles as the text
+    path does; any problem sends the file to the text path, which reports every one."""
+    usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
+    subscription_ids = tenant.departments.keys() if tenant else None
+    frame["role"] = frame["role"].str.lower()
+    return (window_problems(frame, frame, file, skip=set())
+            + schema_problems(frame, users_schema(usage_types, subscription_ids), file))
 
 
 def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
@@ -42,6 +56,9 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
+    fast = read_typed(path, USER_COLUMNS, USER_OPTIONAL, USER_KINDS, timezone)
+    if fast is not None and not typed_user_problems(fast, file, tenant):
+        return fast
     text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
     for column in USER_OPTIONAL:
         if column not in text.columns:

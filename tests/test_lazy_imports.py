@@ -1,0 +1,60 @@
+"""A command imports only what it uses (issue 13): the report stack (matplotlib, papermill,
+ipywidgets) costs most of a second to import, so ``multisub --help``, ``owners`` and the
+table commands must never load it. Checked in a fresh interpreter, where ``sys.modules`` shows
+exactly what one command pulled in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("matplotlib", "papermill", "ipywidgets", "nbconvert", "nbformat", "IPython")
+
+PROBE = """
+import json, sys
+from toolkit.commands.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def modules_after(*argv: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=True)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [
+    ("--help",),
+    ("owners", "--on", "2025-03-01"),
+    ("allocate", "--help"),
+], ids=lambda argv: " ".join(argv))
+def test_command_never_imports_the_report_stack(argv):
+    loaded = modules_after(*argv)
+    assert "toolkit" in loaded  # the probe did run the command line
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_allocate_never_imports_the_report_stack(tmp_path):
+    loaded = modules_after("allocate", "--out", str(tmp_path / "out.csv"))
+    assert (tmp_path / "out.csv").exists()
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_probe_sees_a_heavy_import():
+    """The check can fail: importing the plots module does load matplotlib."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys, toolkit.present.plots; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "True"
