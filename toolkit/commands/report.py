@@ -13,14 +13,6 @@ from pathlib import Path
 
 from toolkit.commands.cli import period_argument, tenant_dir_argument
 from toolkit.errors import InputError, Problem
-from toolkit.present.report import (
-    check_departments,
-    check_window,
-    choose_window,
-    date_text,
-    load_book,
-)
-from toolkit.present.review_page import FORMATS, write_reviews
 
 
 def register(subparsers) -> None:
@@ -50,6 +42,8 @@ def register(subparsers) -> None:
 
 def formats_of(text: str) -> list[str]:
     """``html,pdf`` → ``["html", "pdf"]``; an unknown format is an input problem."""
+    from toolkit.present.review_page import FORMATS
+
     wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [part for part in wanted if part not in FORMATS]
     if unknown or not wanted:
@@ -59,6 +53,16 @@ def formats_of(text: str) -> list[str]:
 
 
 def run(args) -> int:
+    # imported here, not at the top: ``multisub --help`` must not load the charting stack
+    from toolkit.present.report import (
+        check_departments,
+        check_window,
+        choose_window,
+        date_text,
+        load_book,
+    )
+    from toolkit.present.review_page import write_reviews
+
     formats = formats_of(args.format)
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import period_argument, tenant_dir_argument
-from toolkit.present.report import check_window, choose_window, date_text, load_book
-from toolkit.present.workbook import write_workbook
 
 
 def register(subparsers) -> None:
@@ -31,6 +29,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    # imported here, not at the top: ``multisub --help`` must not load the charting stack
+    from toolkit.present.report import check_window, choose_window, date_text, load_book
+    from toolkit.present.workbook import write_workbook
+
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)
     check_window(book, window)
