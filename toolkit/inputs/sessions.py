@@ -28,6 +28,7 @@ def typed_session_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
     problems = missing_values(frame, "user_id", file, "a user id")
     for column in ("login", "logout"):
         problems += missing_values(frame, column, file, "a date-time")
+    problems += _implausible(frame, file)
     backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
     return problems + [Problem(file, row_label(i), "logout", None, "a logout after the login")
                        for i in backwards.nonzero()[0]]
@@ -56,7 +57,7 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     problems += bad
     problems += missing_values(text, "logout", file,
                                "a logout time (an open session is not guessed)")
-    problems += _implausible(frame, text, file)
+    problems += _implausible(frame, file, text)
     skip = problem_rows(problems)
     backwards = (frame["logout"] <= frame["login"]).fillna(False).to_numpy()
     problems += [
@@ -68,12 +69,15 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
 
 
-def _implausible(frame: pd.DataFrame, text: pd.DataFrame, file: str) -> list[Problem]:
+def _implausible(frame: pd.DataFrame, file: str,
+                 text: pd.DataFrame | None = None) -> list[Problem]:
+    """Times outside the plausible window; ``text`` (the cells as written) names the values."""
     low, high = PLAUSIBLE_INSTANTS
     problems = []
     for column in ("login", "logout"):
         stamps = frame[column]
         outside = ((stamps < low) | (stamps >= high)).fillna(False).to_numpy()
-        problems += [Problem(file, row_label(i), column, text[column].iloc[i], PLAUSIBLE_TEXT)
+        problems += [Problem(file, row_label(i), column,
+                             None if text is None else text[column].iloc[i], PLAUSIBLE_TEXT)
                      for i in outside.nonzero()[0]]
     return problems
