@@ -247,8 +247,9 @@ def _primary_by_day(tenant: Tenant, first_day: int, last_day: int) -> np.ndarray
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
     changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) - first_day for day, _ in changes] + [len(primary)]
-    for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
-        primary[max(lo, 0):max(hi, 0)] = -1 if sid is None else position.get(sid, -1)
+    for (_, subscription_id), lo, hi in zip(changes, bounds, bounds[1:], strict=False):
+        code = -1 if subscription_id is None else position.get(subscription_id, -1)
+        primary[max(lo, 0):max(hi, 0)] = code
     return primary
 
 
@@ -351,7 +352,7 @@ def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
     owned = np.zeros_like(entitled)
     pooled_rows = []
     starts, ends = period_bounds(periods)
-    position = {sid: s for s, sid in enumerate(subs)}
+    position = {subscription_id: s for s, subscription_id in enumerate(subs)}
     for t, name in enumerate(types):
         rule = tenant.usage_types[name].rule
         for p, per in enumerate(periods):
@@ -424,9 +425,9 @@ def _primaries_in(tenant: Tenant, subs: list[str], start: int, end: int) -> list
     changes = tenant.timelines.changes(PRIMARY)
     bounds = [day_number(day) for day, _ in changes] + [end]
     return sorted({
-        subs.index(sid)
-        for (_, sid), lo, hi in zip(changes, bounds, bounds[1:], strict=False)
-        if sid is not None and lo < end and hi > start
+        subs.index(subscription_id)
+        for (_, subscription_id), lo, hi in zip(changes, bounds, bounds[1:], strict=False)
+        if subscription_id is not None and lo < end and hi > start
     })
 
 

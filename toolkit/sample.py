@@ -207,8 +207,8 @@ def _wfo_usage(tenant: Tenant, users: pd.DataFrame, rng: np.random.Generator) ->
     parts = []
     for month in months:
         day = month.start_time + pd.Timedelta(days=int(rng.integers(0, 27)), hours=9)
-        for sub_id, group in seats.groupby("subscription_id"):
-            sub = tenant.subscription(sub_id)
+        for subscription_id, group in seats.groupby("subscription_id"):
+            sub = tenant.subscription(subscription_id)
             if not sub.active_on(day.date()):
                 continue
             active = group[rng.random(len(group)) < 0.92]
@@ -366,9 +366,9 @@ def sample_agent_session_pages(sessions: pd.DataFrame, seed: int,
     stale = np.flatnonzero((taken["login"].dt.strftime("%Y-%m-%d") == STALE_DAY).to_numpy())
     active[stale[0]] = True
     records = [
-        {"agentSessionId": sid, "agentId": user, "startTime": _ms(login),
+        {"agentSessionId": subscription_id, "agentId": user, "startTime": _ms(login),
          "endTime": -1 if is_active else _ms(logout), "isActive": bool(is_active)}
-        for sid, user, login, logout, is_active in zip(
+        for subscription_id, user, login, logout, is_active in zip(
             ids, taken["user_id"], taken["login"], taken["logout"], active, strict=True)
     ]
     records.sort(key=lambda r: r["agentSessionId"])

@@ -121,10 +121,10 @@ def _sweep(tenant: Tenant, first_holder_types: list[str]) -> dict[str, list]:
     changes: dict[str, list] = defaultdict(list)
     for day in sorted(events):
         touched = set()
-        for key, sid, step in events[day]:
-            counts[key, sid] += step
-            if step > 0 and counts[key, sid] == 1:
-                heapq.heappush(heaps[key], position[key, sid])
+        for key, subscription_id, step in events[day]:
+            counts[key, subscription_id] += step
+            if step > 0 and counts[key, subscription_id] == 1:
+                heapq.heappush(heaps[key], position[key, subscription_id])
             touched.add(key)
         for key in sorted(touched):
             heap = heaps[key]
@@ -144,14 +144,17 @@ def _ranks(tenant: Tenant, events) -> tuple[dict[str, list[str]], dict[tuple[str
     subs = {sub.id: sub for sub in tenant.subscriptions}
     taking_part: dict[str, set[str]] = defaultdict(set)
     for happening in events.values():
-        for key, sid, _ in happening:
-            taking_part[key].add(sid)
-    def precedence(key: str, sid: str) -> tuple:
-        return seniority(subs[sid]) if key == PRIMARY else holder_rank(subs[sid], key)
+        for key, subscription_id, _ in happening:
+            taking_part[key].add(subscription_id)
 
-    ranked = {key: _in_order(list(sids), [precedence(key, sid) for sid in sids])
-              for key, sids in taking_part.items()}
-    position = {(key, sid): i for key, sids in ranked.items() for i, sid in enumerate(sids)}
+    def precedence(key: str, subscription_id: str) -> tuple:
+        sub = subs[subscription_id]
+        return seniority(sub) if key == PRIMARY else holder_rank(sub, key)
+
+    ranked = {key: _in_order(list(members), [precedence(key, member) for member in members])
+              for key, members in taking_part.items()}
+    position = {(key, member): i for key, members in ranked.items()
+                for i, member in enumerate(members)}
     return ranked, position
 
 

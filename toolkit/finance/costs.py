@@ -115,7 +115,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     return typed
 
 
-def overage_price(tenant: Tenant, sub_id: str, usage_type: str, start: int,
+def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: int,
                   end: int) -> tuple[float | None, str]:
     """P4: the owner's overage price for the type in the period ``[start, end)`` (day numbers).
 
@@ -124,7 +124,7 @@ def overage_price(tenant: Tenant, sub_id: str, usage_type: str, start: int,
     otherwise the tenant's ``overage_prices``. A line of another term (earlier or later) is
     never looked at. Returns the price (``None`` when there is none) and its source.
     """
-    return _price_of(tenant, tenant.subscription(sub_id).lines, usage_type, start, end)
+    return _price_of(tenant, tenant.subscription(subscription_id).lines, usage_type, start, end)
 
 
 def _price_of(tenant: Tenant, owner_lines, usage_type: str, start: int,
@@ -221,10 +221,10 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     prices, sources = [], []
     periods = grid.rows[0]
     lines = {sub.id: sub.lines for sub in tenant.subscriptions}
-    for p, (period, usage_type, sub_id, overage) in zip(periods, frame[
+    for p, (period, usage_type, subscription_id, overage) in zip(periods, frame[
             ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
             strict=True):
-        price, source = _price_of(tenant, lines[sub_id], usage_type, int(grid.starts[p]),
+        price, source = _price_of(tenant, lines[subscription_id], usage_type, int(grid.starts[p]),
                                   int(grid.ends[p]))
         if (period, usage_type) in fallback and overage > 0:
             source = OWNER_FALLBACK
@@ -235,8 +235,8 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
 
 def _check_prices(frame: pd.DataFrame, owned: list, prices: list) -> None:
     problems = [
-        _missing_price(sub_id, usage_type, float(amount), period)
-        for (sub_id, usage_type, period), amount, price in zip(
+        _missing_price(subscription_id, usage_type, float(amount), period)
+        for (subscription_id, usage_type, period), amount, price in zip(
             frame[["subscription_id", "usage_type", "period"]].itertuples(index=False),
             owned, prices, strict=True)
         if amount > 0 and price is None
@@ -287,11 +287,11 @@ class _Grid:
         return cube[self.rows]
 
 
-def _missing_price(sub_id: str, usage_type: str, overage: float, period) -> Problem:
+def _missing_price(subscription_id: str, usage_type: str, overage: float, period) -> Problem:
     return Problem(
-        TENANT_FILE, f"subscription {sub_id}", "overage_price", None,
-        f"an overage price for {usage_type} (on a {usage_type} line of {sub_id} or in "
-        f"overage_prices): {sub_id} owns {overage:g} units of overage in {period}",
+        TENANT_FILE, f"subscription {subscription_id}", "overage_price", None,
+        f"an overage price for {usage_type} (on a {usage_type} line of {subscription_id} or in "
+        f"overage_prices): {subscription_id} owns {overage:g} units of overage in {period}",
     )
 
 

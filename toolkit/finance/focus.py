@@ -252,12 +252,12 @@ def _sku(frame: pd.DataFrame, rows: pd.DataFrame, tenant: Tenant, suffix: str,
     frame["SkuMeter"] = [f"{_label(tenant, t)}{meter}" for t in rows["usage_type"]]
 
 
-def _usage_text(tenant: Tenant, usage_type, usage, overage, sub_id, owner) -> str:
+def _usage_text(tenant: Tenant, usage_type, usage, overage, subscription_id, owner) -> str:
     unit = tenant.usage_types[usage_type].unit
-    text = f"{_label(tenant, usage_type)} used by {sub_id}: {usage:g} {unit}"
+    text = f"{_label(tenant, usage_type)} used by {subscription_id}: {usage:g} {unit}"
     if overage > 0:
-        return f"{text}; overage {overage:g} {unit} billed to {sub_id}"
-    if isinstance(owner, str) and owner != sub_id:
+        return f"{text}; overage {overage:g} {unit} billed to {subscription_id}"
+    if isinstance(owner, str) and owner != subscription_id:
         return f"{text}; any overage of the type is billed to {owner}"
     return text
 

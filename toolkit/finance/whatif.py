@@ -32,17 +32,17 @@ SCENARIO = "what-if tenant"
 _SUBSCRIPTION_PLACE = re.compile(r"\bsubscriptions\[(\d+)\]")
 
 
-def expire(tenant: Tenant, sub_id: str, on: dt.date) -> Tenant:
+def expire(tenant: Tenant, subscription_id: str, on: dt.date) -> Tenant:
     """The subscription ends on ``on`` (exclusive): later terms and lines are cut at that day.
 
     A subscription whose every term starts on or after ``on`` never existed in the scenario
     and is removed from the tenant.
     """
-    sub = tenant.subscription(sub_id)
+    sub = tenant.subscription(subscription_id)
     terms = tuple(_cut_term(term, on) for term in sub.terms if term.start < on)
     if not terms:
         return replace(tenant, subscriptions=tuple(s for s in tenant.subscriptions
-                                                   if s.id != sub_id))
+                                                   if s.id != subscription_id))
     return _with_subscription(tenant, replace(sub, terms=terms))
 
 
@@ -53,7 +53,7 @@ def _cut_term(term: Term, on: dt.date) -> Term:
     return replace(term, end=on, lines=lines)
 
 
-def renew(tenant: Tenant, sub_id: str, start: dt.date, end: dt.date,
+def renew(tenant: Tenant, subscription_id: str, start: dt.date, end: dt.date,
           lines: Iterable[Line | Mapping]) -> Tenant:
     """A new term ``[start, end)`` of the same subscription (it keeps its seniority, R2).
 
@@ -62,7 +62,7 @@ def renew(tenant: Tenant, sub_id: str, start: dt.date, end: dt.date,
     the term's bounds). Raises :class:`~toolkit.errors.InputError` when the result breaks a
     tenant-file rule (see :func:`checked`), e.g. the term overlaps an existing one.
     """
-    sub = tenant.subscription(sub_id)
+    sub = tenant.subscription(subscription_id)
     term = Term(start, end, tuple(_as_line(line, start, end) for line in lines))
     terms = tuple(sorted((*sub.terms, term), key=lambda t: t.start))
     return checked(_with_subscription(tenant, replace(sub, terms=terms)))
@@ -85,7 +85,7 @@ def add(tenant: Tenant, subscription: Subscription) -> Tenant:
     return checked(replace(tenant, subscriptions=(*tenant.subscriptions, subscription)))
 
 
-def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: float,
+def change_quantity(tenant: Tenant, subscription_id: str, usage_type: str, quantity: float,
                     from_date: dt.date) -> Tenant:
     """From ``from_date`` on, the subscription's lines of the type carry ``quantity``.
 
@@ -95,7 +95,7 @@ def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: floa
     :class:`~toolkit.errors.InputError` when the result breaks a tenant-file rule (e.g. a
     negative quantity; see :func:`checked`).
     """
-    sub = tenant.subscription(sub_id)
+    sub = tenant.subscription(subscription_id)
     changed = False
     terms = []
     for term in sub.terms:
@@ -110,7 +110,8 @@ def change_quantity(tenant: Tenant, sub_id: str, usage_type: str, quantity: floa
             lines.append(replace(line, start=max(line.start, from_date), quantity=float(quantity)))
         terms.append(replace(term, lines=tuple(lines)))
     if not changed:
-        raise ValueError(f"{sub_id} has no {usage_type} line active on or after {from_date}")
+        raise ValueError(f"{subscription_id} has no {usage_type} line active on or after "
+                         f"{from_date}")
     return checked(_with_subscription(tenant, replace(sub, terms=tuple(terms))))
 
 
@@ -215,26 +216,28 @@ def _cost_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return result.sort_values(["period", "department"], ignore_index=True)
 
 
-def scenario(tenant: Tenant, action: str, sub_id: str, on: dt.date, months: int = 12) -> Tenant:
+def scenario(tenant: Tenant, action: str, subscription_id: str, on: dt.date,
+             months: int = 12) -> Tenant:
     """The tenant after one what-if ``action`` taken on day ``on``.
 
-    - ``expire``: ``sub_id`` ends on ``on`` (:func:`toolkit.finance.whatif.expire`);
-    - ``renew``: ``sub_id`` gets a new term of ``months`` from ``on`` with the lines of its
+    - ``expire``: ``subscription_id`` ends on ``on`` (:func:`toolkit.finance.whatif.expire`);
+    - ``renew``: ``subscription_id`` gets a new term of ``months`` from ``on`` with the lines of its
       latest term (same quantities and prices), :func:`toolkit.finance.whatif.renew`;
-    - ``add``: a new subscription ``Sub-WHATIF`` of ``sub_id``'s department, license model and
-      offer, with those same lines for ``months`` from ``on`` (:func:`toolkit.finance.whatif.add`).
+    - ``add``: a new subscription ``Sub-WHATIF`` of ``subscription_id``'s department, license
+      model and offer, with those same lines for ``months`` from ``on``
+      (:func:`toolkit.finance.whatif.add`).
     Raises ValueError when the action does not fit the tenant (e.g. a renewal that overlaps).
     """
     if action == "expire":
-        return expire(tenant, sub_id, on)
-    sub = tenant.subscription(sub_id)
+        return expire(tenant, subscription_id, on)
+    sub = tenant.subscription(subscription_id)
     latest = max(sub.terms, key=lambda term: term.start)
     end = (pd.Timestamp(on) + pd.DateOffset(months=months)).date()
     lines = [{"usage_type": line.usage_type, "quantity": line.quantity,
               "unit_price": line.unit_price, "overage_price": line.overage_price}
              for line in latest.lines]
     if action == "renew":
-        return renew(tenant, sub_id, on, end, lines)
+        return renew(tenant, subscription_id, on, end, lines)
     if action == "add":
         term = Term(on, end, tuple(replace(line, start=on, end=end) for line in latest.lines))
         new = Subscription(WHATIF_ID, sub.department, sub.license_model, sub.offer,

@@ -90,10 +90,10 @@ def _sessions(raw, ids, users, start, end, active, login):
                       active=("active", "any"), record=("record", "min"))
     missing = per["login_start"].isna()
     findings = findings_frame([
-        ("session-login-missing", "info", f"{row.user_id} / {sid}",
+        ("session-login-missing", "info", f"{row.user_id} / {subscription_id}",
          "no login activity in the pages (it began before the first window saved): "
          "counted from its first activity")
-        for sid, row in per[missing].iterrows()])
+        for subscription_id, row in per[missing].iterrows()])
     sessions = RawSessions(files=raw.files, fields=FIELDS)
     sessions.file = [raw.file[r] for r in per["record"]]
     sessions.where = [raw.where[r] for r in per["record"]]

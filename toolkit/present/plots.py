@@ -224,9 +224,11 @@ def ownership_chart(tenant: Tenant, start, end, usage_types=None, title: str | N
     ax.set_ylabel("overage owner of")
     ax.set_title(title or f"{tenant.name}: primary and overage owners (▼ = owner shift)",
                  fontsize=10, y=1.0)
-    present = [sid for sid in colors if sid in set(rows["owner"])]
-    handles = [Patch(color=colors[sid], label=f"{sid} ({tenant.departments[sid]})")
-               for sid in present]
+    owners = set(rows["owner"])
+    present = [subscription_id for subscription_id in colors if subscription_id in owners]
+    handles = [Patch(color=colors[subscription_id],
+                     label=f"{subscription_id} ({tenant.departments[subscription_id]})")
+               for subscription_id in present]
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
                   title="subscription", title_fontsize=8)
@@ -247,23 +249,25 @@ def subscription_usage_chart(allocation: Allocation, usage_type: str, subscripti
     split = allocation.by_subscription
     split = select_periods(split[split["usage_type"] == usage_type], first, last)
     present = set(split["subscription_id"])
-    chosen = [sid for sid in (subscriptions or tenant.departments) if sid in present]
+    chosen = [subscription_id for subscription_id in (subscriptions or tenant.departments)
+              if subscription_id in present]
     full, position = period_positions(split["period"])
     panels = max(len(chosen), 1)
     figure, axes = _figure(0.9 + 1.45 * panels, rows=panels)
     colors = subscription_colors(tenant)
     unit = type_unit(tenant, usage_type)
-    for ax, sid in zip(axes, chosen, strict=False):
-        rows = split[split["subscription_id"] == sid]
+    for ax, subscription_id in zip(axes, chosen, strict=False):
+        rows = split[split["subscription_id"] == subscription_id]
         x = rows["period"].map(position).to_numpy(dtype=float)
-        bars(ax, x, rows["usage"].to_numpy(), color=colors.get(sid), label="usage")
+        bars(ax, x, rows["usage"].to_numpy(), color=colors.get(subscription_id), label="usage")
         entitled = _on_periods(len(full), x, rows["entitlement"].to_numpy())
         ax.step(np.arange(len(full) + 1) - 0.5, np.append(entitled, entitled[-1:]),
                 where="post", color="black", linewidth=1.2, label="entitlement")
         ax.set_ylabel(unit)
         ax.yaxis.set_major_locator(MaxNLocator(3))
         ax.set_ylim(0, 1.15 * max(rows["usage"].max(), rows["entitlement"].max(), 1.0))
-        ax.set_title(f"{sid} ({tenant.departments.get(sid, '?')})", fontsize=9, loc="left",
+        department = tenant.departments.get(subscription_id, '?')
+        ax.set_title(f"{subscription_id} ({department})", fontsize=9, loc="left",
                      y=1.0)
     if chosen:
         axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7, ncols=2,

@@ -273,11 +273,11 @@ class Review:
     def subscription_table(self) -> pd.DataFrame:
         tenant = self.book.tenant
         rows = []
-        for sid in self.subscriptions:
-            sub = tenant.subscription(sid)
+        for subscription_id in self.subscriptions:
+            sub = tenant.subscription(subscription_id)
             terms = "; ".join(f"{date_text(t.start)} to {date_text(t.end - dt.timedelta(days=1))}"
                               for t in sub.terms)
-            rows.append((sid, sub.department, sub.license_model.capitalize(),
+            rows.append((subscription_id, sub.department, sub.license_model.capitalize(),
                          OFFER_NAMES.get(sub.offer, sub.offer), sub.deployment.capitalize(),
                          terms))
         return pd.DataFrame(rows, columns=["Subscription", "Department", "License model",
@@ -543,8 +543,8 @@ def _owner_list(priced: pd.DataFrame) -> str:
     owned = rows.groupby(["subscription_id", "department"])["overage_cost"].sum()
     owned = owned.sort_values(ascending=False, kind="stable")
     currency = str(priced["currency"].iloc[0])
-    return ", ".join(f"{sid} ({dep}, {money_text(v, currency)})"
-                     for (sid, dep), v in owned.items())
+    return ", ".join(f"{subscription_id} ({dep}, {money_text(v, currency)})"
+                     for (subscription_id, dep), v in owned.items())
 
 
 def breaches(review: Review) -> pd.DataFrame:

@@ -349,11 +349,12 @@ class OwnershipWhatIf(widgets.VBox):
             self.uncovered)
 
     def _describe(self, on: dt.date) -> str:
-        action, sid = self.action.value, self.subscription.value
-        text = {"expire": f"{sid} expires on {on}",
-                "renew": f"{sid} is renewed on {on} for {self.months.value} months",
-                "add": f"{whatif.WHATIF_ID} ({self.tenant.departments[sid]}) is added on {on} for "
-                       f"{self.months.value} months, with {sid}'s lines"}[action]
+        action, subscription_id = self.action.value, self.subscription.value
+        text = {"expire": f"{subscription_id} expires on {on}",
+                "renew": f"{subscription_id} is renewed on {on} for {self.months.value} months",
+                "add": f"{whatif.WHATIF_ID} ({self.tenant.departments[subscription_id]}) is added "
+                       f"on {on} for "
+                       f"{self.months.value} months, with {subscription_id}'s lines"}[action]
         first = pd.Period(on, freq=self.allocation.period)
         lost = self._newly_unallocated(first)
         text = (f"<b>{text}</b>: {len(self.shifts)} ownership stretches change; costs "

@@ -220,20 +220,21 @@ def _unusable_entitlement(ctx: Context) -> Iterable[tuple[str, str]]:
             if not row.rule.usage_to_primary or line.end <= ctx.on or line.quantity <= 0:
                 continue
             usable = sum(max(0, (min(e, line.end) - max(s, line.start)).days)
-                         for sid, s, e in stretches if sid == sub.id)
+                         for subscription_id, s, e in stretches if subscription_id == sub.id)
             total = (line.end - line.start).days
             if usable < total:
                 yield sub.id, _unusable_message(ctx, sub.id, line, row, usable, total)
 
 
-def _unusable_message(ctx: Context, sub_id: str, line, row, usable: int, total: int) -> str:
+def _unusable_message(ctx: Context, subscription_id: str, line, row, usable: int,
+                      total: int) -> str:
     label = row.label or row.name
-    head = (f"{sub_id} has {line.quantity:g} {row.unit} of {label} from {line.start} to "
+    head = (f"{subscription_id} has {line.quantity:g} {row.unit} of {label} from {line.start} to "
             f"{line.end}, but all {label} usage is allocated to the primary subscription")
     if usable == 0:
-        return (f"{head}, and {sub_id} is never the primary while this line runs: the "
+        return (f"{head}, and {subscription_id} is never the primary while this line runs: the "
                 f"entitlement can never be consumed. Buy it on the primary subscription instead.")
-    return (f"{head}, and {sub_id} is the primary for only {usable} of the line's {total} "
+    return (f"{head}, and {subscription_id} is the primary for only {usable} of the line's {total} "
             f"days: on the other {total - usable} days the entitlement cannot be consumed.")
 
 
