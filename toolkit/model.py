@@ -69,9 +69,6 @@ class Subscription:
         """R1: active when one of its terms contains the day."""
         return any(term.active_on(day) for term in self.terms)
 
-    def term_on(self, day: dt.date) -> Term | None:
-        return next((term for term in self.terms if term.active_on(day)), None)
-
     def holds(self, usage_type: str, day: dt.date) -> bool:
         """R3: it has an active line of the type that day."""
         return any(line.usage_type == usage_type and line.active_on(day) for line in self.lines)

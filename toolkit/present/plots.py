@@ -80,8 +80,9 @@ def overage_label(rows: pd.DataFrame, unit: str, summed: bool) -> str:
             f"{over['overage'].max():,.0f} {unit})")
 
 
-def money_formatter(currency: str) -> FuncFormatter:
-    """Axis ticks like ``12,500`` with the currency in the axis label."""
+def money_ticks() -> FuncFormatter:
+    """Money axis ticks like ``12,500``; the currency is named once, in the axis label.
+    (A new formatter per axis: matplotlib binds a formatter to the axis it formats.)"""
     return FuncFormatter(lambda value, _: f"{value:,.0f}")
 
 
@@ -318,7 +319,7 @@ def pooled_chart(allocation: Allocation, usage_type: str, first=None, last=None)
 def _money_axes(title: str, currency: str, height: float = 3.4):
     figure, (ax,) = _figure(height)
     figure.subplots_adjust(bottom=0.95 / height)  # room for the legend under the axis
-    ax.yaxis.set_major_formatter(money_formatter(currency))
+    ax.yaxis.set_major_formatter(money_ticks())
     ax.set_ylabel(f"cost ({currency})")
     ax.set_title(title, y=1.0)
     return figure, ax
@@ -362,7 +363,7 @@ def views_chart(billed: pd.DataFrame, caused: pd.DataFrame, currency: str, title
     ax.barh(y - 0.2, both["caused"].to_numpy(), height=0.4, color=OVERAGE_COLOR,
             label="caused (usage above own entitlement)")
     ax.set_yticks(y, list(both.index))
-    ax.xaxis.set_major_formatter(money_formatter(currency))
+    ax.xaxis.set_major_formatter(money_ticks())
     ax.set_xlabel(f"overage cost ({currency})")
     ax.set_ylabel("department")
     ax.set_title(title, y=1.0)
