@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from builders import D, usage
 from toolkit import InputError, Line, Subscription, Tenant, Term, allocate
 from toolkit.finance.costs import costs, unowned_overage
-from toolkit.finance.money import cents_of, to_cents
+from toolkit.finance.money import to_cents
 from toolkit.policy import DEFAULT_USAGE_TYPES
 
 
@@ -71,7 +71,7 @@ def test_hand_computed_two_subscription_month():
         assert (row.committed_cost, row.overage, row.overage_cost, row.total_cost) == (
             committed, overage, overage_cost, total), key
     assert set(table["currency"]) == {"EUR"}
-    assert to_cents(table["total_cost"]).sum() == cents_of(3735.00)
+    assert to_cents(table["total_cost"]).sum() == to_cents(3735.00)
 
 
 def test_lines_of_one_type_with_different_prices_are_prorated_one_by_one():
@@ -179,4 +179,4 @@ def test_committed_parts_add_up_to_the_rounded_period_total(prices, quantities, 
     days = (change - D(2025, 3, 1)).days
     exact = sum(q * days / 31 * p + (q + 1) * (31 - days) / 31 * (p / 3)
                 for p, q in zip(prices, quantities, strict=True))
-    assert to_cents(table["committed_cost"]).sum() == cents_of(exact)
+    assert to_cents(table["committed_cost"]).sum() == to_cents(exact)

@@ -1,11 +1,13 @@
 """Money in integer cents: rounding, and splits whose parts add up exactly to the whole (P4).
 
 A finance analyst reconciles every table against the invoice, so a department's share, a
-subscription's line and the grand total must agree to the cent. Floating-point amounts are
-therefore converted to integer cents once, and every split or group rounding is done with
-the largest-remainder (Hamilton) method: each part gets the floor of its exact share, and the
-cents still missing go, one each, to the parts with the largest fractional remainders (ties to
-the earlier part). The parts then always add up to the rounded whole, never a cent more or less.
+subscription's line and the grand total must agree to the cent. Amounts are computed exactly
+(:class:`fractions.Fraction` of the decimals the tenant file states), each period's total is
+rounded half away from zero, and every split of it uses the largest-remainder (Hamilton)
+method: each part gets the floor of its exact share, and the cents still missing go, one each,
+to the parts with the largest fractional remainders (ties to the earlier part). The parts then
+always add up to the rounded whole, never a cent more or less. Figures already in cents are
+added up as integers (:func:`to_cents`, :func:`from_cents`).
 """
 
 from __future__ import annotations
@@ -27,78 +29,9 @@ def to_cents(amounts) -> np.ndarray:
     return (np.sign(values) * np.floor(np.abs(values) + 0.5 + _NOISE)).astype(np.int64)
 
 
-def cents_of(amount: float) -> int:
-    """One amount in integer cents (see :func:`to_cents`)."""
-    return int(to_cents(amount))
-
-
 def from_cents(cents) -> np.ndarray:
     """Integer cents → currency units as floats with (at most) two decimals."""
     return np.asarray(cents, dtype=np.int64) / CENTS
-
-
-def split_cents(total: int, weights) -> np.ndarray:
-    """Split ``total`` cents into integer parts proportional to non-negative ``weights``.
-
-    The parts add up exactly to ``total``; a negative total is split like its absolute value
-    and negated. Raises ValueError when the weights are negative, not finite, or all zero
-    (there is nothing to split in proportion to).
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 1 or not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError(f"weights must be finite and non-negative, got {w.tolist()}")
-    if w.sum() <= 0:
-        if total == 0:
-            return np.zeros(len(w), dtype=np.int64)
-        raise ValueError(f"cannot split {total} cents by weights that are all zero")
-    sign, whole = (-1 if total < 0 else 1), abs(int(total))
-    exact = whole * (w / w.sum())
-    parts = np.floor(exact).astype(np.int64)
-    missing = whole - int(parts.sum())
-    order = np.argsort(-(exact - parts), kind="stable")
-    parts[order[:missing]] += 1
-    return sign * parts
-
-
-def split_amount(amount: float, weights) -> np.ndarray:
-    """Split an amount (currency units, rounded to cents first) proportionally; parts in units."""
-    return from_cents(split_cents(cents_of(amount), weights))
-
-
-def round_to_total(amounts, groups=None) -> np.ndarray:
-    """Round non-negative amounts to integer cents so each group's parts add up exactly.
-
-    Each group's total is its exact sum rounded to cents; its members get the floor of their
-    own exact cents plus one more cent, in order of largest remainder, until the group total is
-    reached. Without ``groups`` all amounts form one group. Vectorized: one sort for all groups.
-    """
-    exact = np.asarray(amounts, dtype=np.float64) * CENTS
-    if (exact < 0).any() or not np.isfinite(exact).all():
-        raise ValueError("round_to_total takes finite, non-negative amounts")
-    n = len(exact)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    group = np.zeros(n, dtype=np.int64) if groups is None else _group_codes(groups)
-    floors = np.floor(exact + _NOISE).astype(np.int64)
-    remainder = np.clip(exact - floors, 0.0, None)
-    group_exact = np.bincount(group, weights=exact)
-    group_total = np.floor(group_exact + 0.5 + _NOISE).astype(np.int64)
-    missing = group_total - np.bincount(group, weights=floors).astype(np.int64)
-    order = np.lexsort((np.arange(n), -remainder, group))
-    sorted_group = group[order]
-    starts = np.searchsorted(sorted_group, sorted_group, side="left")
-    rank = np.arange(n) - starts
-    bump = np.zeros(n, dtype=np.int64)
-    bump[order] = (rank < missing[sorted_group]).astype(np.int64)
-    return floors + bump
-
-
-def _group_codes(groups) -> np.ndarray:
-    import pandas as pd
-
-    if isinstance(groups, pd.DataFrame):
-        return groups.groupby(list(groups.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return pd.factorize(np.asarray(groups, dtype=object))[0].astype(np.int64)
 
 
 # Exact money (P4). Amounts are :class:`fractions.Fraction`; a float input is read as the
