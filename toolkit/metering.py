@@ -52,13 +52,14 @@ from toolkit.frames import (
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
-from toolkit.policy import LICENSE_MODELS, Metering, duration
+from toolkit.policy import (
+    AGENT_LICENSES,
+    DEFAULT_AGENT_TYPE,
+    LICENSE_MODELS,
+    Metering,
+    duration,
+)
 
-#: Agent license types in order of precedence: a user holding both counts as Premium
-#: (Webex applies the Premium license; V6 reports the wasted Standard one).
-AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
-#: The type counted for a user whose agent license is not known.
-DEFAULT_AGENT_TYPE = "cc_standard_agent"
 _LIMIT = 2**62  # packed sort keys must stay below this to fit int64
 def cut_long_sessions(sessions: pd.DataFrame, max_session: str = "24h"
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:

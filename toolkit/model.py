@@ -17,6 +17,14 @@ from toolkit.explain import explain_owner
 from toolkit.policy import DEFAULT_USAGE_TYPES, Metering, UsageType
 from toolkit.timeline import Timelines
 
+#: The files of a tenant directory (docs/rules.md §6), named once for the loaders and for the
+#: messages that point a reader to the file to fix.
+TENANT_FILE = "tenant.yaml"
+USAGE_FILE = "usage.csv"
+USERS_FILE = "users.csv"
+SESSIONS_FILE = "sessions.csv"
+BUDGETS_FILE = "budgets.csv"
+
 
 @dataclass(frozen=True)
 class Line:

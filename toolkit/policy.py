@@ -156,3 +156,9 @@ def duration(text: object, name: str) -> pd.Timedelta:
 #: session to sweep interval by interval.
 PLAUSIBLE_INSTANTS = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
 PLAUSIBLE_TEXT = "a date-time between 2000-01-01 and 2100-01-01"
+
+#: Agent license types in order of precedence: a user holding both counts as Premium
+#: (Webex applies the Premium license; V6 reports the wasted Standard one).
+AGENT_LICENSES = ("cc_premium_agent", "cc_standard_agent")
+#: The type counted for a user whose agent license is not known.
+DEFAULT_AGENT_TYPE = "cc_standard_agent"

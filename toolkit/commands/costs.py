@@ -20,8 +20,9 @@ from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import METHODS, chargeback
 from toolkit.finance.costs import costs, unowned_overage
 from toolkit.finance.money import from_cents, to_cents
-from toolkit.inputs.budgets import BUDGETS_FILE, load_budgets
+from toolkit.inputs.budgets import load_budgets
 from toolkit.inputs.dataset import load_and_allocate
+from toolkit.model import BUDGETS_FILE
 from toolkit.present.export import write_with_companions
 from toolkit.present.text import listing, paragraph, plural
 

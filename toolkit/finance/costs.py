@@ -33,7 +33,7 @@ from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
 from toolkit.finance.money import exact, from_cents, round_nested
 from toolkit.frames import shaped
-from toolkit.model import Tenant
+from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
 
@@ -61,7 +61,6 @@ COST_COLUMNS = list(CostsFrame.to_schema().columns)
 #: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
 EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
 KEYS = ["period", "usage_type", "subscription_id"]
-TENANT_FILE = "tenant.yaml"
 #: Where an overage price came from (P4), and the flag of P3's fallback owner.
 OWNER_LINE, TENANT_PRICE, OWNER_FALLBACK = "owner line", "tenant", "owner_fallback"
 

@@ -27,7 +27,6 @@ from toolkit.inputs.csv_input import read_text_table
 from toolkit.inputs.typed import NUMBER, read_typed
 from toolkit.model import Tenant
 
-BUDGETS_FILE = "budgets.csv"
 BUDGET_COLUMNS = ["department", "period", "amount"]
 
 

@@ -15,13 +15,8 @@ from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.usage import load_usage
 from toolkit.inputs.users import load_users
-from toolkit.model import Tenant
+from toolkit.model import BUDGETS_FILE, SESSIONS_FILE, USAGE_FILE, USERS_FILE, Tenant
 from toolkit.periods import as_of_date
-
-USAGE_FILE = "usage.csv"
-USERS_FILE = "users.csv"
-BUDGETS_FILE = "budgets.csv"
-SESSIONS_FILE = "sessions.csv"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 from toolkit.checks import AMOUNT_EXPECTED, is_amount
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.invariants import outside_message, overlap_problems
-from toolkit.model import Line, Subscription, Tenant, Term
+from toolkit.model import TENANT_FILE, Line, Subscription, Tenant, Term
 from toolkit.policy import (
     DEFAULT_USAGE_TYPES,
     DEPLOYMENTS,
@@ -39,8 +39,6 @@ from toolkit.policy import (
     Metering,
     UsageType,
 )
-
-TENANT_FILE = "tenant.yaml"
 
 
 class _Strict(BaseModel):
