@@ -211,14 +211,22 @@ def test_expired_department_has_no_forecast(book):
 def test_findings_are_grouped_by_rule_in_full(book):
     review = report.department_review(book, None)
     groups = review.findings_by_rule()
-    assert sum(len(items) for _, _, items in groups) == len(book.findings)
     assert groups[0][2] == [("u9003", book.findings["message"].iloc[0])]
     assert [title for title, _, _ in groups] == [
         "User unmapped", "User on inactive subscription", "Unusable entitlement",
         "Duplicate agent license"]
+    # findings worded alike are one row naming every subject: none is lost, none repeated
+    for (_, _, items), (_, rows) in zip(groups, book.findings.groupby("rule", sort=False),
+                                         strict=True):
+        named = [s for subjects, _ in items for s in subjects.split(", ")]
+        assert sorted(named) == sorted(rows["subject"].unique())
+    inactive = dict(groups[1][2])
+    assert len(inactive) < (book.findings["rule"] == "user-on-inactive-subscription").sum()
+    assert all(m.startswith("The same for all") for s, m in inactive.items() if ", " in s)
     page = review_page.tenant_html(review, [])
-    for message in book.findings["message"]:
-        assert str(escape(message)) in page
+    for _, _, items in groups:
+        for subjects, message in items:
+            assert str(escape(message)) in page and str(escape(subjects)) in page
 
 
 def test_unknown_department_is_a_clear_error(book, capsys):

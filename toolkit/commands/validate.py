@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from toolkit.commands.cli import tenant_dir_argument
 from toolkit.errors import InputError, Problem
+from toolkit.findings import alike
 from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.inputs.webex import load_webex_licenses
 from toolkit.present.export import plan_to_csv
@@ -37,7 +37,6 @@ EXIT_ERRORS = 1
 LICENSES_FILE = "licenses.csv"
 AS_OF_SOURCE = "the last day of the last month with usage"
 FALLBACK_SOURCE = "the latest date in the data"
-_EMAIL = re.compile(r" <[^<>\s]+@[^<>\s]+>")
 _RULE_IDS = {rule.id: rule.spec for rule in RULES}
 
 
@@ -106,12 +105,6 @@ def summary(findings: pd.DataFrame) -> str:
             + ", ".join(parts))
 
 
-def template(message: str, subject: str) -> str:
-    """The message with its subject and e-mail address taken out: findings whose templates
-    are equal say the same thing about different users and are printed once."""
-    return _EMAIL.sub("", message.replace(subject, "\0"))
-
-
 def render(findings: pd.DataFrame, width: int | None = None) -> str:
     """Findings by severity, then by rule (with its count and rule id), then by wording:
     identical findings are listed as their subjects under one example message."""
@@ -128,17 +121,15 @@ def render(findings: pd.DataFrame, width: int | None = None) -> str:
 
 
 def _rule_lines(rows: pd.DataFrame, width: int | None) -> list[str]:
-    keys = [template(r.message, r.subject) for r in rows.itertuples(index=False)]
     lines = []
-    for _, same in rows.groupby(pd.Series(keys, index=rows.index), sort=False):
-        subjects = list(dict.fromkeys(same["subject"]))
-        if len(same) == 1:
+    for subjects, message in alike(rows):
+        if len(subjects) == 1:
             lines.append(f"  {subjects[0]}")
         else:
-            lines.append(f"  {len(same)} with the same finding:")
+            lines.append(f"  {len(subjects)} with the same finding:")
             lines.append(listing(subjects, "    ", width))
             lines.append(f"    for example {subjects[0]}:")
-        lines.append(paragraph(same["message"].iloc[0], "      ", width))
+        lines.append(paragraph(message, "      ", width))
     return lines
 
 

@@ -34,6 +34,7 @@ from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import costs
 from toolkit.finance.forecast import forecast
 from toolkit.finance.money import from_cents, to_cents
+from toolkit.findings import alike
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.model import Tenant, as_date
 from toolkit.periods import as_of_date, select_periods
@@ -373,12 +374,14 @@ class Review:
         })
 
     def findings_by_rule(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
-        """``(rule title, severity, [(subject, full message)])`` per rule, errors first."""
+        """``(rule title, severity, [(subjects, full message)])`` per rule, errors first;
+        findings worded alike about several subjects are one row listing them all."""
         groups = []
         for rule, rows in self.findings.groupby("rule", sort=False):
-            groups.append((rule_title(str(rule)), str(rows["severity"].iloc[0]),
-                           [(str(s), str(m)) for s, m in zip(rows["subject"], rows["message"],
-                                                             strict=True)]))
+            items = [(", ".join(subjects), message if len(subjects) == 1 else
+                      f"The same for all {len(subjects)}; for example: {message}")
+                     for subjects, message in alike(rows)]
+            groups.append((rule_title(str(rule)), str(rows["severity"].iloc[0]), items))
         return groups
 
     def department_table(self) -> pd.DataFrame:
