@@ -10,6 +10,7 @@ is row 1, the first data row is row 2.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 import pandas as pd
@@ -116,3 +117,39 @@ def problem_rows(problems: list[Problem]) -> set[int]:
         for p in problems
         if p.where.startswith("row ")
     }
+
+
+#: Characters that cannot be part of a name: they reorder or hide what a terminal, a
+#: spreadsheet or a report shows (bidi overrides and isolates, e.g. U+202E), or break lines.
+INVISIBLE_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                               "\u2066\u2067\u2068\u2069\u2028\u2029")
+NAME_RULE = ("a name: not empty once trimmed, without control characters or "
+             "right-to-left overrides (U+202A–U+202E, U+2066–U+2069)")
+
+
+def clean_name(value: str) -> str | None:
+    """The name as the toolkit compares it, or None when ``value`` cannot be a name.
+
+    Trimmed and in Unicode NFC, so ``"Alpha "`` matches budgets.csv's trimmed ``Alpha`` and
+    "Café" typed on two keyboards (NFC and NFD) is one department, not two that look alike.
+    Empty or whitespace-only text, control characters and bidi overrides are refused: what
+    they name cannot be searched for, and an override reorders what a terminal shows.
+    """
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name or any(c in INVISIBLE_CONTROLS or unicodedata.category(c) == "Cc"
+                       for c in name):
+        return None
+    return name
+
+
+def clean_names(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, list[Problem]]:
+    """The column's names through :func:`clean_name`; every cell that is not a name is a
+    problem (empty cells stay empty: whether one is allowed is the schema's rule)."""
+    values = frame[column]
+    cleaned, problems = [], []
+    for i, value in enumerate(values):
+        name = clean_name(value) if isinstance(value, str) else None
+        if isinstance(value, str) and name is None:
+            problems.append(Problem(file, row_label(i), column, value, NAME_RULE))
+        cleaned.append(name)
+    return pd.Series(cleaned, index=values.index, dtype="str"), problems
