@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toolkit.commands.cli import interval
 from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
                         help="users.csv: maps each user to a subscription and agent license")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE",
                         help="output usage file: .csv, .parquet or .xlsx")
-    parser.add_argument("--interval", default="15min",
+    parser.add_argument("--interval", default="15min", type=interval,
                         help="sampling interval for concurrent licenses (default 15min)")
     parser.add_argument("--license-model", choices=LICENSE_MODELS, default="concurrent",
                         help="concurrent: peak samples; named: users active per day")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import day, tenant_dir_argument
 from toolkit.inputs.tenant_file import load_tenant
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("owners", help="who is primary and who owns each type's overage")
     tenant_dir_argument(parser)
-    parser.add_argument("--on", required=True, type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--on", required=True, type=day, metavar="DATE",
                         help="the day to explain (YYYY-MM-DD)")
     parser.set_defaults(run=run)
 

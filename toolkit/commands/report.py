@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import month, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.present.report import run_reports
@@ -25,11 +25,11 @@ def register(subparsers) -> None:
     which.add_argument("--all", action="store_true", help="every department of the tenant")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the HTML files (created if missing)")
-    parser.add_argument("--from", dest="first", metavar="PERIOD",
+    parser.add_argument("--from", dest="first", type=month, metavar="PERIOD",
                         help="first month reviewed, e.g. 2026-01 (default: first with usage)")
-    parser.add_argument("--to", dest="last", metavar="PERIOD",
+    parser.add_argument("--to", dest="last", type=month, metavar="PERIOD",
                         help="last month reviewed (default: last with usage)")
-    parser.add_argument("--as-of", metavar="PERIOD",
+    parser.add_argument("--as-of", type=month, metavar="PERIOD",
                         help="last month of actuals the forecast trusts (default: --to)")
     parser.set_defaults(run=run)
 

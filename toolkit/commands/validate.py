@@ -9,13 +9,12 @@ CLI). Without ``--on`` the day is the latest date in the data (see
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shutil
 import textwrap
 from pathlib import Path
 
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import day, horizon_days, tenant_dir_argument
 from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present.export import plan_to_csv
 from toolkit.provisioning.remap import remap_plan
@@ -28,23 +27,13 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("validate", help="who is about to lose access, and other "
                                                     "provisioning problems")
     tenant_dir_argument(parser)
-    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--on", type=day, metavar="DATE",
                         help="evaluation day, YYYY-MM-DD (default: the latest date in the data)")
-    parser.add_argument("--horizon", type=_days, default=60, metavar="DAYS",
+    parser.add_argument("--horizon", type=horizon_days, default=60, metavar="DAYS",
                         help="warn about subscriptions ending within DAYS (default 60)")
     parser.add_argument("--plan", type=Path, metavar="FILE",
                         help="also write the remap plan (.csv, .xlsx or .parquet)")
     parser.set_defaults(run=run)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of days, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a number of days of at least 0, not {value}")
-    return value
 
 
 def run(args) -> int:
