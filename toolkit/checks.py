@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pandas as pd
 import pandera.pandas as pa
@@ -144,12 +145,29 @@ def clean_name(value: str) -> str | None:
 
 def clean_names(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, list[Problem]]:
     """The column's names through :func:`clean_name`; every cell that is not a name is a
-    problem (empty cells stay empty: whether one is allowed is the schema's rule)."""
+    problem and stays as found (so it is not reported again as missing); empty cells stay
+    empty: whether one is allowed is the schema's rule."""
     values = frame[column]
     cleaned, problems = [], []
     for i, value in enumerate(values):
         name = clean_name(value) if isinstance(value, str) else None
         if isinstance(value, str) and name is None:
             problems.append(Problem(file, row_label(i), column, value, NAME_RULE))
-        cleaned.append(name)
+        cleaned.append(value if name is None else name)
     return pd.Series(cleaned, index=values.index, dtype="str"), problems
+
+
+def beside_rows(problems: list[Problem], frame: pd.DataFrame, column: str) -> list[Problem]:
+    """Problems whose place is a row, with the row's ``column`` (e.g. the user id) beside the
+    number: ``row 12 (agent-7)``. The reader fixes the file by searching for the id; a row
+    number alone goes stale once rows are sorted or filtered."""
+    values = frame[column]
+    named = []
+    for problem in problems:
+        if problem.where.startswith("row ") and problem.where[4:].isdigit():
+            position = int(problem.where[4:]) - HEADER_ROWS - 1
+            value = values.iloc[position] if 0 <= position < len(values) else None
+            if isinstance(value, str) and value:
+                problem = replace(problem, where=f"{problem.where} ({value})")
+        named.append(problem)
+    return named

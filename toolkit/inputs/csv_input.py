@@ -50,7 +50,7 @@ def read_text_table(
         Problem(file, "row 1", column, None, "this column in the header")
         for column in required
         if column not in frame.columns
-    ]
+    ] + _repeated_columns(list(frame.columns), file)
     if frame.empty:
         problems.append(Problem(file, "", "", None, "at least one data row after the header"))
     raise_if_any(problems)
@@ -62,6 +62,19 @@ def read_text_table(
         text = frame[column].str.strip()
         frame[column] = text.where(text != "", None)
     return frame
+
+
+def _repeated_columns(columns: list[str], file: str) -> list[Problem]:
+    """A column named twice: which of the two holds the values would be a guess."""
+    first: dict[str, int] = {}
+    problems = []
+    for number, column in enumerate(columns, start=1):
+        if column in first:
+            problems.append(Problem(file, "row 1", column, None,
+                                    f"each column once in the header (also column "
+                                    f"{first[column]})"))
+        first.setdefault(column, number)
+    return problems
 
 
 def _ragged_rows(path: str | Path) -> list[Problem]:
