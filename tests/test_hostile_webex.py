@@ -1,0 +1,99 @@
+"""Hostile Webex exports (issue #12): units that are not counts, ids and names that are not
+text, every bad item listed, and a .json that is not JSON never expanded as YAML."""
+
+import json
+import time
+
+import pytest
+
+from toolkit import InputError
+from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+
+NAME = "Contact Center Standard Agent"
+
+
+def licenses_file(tmp_path, items, raw: str | None = None):
+    path = tmp_path / "licenses.json"
+    path.write_text(raw if raw is not None else json.dumps({"items": items}))
+    return path
+
+
+def problems_of(path):
+    with pytest.raises(InputError) as caught:
+        load_webex_licenses(path)
+    return [str(p).removeprefix(f"{path}, ") for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("units", ["1,5", "1.5", 1.5, "NaN", "inf", "-inf", "1e400", True, [3],
+                                   {"n": 3}, "12,34", "1,0000"])
+def test_units_that_are_not_counts_are_refused(tmp_path, units):
+    path = licenses_file(tmp_path, [{"id": "L1", "name": NAME, "totalUnits": units}])
+    problems = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].startswith("items[0], column 'totalUnits': found ")
+    assert "expected a whole number of license units" in problems[0]
+
+
+@pytest.mark.parametrize("raw", ['{"items": [{"id": "L1", "name": "%s", "totalUnits": NaN}]}',
+                                 '{"items": [{"id": "L1", "name": "%s", "totalUnits": Infinity}]}',
+                                 '{"items": [{"id": "L1", "name": "%s", "totalUnits": 1e999}]}'])
+def test_json_nan_and_infinity_literals_are_refused(tmp_path, raw):
+    path = licenses_file(tmp_path, None, raw % NAME)
+    assert "expected a whole number of license units" in problems_of(path)[0]
+
+
+@pytest.mark.parametrize("units, expected", [("1,000", 1000.0), ("12", 12.0), (7, 7.0),
+                                             (" 1,234,567 ", 1234567.0)])
+def test_counts_with_thousands_separators_are_read(tmp_path, units, expected):
+    path = licenses_file(tmp_path, [{"id": "L1", "name": NAME, "totalUnits": units}])
+    assert load_webex_licenses(path)["total_units"].tolist() == [expected]
+
+
+def test_every_bad_item_is_listed_with_ids_and_names_that_are_not_text(tmp_path):
+    path = licenses_file(tmp_path, [
+        {"id": ["L1"], "name": NAME, "totalUnits": 1},
+        {"id": "L2", "name": {"en": NAME}, "totalUnits": 1},
+        {"id": "L3", "name": NAME, "totalUnits": "1,5"},
+        {"id": "L4", "name": "Contact\u202eCenter", "totalUnits": 2},
+        {"id": "L5", "name": NAME, "totalUnits": 2},
+        {"id": "L6", "name": NAME, "consumedUnits": float("nan")},
+    ])
+    assert [p.split(":")[0] for p in problems_of(path)] == [
+        "items[0], column 'id'", "items[1], column 'name'", "items[2], column 'totalUnits'",
+        "items[3], column 'name'", "items[5], column 'consumedUnits'"]
+
+
+@pytest.mark.parametrize("person, column", [
+    ({"id": ["p1"], "emails": ["a@x"], "licenses": []}, "id"),
+    ({"id": "p1", "emails": 5, "licenses": []}, "emails"),
+    ({"id": "p1", "emails": ["a@x"], "licenses": {"L1": 1}}, "licenses"),
+    ({"id": "p1", "emails": ["a@x"], "licenses": 7}, "licenses"),
+    ({"id": "p1", "emails": ["a@x"], "department": {"x": 1}, "licenses": []}, "department"),
+])
+def test_people_fields_of_the_wrong_shape_are_problems(tmp_path, person, column):
+    licenses = load_webex_licenses(licenses_file(tmp_path, [{"id": "L1", "name": NAME,
+                                                             "totalUnits": 3}]))
+    path = tmp_path / "people.json"
+    path.write_text(json.dumps({"items": [person, {**person, "id": "p2"}]}))
+    with pytest.raises(InputError) as caught:
+        load_webex_people(path, licenses)
+    assert {p.column for p in caught.value.problems} == {column}
+    assert len(caught.value.problems) >= 1
+
+
+BOMB = "{a: &a [x, x, x, x, x, x, x, x, x], " + ", ".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(9)
+) + "}"
+
+
+def test_a_json_file_that_is_an_alias_bomb_is_refused_fast(tmp_path):
+    path = licenses_file(tmp_path, None, BOMB)
+    begin = time.perf_counter()
+    problems = problems_of(path)
+    assert time.perf_counter() - begin < 5
+    assert len(problems) == 1 and problems[0].startswith("line 1; expected JSON")
+
+
+def test_deeply_nested_json_is_a_problem(tmp_path):
+    path = licenses_file(tmp_path, None, "[" * 100_000 + "]" * 100_000)
+    assert "nested less deeply" in problems_of(path)[0]
