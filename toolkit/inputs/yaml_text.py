@@ -80,17 +80,18 @@ def default_place(path: tuple, document: object) -> str:
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
-    loader = _Loader(text)
     try:
-        return loader.get_single_node()
+        loader = _Loader(text)  # the reader refuses control characters here already
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise InputError([_yaml_problem(file, exc)]) from None
     except RecursionError:
         raise InputError([Problem(file, "", "", None,
                                   "YAML nested less deeply (lists or mappings inside each "
                                   "other hundreds of times)")]) from None
-    finally:
-        loader.dispose()
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
