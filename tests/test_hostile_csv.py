@@ -81,3 +81,22 @@ def test_row_problems_name_the_user(tmp_path, loader, text, expected):
     path = tmp_path / "input.csv"
     path.write_text(text)
     assert problems_of(loader, path)[0].startswith(expected)
+
+
+def test_an_unknown_offset_among_naive_times_is_one_problem(tmp_path):
+    """Found by the fuzz test: pandas refused the whole column ("mixed timezones")."""
+    path = tmp_path / "usage.csv"
+    path.write_text("timestamp,usage_type,quantity\n2024-01-01T18:00-1:00,ai_agent,1\n"
+                    "2024-01-01T18:00:00,ai_agent,1\n")
+    assert problems_of(load_usage, path) == [
+        "row 2, column 'timestamp': found '2024-01-01T18:00-1:00'; expected an ISO 8601 "
+        "date-time that exists in UTC (e.g. 2025-03-01T09:30:00, or with an offset)"]
+
+
+def test_a_huge_user_id_beside_a_row_is_cut(tmp_path):
+    """Found by the fuzz test: a 1,000-character id made every message 1,000 characters."""
+    path = tmp_path / "sessions.csv"
+    path.write_text(f"user_id,login,logout\n{'0' * 1000},2025-03-03T10:00,\n")
+    assert problems_of(load_sessions, path) == [
+        f"row 2 ({'0' * 40}… (1,000 characters)), column 'logout'; expected a logout time "
+        "(an open session is not guessed)"]

@@ -17,7 +17,7 @@ from dataclasses import replace
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.errors import Problem
+from toolkit.errors import Problem, excerpt
 
 HEADER_ROWS = 1
 
@@ -55,7 +55,7 @@ def parse_timestamps(
         result[aware] = parsed.dt.tz_convert(timezone).astype(result.dtype)
     naive = text.notna() & ~aware
     if naive.any():
-        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        parsed = _naive_times(text[naive])
         local = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         result[naive] = local.astype(result.dtype)
     problems = []
@@ -66,6 +66,18 @@ def parse_timestamps(
     if required:
         problems += missing_values(frame, column, file, "a date-time")
     return result.astype(f"datetime64[us, {timezone}]"), problems
+
+
+def _naive_times(text: pd.Series) -> pd.Series:
+    """Naive ISO timestamps; a cell with an offset the pattern does not know (``-1:00``)
+    makes pandas refuse the whole column ("mixed timezones"): then cell by cell, such a
+    cell becoming NaT, so it is reported like any other unreadable time."""
+    try:
+        return pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:
+        cells = [pd.to_datetime(cell, format="ISO8601", errors="coerce") for cell in text]
+        return pd.Series([pd.NaT if pd.isna(c) or c.tzinfo else c for c in cells],
+                         index=text.index, dtype="datetime64[us]")
 
 
 def missing_values(frame: pd.DataFrame, column: str, file: str, expected: str) -> list[Problem]:
@@ -168,6 +180,6 @@ def beside_rows(problems: list[Problem], frame: pd.DataFrame, column: str) -> li
             position = int(problem.where[4:]) - HEADER_ROWS - 1
             value = values.iloc[position] if 0 <= position < len(values) else None
             if isinstance(value, str) and value:
-                problem = replace(problem, where=f"{problem.where} ({value})")
+                problem = replace(problem, where=f"{problem.where} ({excerpt(value, 40, False)})")
         named.append(problem)
     return named

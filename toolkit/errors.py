@@ -32,11 +32,14 @@ class Problem:
         return f"{place}{column}{value}; expected {self.expected}"
 
 
-def excerpt(value: object, limit: int = EXCERPT) -> str:
-    """The value as a message quotes it: text in quotes with control and bidi characters
-    escaped (``repr`` does), anything else as printed; cut to ``limit`` characters."""
+def excerpt(value: object, limit: int = EXCERPT, quoted: bool = True) -> str:
+    """The value as a message quotes it: text in quotes (or without, ``quoted=False``, for an
+    id beside a place) with control and bidi characters escaped (``repr`` does), anything
+    else as printed; cut to ``limit`` characters."""
     try:
         shown = repr(value) if isinstance(value, str) else str(value)
+        if isinstance(value, str) and not quoted:
+            shown = shown[1:-1]
     except ValueError:  # an int of more than 4300 digits refuses to print
         shown = f"a number of {value.bit_length():,} bits" if isinstance(value, int) else "?"
     if len(shown) <= limit:

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from toolkit.checks import NAME_RULE, clean_name
-from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.errors import InputError, Problem, excerpt, raise_if_any
 from toolkit.inputs.yaml_text import read_yaml
 from toolkit.invariants import outside_message, overlap_problems
 from toolkit.model import Line, Subscription, Tenant, Term
@@ -261,7 +261,7 @@ def place(path: tuple | list, raw: object) -> str:
         if (depth == 1 and path[0] == "subscriptions" and isinstance(part, int)
                 and isinstance(subscriptions, list) and 0 <= part < len(subscriptions)):
             sub_id = _sub_id(subscriptions[part])
-            text += f" ({sub_id})" if sub_id else ""
+            text += f" ({excerpt(sub_id, 40, False)})" if sub_id else ""
         parts.append(text)
     return "".join(parts).lstrip(".")
 
