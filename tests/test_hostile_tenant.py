@@ -55,7 +55,7 @@ def problems_of(tmp_path, text: str) -> list[str]:
         ["subscriptions[1] (Sub-B), line 18, column 'offer'; expected each key once in a "
          "mapping (also on line 17)"],
     ),
-])
+], ids=["second-subscriptions", "quantity-twice", "offer-twice"])
 def test_duplicate_keys_are_problems_with_their_place(tmp_path, text, expected):
     assert problems_of(tmp_path, text) == expected
 
@@ -70,7 +70,7 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     tenant_text(sub()) + "extra:\n" + "".join(f"  {line}\n" for line in ALIAS_BOMB.split("\n")),
     "a: &a [*a, *a, *a]\nb: &b [*a, *a, *a, *a]\n",  # a recursive anchor
     "[" * 5000 + "]" * 5000,  # nested deeper than any parser recursion
-])
+], ids=["alias-bomb", "bomb-inside-a-tenant", "recursive-anchor", "deep-nesting"])
 def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path, text):
     begin = time.perf_counter()
     problems = problems_of(tmp_path, text)
@@ -98,7 +98,8 @@ def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path, text):
      "subscriptions[1] (Sub-A), column 'id': found 'Sub-A'; expected a unique id"),
     ("tenant: T\ncurrency: EUR\nsubscriptions: [1" + "0" * 5000 + "]\n",  # int too long to print
      "subscriptions[0]: found '1000000"),
-])
+], ids=["id-list", "feb-29", "blank-department", "bidi-department", "tab-tenant", "bell-id",
+        "repeated-id", "huge-int"])
 def test_values_that_broke_loading_are_located_problems(tmp_path, text, expected):
     problems = problems_of(tmp_path, text)
     assert any(p.startswith(expected) for p in problems), problems
