@@ -28,7 +28,8 @@ finally:
 """
 BOMB_LINES = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(9)]
-JSON_BOMB = "{" + ", ".join(line.replace(": ", ": ", 1) for line in BOMB_LINES) + "}"
+# the expanded value is used (and was printed in a message): 10**10 values
+JSON_BOMB = "{" + ", ".join(BOMB_LINES) + ", items: *j}"
 
 
 def run_limited(*args: str) -> subprocess.CompletedProcess:
@@ -46,9 +47,15 @@ def tenant_with(tmp_path, tenant_yaml: str) -> Path:
 
 
 def bomb_tenant(tmp_path):
-    text = (sample_dir() / "tenant.yaml").read_text() + "bomb:\n" + "".join(
-        f"  {line}\n" for line in BOMB_LINES)
+    text = "anchors:\n" + "".join(f"  {line}\n" for line in BOMB_LINES) + (
+        "usage_types: *j\n") + (sample_dir() / "tenant.yaml").read_text()
     return ["validate", str(tenant_with(tmp_path, text))]
+
+
+def bomb_document(tmp_path):
+    """The whole document is the bomb: it was printed in the "not a mapping" message."""
+    bomb = "[" + ", ".join(line.split(": ", 1)[1] for line in BOMB_LINES) + "]\n"
+    return ["owners", str(tenant_with(tmp_path, bomb)), "--on", "2026-01-01"]
 
 
 def deep_tenant(tmp_path):
@@ -63,7 +70,7 @@ def bomb_json(tmp_path):
             "--out", str(tmp_path / "out")]
 
 
-@pytest.mark.parametrize("command", [bomb_tenant, deep_tenant, bomb_json])
+@pytest.mark.parametrize("command", [bomb_tenant, bomb_document, deep_tenant, bomb_json])
 def test_a_few_kb_of_hostile_input_ends_fast_and_small(tmp_path, command):
     args = command(tmp_path)
     assert sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()) < 8_000

@@ -65,12 +65,13 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     for i in range(8))
 
 
+# A bomb whose expansion is used runs in test_hostile_limits.py, in a process capped at 1 GiB:
+# here a regression would take the test run's memory with it.
 @pytest.mark.parametrize("text", [
-    ALIAS_BOMB,
     tenant_text(sub()) + "extra:\n" + "".join(f"  {line}\n" for line in ALIAS_BOMB.split("\n")),
     "a: &a [*a, *a, *a]\nb: &b [*a, *a, *a, *a]\n",  # a recursive anchor
     "[" * 5000 + "]" * 5000,  # nested deeper than any parser recursion
-], ids=["alias-bomb", "bomb-inside-a-tenant", "recursive-anchor", "deep-nesting"])
+], ids=["bomb-inside-a-tenant", "recursive-anchor", "deep-nesting"])
 def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path, text):
     begin = time.perf_counter()
     problems = problems_of(tmp_path, text)

@@ -2,7 +2,6 @@
 text, every bad item listed, and a .json that is not JSON never expanded as YAML."""
 
 import json
-import time
 
 import pytest
 
@@ -81,16 +80,12 @@ def test_people_fields_of_the_wrong_shape_are_problems(tmp_path, person, column)
     assert len(caught.value.problems) >= 1
 
 
-BOMB = "{a: &a [x, x, x, x, x, x, x, x, x], " + ", ".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(9)
-) + "}"
-
-
-def test_a_json_file_that_is_an_alias_bomb_is_refused_fast(tmp_path):
-    path = licenses_file(tmp_path, None, BOMB)
-    begin = time.perf_counter()
+def test_a_json_file_with_yaml_aliases_is_refused_fast(tmp_path):
+    """Single-quoted documentation examples are read leniently, but never with aliases: a
+    bomb saved as .json must not expand (the expanding one runs in test_hostile_limits.py,
+    in a process capped at 1 GiB)."""
+    path = licenses_file(tmp_path, None, "{a: &a [{id: L1, name: x}], items: *a}")
     problems = problems_of(path)
-    assert time.perf_counter() - begin < 5
     assert len(problems) == 1 and problems[0].startswith("line 1; expected JSON")
 
 
