@@ -127,3 +127,16 @@ def test_quoted_values_are_cut_to_an_excerpt(value, shown):
     text = str(Problem("f.csv", "row 2", "c", value, "e"))
     assert shown in text
     assert len(text) < 150
+
+
+def test_repeated_keys_are_listed_with_the_files_other_problems(tmp_path):
+    text = tenant_text(sub().replace("quantity: 5,", "quantity: 5, quantity: -7,"),
+                       head="tenant: T\ncurrency: EUR\ntimezone: Mars/Olympus\n")
+    assert problems_of(tmp_path, text) == [
+        "subscriptions[0] (Sub-A).terms[0].lines[0], line 14, column 'quantity'; expected "
+        "each key once in a mapping (also on line 14)",
+        "column 'timezone': found 'Mars/Olympus'; expected an IANA time zone name such as "
+        "'Europe/Rome'",
+        "subscriptions[0] (Sub-A).terms[0].lines[0], column 'quantity': found -7; expected "
+        "a number of at least 0",
+    ]

@@ -164,10 +164,10 @@ def load_tenant(path: str | Path) -> Tenant:
     Raises :class:`InputError` listing every problem in the file at once.
     """
     file = _tenant_path(Path(path))
-    raw = _read_yaml(file)
+    raw, repeated = _read_yaml(file)
     usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
     parsed, more = check_tenant_dict(raw, usage_types, str(file))
-    raise_if_any(problems + more)
+    raise_if_any(repeated + problems + more)
     return _to_tenant(parsed, usage_types)
 
 
@@ -188,17 +188,17 @@ def _tenant_path(path: Path) -> Path:
     return file
 
 
-def _read_yaml(file: Path) -> dict:
+def _read_yaml(file: Path) -> tuple[dict, list[Problem]]:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(str(file), "", "", None, f"UTF-8 text ({exc.reason})")]
                          ) from None
-    raw = read_yaml(text, str(file), place=place)
+    raw, repeated = read_yaml(text, str(file), place=place)
     if not isinstance(raw, dict):
-        raise InputError([Problem(str(file), "", "", raw, "a mapping with tenant, currency, "
-                                  "subscriptions")])
-    return raw
+        raise InputError(repeated + [Problem(str(file), "", "", raw, "a mapping with tenant, "
+                                             "currency, subscriptions")])
+    return raw, repeated
 
 
 def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], list[Problem]]:

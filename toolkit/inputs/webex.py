@@ -273,7 +273,9 @@ def _payload(file: Path):
         # as such only without anchors and aliases (JSON has none), so an alias bomb saved
         # as .json is refused at once instead of expanding.
         try:
-            payload = read_yaml(text, str(file), aliases=False)
+            payload, repeated = read_yaml(text, str(file), aliases=False)
+            if repeated:
+                return None, repeated
         except InputError:
             return None, [Problem(str(file), f"line {first.lineno}", "", None,
                                   f"JSON ({first.msg})")]

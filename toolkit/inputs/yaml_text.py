@@ -46,16 +46,18 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _or_text(yaml.SafeLoader.constr
 
 
 def read_yaml(text: str, file: str, place: Place | None = None,
-              aliases: bool = True) -> object:
-    """The document in ``text``; raise InputError for a malformed one.
+              aliases: bool = True) -> tuple[object, list[Problem]]:
+    """The document in ``text`` and its repeated keys as problems (each with its place and
+    line; the document keeps the last value, so the caller can report its other problems
+    too); raise InputError for a document that cannot be read at all.
 
     ``place(path, document)`` names a path of keys and indexes for a message (default:
     ``a.b[0].c``); ``aliases=False`` refuses anchors and aliases altogether (JSON-like text
-    has none). Repeated keys are all reported, each with its place and line.
+    has none).
     """
     node = _compose(text, file)
     if node is None:
-        return None
+        return None, []
     repeated = _walk(node, file, aliases)
     try:
         document = _Loader("").construct_document(node)
@@ -63,14 +65,12 @@ def read_yaml(text: str, file: str, place: Place | None = None,
         raise InputError([_yaml_problem(file, exc)]) from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise InputError([Problem(file, "", "", None, f"valid YAML ({exc})")]) from None
-    if repeated:
-        name = place or default_place
-        raise InputError([
-            Problem(file, ", ".join(p for p in (name(path, document), f"line {line}") if p),
-                    key, None, f"each key once in a mapping (also on line {first})")
-            for path, key, line, first in repeated
-        ])
-    return document
+    name = place or default_place
+    return document, [
+        Problem(file, ", ".join(p for p in (name(path, document), f"line {line}") if p),
+                key, None, f"each key once in a mapping (also on line {first})")
+        for path, key, line, first in repeated
+    ]
 
 
 def default_place(path: tuple, document: object) -> str:
