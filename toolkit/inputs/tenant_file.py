@@ -288,12 +288,13 @@ def _date_or_none(value: object) -> dt.date | None:
 
 
 #: Pydantic error types in the words of someone fixing a tenant file.
-_EXPECTED = {
+_EXPECTED: dict[str | tuple[str, str], str] = {
     "missing": "this field (it is missing)",
     "greater_than_equal": "a number of at least 0",
     "string_too_short": "a non-empty value",
     "too_short": "at least one item",
     "string_pattern_mismatch": "an id starting with 'Sub' (e.g. Sub-A, Sub119911)",
+    ("string_pattern_mismatch", "currency"): "a three-letter ISO 4217 code such as EUR",
     "date_from_datetime_parsing": "a date written YYYY-MM-DD",
     "date_parsing": "a date written YYYY-MM-DD",
     "date_type": "a date written YYYY-MM-DD",
@@ -314,7 +315,8 @@ def _problem(file: str, error: dict, prefix: tuple = (), raw: object = None) -> 
     elif kind == "literal_error":
         expected = "one of " + error["msg"].removeprefix("Input should be ")
     else:
-        expected = _EXPECTED.get(kind, error["msg"][0].lower() + error["msg"][1:])
+        expected = _EXPECTED.get((kind, column)) or _EXPECTED.get(
+            kind, error["msg"][0].lower() + error["msg"][1:])
     value = None if kind == "missing" else error.get("input")
     if isinstance(value, dict | list) and value:
         value = None
