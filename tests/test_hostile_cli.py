@@ -1,6 +1,7 @@
 """Hostile command lines (issue #12): arguments no tenant could mean are refused when parsed,
 with exit status 2 and one message; a closed pipe or a full disk ends quietly."""
 
+import io
 import os
 import subprocess
 import sys
@@ -106,5 +107,20 @@ class _FullDisk:
 
 def test_in_process_full_stdout_exits_2_with_the_message(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdout", _FullDisk())
+    assert main(["owners", "--on", "2026-05-01"]) == 2
+    assert capsys.readouterr().err == "multisub owners: [Errno 28] No space left on device\n"
+
+
+class _FullDiskOnFlush(io.StringIO):
+    """A block-buffered file on a full disk: writes are buffered, the flush fails."""
+
+    def flush(self):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_full_disk_found_at_the_final_flush_is_the_message_and_exit_2(monkeypatch, capsys):
+    """Before, the command returned 0 and the interpreter's own flush printed "Exception
+    ignored" with a traceback."""
+    monkeypatch.setattr(sys, "stdout", _FullDiskOnFlush())
     assert main(["owners", "--on", "2026-05-01"]) == 2
     assert capsys.readouterr().err == "multisub owners: [Errno 28] No space left on device\n"
