@@ -97,12 +97,14 @@ def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path, text):
      "subscriptions[0], column 'id': found 'Sub-\\x07'; expected a name"),
     (tenant_text(sub(), sub(start="2025-01-01")),  # overlap names the id too
      "subscriptions[1] (Sub-A), column 'id': found 'Sub-A'; expected a unique id"),
+    (tenant_text(sub(), head="tenant: T\ncurrency: EUR\ntimezone: Europe/" + "0" * 5000 + "\n"),
+     "column 'timezone': found 'Europe/0000"),  # found by the fuzz test: "name too long"
     (tenant_text(sub(), head="tenant: T\ncurrency: euro\n"),  # said "an id starting with Sub"
      "column 'currency': found 'euro'; expected a three-letter ISO 4217 code such as EUR"),
     ("tenant: T\ncurrency: EUR\nsubscriptions: [1" + "0" * 5000 + "]\n",  # int too long to print
      "subscriptions[0]: found '1000000"),
 ], ids=["id-list", "feb-29", "blank-department", "bidi-department", "tab-tenant", "bell-id",
-        "repeated-id", "currency", "huge-int"])
+        "repeated-id", "long-zone", "currency", "huge-int"])
 def test_values_that_broke_loading_are_located_problems(tmp_path, text, expected):
     problems = problems_of(tmp_path, text)
     assert any(p.startswith(expected) for p in problems), problems

@@ -92,3 +92,13 @@ def test_a_json_file_with_yaml_aliases_is_refused_fast(tmp_path):
 def test_deeply_nested_json_is_a_problem(tmp_path):
     path = licenses_file(tmp_path, None, "[" * 100_000 + "]" * 100_000)
     assert "nested less deeply" in problems_of(path)[0]
+
+
+def test_a_number_too_long_for_python_is_a_problem(tmp_path):
+    """Found by the fuzz test: json.loads raised a bare ValueError (4300-digit limit)."""
+    item = '{"id": "L1", "name": "' + NAME + '", "totalUnits": 8' + "0" * 5000 + "}"
+    path = licenses_file(tmp_path, None, '{"items": [' + item + "]}")
+    with pytest.raises(InputError) as caught:
+        load_webex_licenses(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}; expected JSON whose numbers have at most 4,300 digits"]

@@ -141,7 +141,7 @@ class TenantFile(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ValueError("an IANA time zone name such as 'Europe/Rome'") from None
         return value
 

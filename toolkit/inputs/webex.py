@@ -279,6 +279,9 @@ def _payload(file: Path):
         except InputError:
             return None, [Problem(str(file), f"line {first.lineno}", "", None,
                                   f"JSON ({first.msg})")]
+    except ValueError:  # an integer of more than 4300 digits
+        return None, [Problem(str(file), "", "", None,
+                              "JSON whose numbers have at most 4,300 digits")]
     if payload is None:
         return None, [Problem(str(file), "", "", "null", "a JSON response object")]
     return payload, []
