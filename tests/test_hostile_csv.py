@@ -100,3 +100,11 @@ def test_a_huge_user_id_beside_a_row_is_cut(tmp_path):
     assert problems_of(load_sessions, path) == [
         f"row 2 ({'0' * 40}… (1,000 characters)), column 'logout'; expected a logout time "
         "(an open session is not guessed)"]
+
+
+def test_a_ragged_file_with_a_huge_field_is_a_problem(tmp_path):
+    """The reader that lists ragged rows stopped at a field of more than 128 KiB."""
+    path = tmp_path / "usage.csv"
+    path.write_text('timestamp,usage_type,quantity\n"' + "x" * 200_000 + '",a,1,extra\n')
+    assert problems_of(load_usage, path) == [
+        f"{path}; expected well-formed CSV (field larger than field limit (131072))"]

@@ -80,7 +80,10 @@ def _repeated_columns(columns: list[str], file: str) -> list[Problem]:
 def _ragged_rows(path: str | Path) -> list[Problem]:
     """Every row whose field count differs from the header's."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
+        try:
+            rows = list(csv.reader(handle))
+        except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+            return [Problem(str(path), "", "", None, f"well-formed CSV ({exc})")]
     width = len(rows[0])
     problems = [
         Problem(str(path), f"row {number}", "", None,
