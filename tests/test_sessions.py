@@ -350,8 +350,8 @@ def test_load_sessions_reports_every_problem_and_never_guesses(tmp_path):
     with pytest.raises(InputError) as caught:
         load_sessions(path)
     where = [(p.where, p.column) for p in caught.value.problems]
-    assert where == [("row 2", "logout"), ("row 3", "logout"), ("row 4", "logout"),
-                     ("row 5", "user_id"), ("row 6", "login")]
+    assert where == [("row 2 (a)", "logout"), ("row 3 (b)", "logout"), ("row 4 (c)", "logout"),
+                     ("row 5", "user_id"), ("row 6 (e)", "login")]
     assert "open session is not guessed" in caught.value.problems[0].expected
 
 
@@ -510,6 +510,6 @@ def test_cli_measure_reports_bad_input_without_traceback(tmp_path, capsys):
                    str(tmp_path / "usage.csv")])
     assert status == 2
     assert capsys.readouterr().err == (
-        f"multisub measure: 1 problem in the input:\n  - {tmp_path / 'sessions.csv'}, row 2, "
+        f"multisub measure: 1 problem in the input:\n  - {tmp_path / 'sessions.csv'}, row 2 (a), "
         "column 'logout'; expected a logout time (an open session is not guessed)\n")
     assert not (tmp_path / "usage.csv").exists()

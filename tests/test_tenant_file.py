@@ -60,21 +60,26 @@ def test_a_file_with_many_problems_lists_them_all(tmp_path):
     """)
     problems, message = problems_of(path)
     expected_fragments = [
-        "subscriptions[1], column 'id': found 'Sub-A'; expected a unique id (also used by "
+        "subscriptions[1] (Sub-A), column 'id': found 'Sub-A'; expected a unique id (also used by "
         "subscriptions[0])",
         "column 'timezone': found 'Mars/Olympus'; expected an IANA time zone name",
-        "subscriptions[0], column 'offer': found 'flexx'; expected one of 'flex', 'flex3' or 'ea'",
-        "subscriptions[0].terms[0], column 'end': found 2024-01-01; expected an end after start "
+        "subscriptions[0] (Sub-A), column 'offer': found 'flexx'; expected one of 'flex', "
+        "'flex3' or 'ea'",
+        "subscriptions[0] (Sub-A).terms[0], column 'end': found 2024-01-01; expected an end "
+        "after start "
         "2025-01-01",
-        "subscriptions[0].terms[0].lines[0], column 'type': found 'ai_agnet'; expected a known "
+        "subscriptions[0] (Sub-A).terms[0].lines[0], column 'type': found 'ai_agnet'; expected "
+        "a known "
         "usage type",
-        "subscriptions[0].terms[0].lines[0], column 'quantity': found -5; expected a finite "
-        "number from 0 to 10^12",
-        "subscriptions[1], column 'license_model': found 'nammed'; expected one of 'concurrent' "
+        "subscriptions[0] (Sub-A).terms[0].lines[0], column 'quantity': found -5; expected a "
+        "finite number from 0 to 10^12",
+        "subscriptions[1] (Sub-A), column 'license_model': found 'nammed'; expected one of "
+        "'concurrent' "
         "or 'named'",
-        "subscriptions[1], column 'deployment': found 'onprem'; expected one of 'cloud' or "
+        "subscriptions[1] (Sub-A), column 'deployment': found 'onprem'; expected one of 'cloud' or "
         "'hybrid'",
-        "subscriptions[1].terms[1], column 'start': found 2025-06-01; expected terms of one "
+        "subscriptions[1] (Sub-A).terms[1], column 'start': found 2025-06-01; expected terms of "
+        "one "
         "subscription that do not overlap: terms[0] runs [2024-01-01, 2026-01-01)",
     ]
     for fragment in expected_fragments:
@@ -197,5 +202,6 @@ def test_overlapping_terms_are_found_when_dates_are_quoted(tmp_path):
     """)
     problems, _ = problems_of(path)
     assert len(problems) == 1
-    assert "subscriptions[0].terms[1], column 'start': found 2025-06-01; expected terms of one " \
+    assert "subscriptions[0] (Sub-A).terms[1], column 'start': found 2025-06-01; expected terms " \
+        "of one " \
         "subscription that do not overlap: terms[0] runs [2024-01-01, 2026-01-01)" in problems[0]

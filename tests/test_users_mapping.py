@@ -65,7 +65,7 @@ def test_load_users_reports_backwards_and_overlapping_periods(tmp_path):
     with pytest.raises(InputError) as caught:
         load_users(path, two_subs())
     found = [(p.where, p.column) for p in caught.value.problems]
-    assert found == [("row 2", "end"), ("row 4", "start"), ("row 5", "start")]
+    assert found == [("row 2 (u1)", "end"), ("row 4 (u2)", "start"), ("row 5 (u3)", "start")]
     assert "row 3" in caught.value.problems[1].expected
 
 
@@ -85,8 +85,8 @@ def test_overlaps_are_found_beyond_the_neighbouring_row(tmp_path):
     with pytest.raises(InputError) as caught:
         load_users(path, two_subs())
     found = [(p.where, p.column, p.value) for p in caught.value.problems]
-    assert found == [("row 3", "start", "2025-02-01"), ("row 4", "start", "2025-04-01"),
-                     ("row 6", "start", None)]
+    assert found == [("row 3 (a)", "start", "2025-02-01"), ("row 4 (a)", "start", "2025-04-01"),
+                     ("row 6 (b)", "start", None)]
     assert [p.expected.split(" of the")[0] for p in caught.value.problems] == [
         "a mapping period that does not overlap row 2"] * 2 + [
         "a mapping period that does not overlap row 5"]

@@ -10,12 +10,14 @@ is row 1, the first data row is row 2.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.errors import Problem
+from toolkit.errors import Problem, excerpt
 
 HEADER_ROWS = 1
 
@@ -72,7 +74,7 @@ def parse_timestamps(
         result[aware] = parsed.dt.tz_convert(timezone).astype(result.dtype)
     naive = text.notna() & ~aware
     if naive.any():
-        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        parsed = _naive_times(text[naive])
         local = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         result[naive] = local.astype(result.dtype)
     problems = []
@@ -83,6 +85,18 @@ def parse_timestamps(
     if required:
         problems += missing_values(frame, column, file, "a date-time")
     return result.astype(f"datetime64[us, {timezone}]"), problems
+
+
+def _naive_times(text: pd.Series) -> pd.Series:
+    """Naive ISO timestamps; a cell with an offset the pattern does not know (``-1:00``)
+    makes pandas refuse the whole column ("mixed timezones"): then cell by cell, such a
+    cell becoming NaT, so it is reported like any other unreadable time."""
+    try:
+        return pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:
+        cells = [pd.to_datetime(cell, format="ISO8601", errors="coerce") for cell in text]
+        return pd.Series([pd.NaT if pd.isna(c) or c.tzinfo else c for c in cells],
+                         index=text.index, dtype="datetime64[us]")
 
 
 def missing_values(frame: pd.DataFrame, column: str, file: str, expected: str) -> list[Problem]:
@@ -135,3 +149,56 @@ def problem_rows(problems: list[Problem]) -> set[int]:
         for p in problems
         if p.where.startswith("row ")
     }
+
+
+#: Characters that cannot be part of a name: they reorder or hide what a terminal, a
+#: spreadsheet or a report shows (bidi overrides and isolates, e.g. U+202E), or break lines.
+INVISIBLE_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                               "\u2066\u2067\u2068\u2069\u2028\u2029")
+NAME_RULE = ("a name: not empty once trimmed, without control characters or "
+             "right-to-left overrides (U+202A–U+202E, U+2066–U+2069)")
+
+
+def clean_name(value: str) -> str | None:
+    """The name as the toolkit compares it, or None when ``value`` cannot be a name.
+
+    Trimmed and in Unicode NFC, so ``"Alpha "`` matches budgets.csv's trimmed ``Alpha`` and
+    "Café" typed on two keyboards (NFC and NFD) is one department, not two that look alike.
+    Empty or whitespace-only text, control characters and bidi overrides are refused: what
+    they name cannot be searched for, and an override reorders what a terminal shows.
+    """
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name or any(c in INVISIBLE_CONTROLS or unicodedata.category(c) == "Cc"
+                       for c in name):
+        return None
+    return name
+
+
+def clean_names(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, list[Problem]]:
+    """The column's names through :func:`clean_name`; every cell that is not a name is a
+    problem and stays as found (so it is not reported again as missing); empty cells stay
+    empty: whether one is allowed is the schema's rule."""
+    values = frame[column]
+    cleaned, problems = [], []
+    for i, value in enumerate(values):
+        name = clean_name(value) if isinstance(value, str) else None
+        if isinstance(value, str) and name is None:
+            problems.append(Problem(file, row_label(i), column, value, NAME_RULE))
+        cleaned.append(value if name is None else name)
+    return pd.Series(cleaned, index=values.index, dtype="str"), problems
+
+
+def beside_rows(problems: list[Problem], frame: pd.DataFrame, column: str) -> list[Problem]:
+    """Problems whose place is a row, with the row's ``column`` (e.g. the user id) beside the
+    number: ``row 12 (agent-7)``. The reader fixes the file by searching for the id; a row
+    number alone goes stale once rows are sorted or filtered."""
+    values = frame[column]
+    named = []
+    for problem in problems:
+        if problem.where.startswith("row ") and problem.where[4:].isdigit():
+            position = int(problem.where[4:]) - HEADER_ROWS - 1
+            value = values.iloc[position] if 0 <= position < len(values) else None
+            if isinstance(value, str) and value:
+                problem = replace(problem, where=f"{problem.where} ({excerpt(value, 40, False)})")
+        named.append(problem)
+    return named

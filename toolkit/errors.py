@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The longest value a message quotes; a longer one is cut, with its full length given, so
+#: a hostile or huge cell (a 1 MB line, an expanded YAML structure) cannot flood a terminal.
+EXCERPT = 60
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -24,9 +28,23 @@ class Problem:
     def __str__(self) -> str:
         place = ", ".join(part for part in (self.file, self.where) if part)
         column = f", column {self.column!r}" if self.column else ""
-        shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
-        value = "" if self.value is None else f": found {shown}"
+        value = "" if self.value is None else f": found {excerpt(self.value)}"
         return f"{place}{column}{value}; expected {self.expected}"
+
+
+def excerpt(value: object, limit: int = EXCERPT, quoted: bool = True) -> str:
+    """The value as a message quotes it: text in quotes (or without, ``quoted=False``, for an
+    id beside a place) with control and bidi characters escaped (``repr`` does), anything
+    else as printed; cut to ``limit`` characters."""
+    try:
+        shown = repr(value) if isinstance(value, str) else str(value)
+        if isinstance(value, str) and not quoted:
+            shown = shown[1:-1]
+    except ValueError:  # an int of more than 4300 digits refuses to print
+        shown = f"a number of {value.bit_length():,} bits" if isinstance(value, int) else "?"
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}… ({len(shown):,} characters)"
 
 
 class InputError(ValueError):

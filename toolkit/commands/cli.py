@@ -1,15 +1,24 @@
 """The ``multisub`` command line.
 
 Each subcommand lives in its own module under ``toolkit.commands`` and registers itself;
-this module only builds the parser and turns input problems into a clear message and a
-non-zero exit status instead of a traceback.
+this module builds the parser, holds the argument types every command shares (days,
+horizons, intervals, billing periods, months), and turns input problems into a clear message
+and exit status 2 instead of a traceback. Arguments are checked when they are parsed, with
+bounds, so a value no tenant could mean (``--on 9999-12-31``, ``--interval 1ns``,
+``--period s``) is refused at once instead of overflowing or running for minutes later.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import errno
+import os
+import re
 import sys
 from pathlib import Path
+
+import pandas as pd
 
 from toolkit.errors import InputError
 from toolkit.resources import sample_dir
@@ -18,6 +27,18 @@ from toolkit.resources import sample_dir
 COMMANDS = ["owners", "allocate", "validate", "costs", "focus", "measure", "import-webex",
             "report", "workbook", "pull"]
 EXIT_INPUT_ERROR = 2
+#: What a shell reports for a program whose reader went away (128 + SIGPIPE), e.g. ``| head``.
+EXIT_BROKEN_PIPE = 141
+
+#: Days the toolkit can mean: contracts, usage and evaluation days lie between these.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
+MAX_HORIZON_DAYS = 3660
+#: Sampling intervals for concurrency: whole minutes, at least one, that divide a day.
+MIN_INTERVAL, MAX_INTERVAL = pd.Timedelta("1min"), pd.Timedelta("1D")
+#: Billing frequencies a subscription can have, as written on the command line → the pandas
+#: Period frequency used. Data, so a new one is a row, not a branch.
+BILLING_FREQUENCIES = {"M": "M", "1M": "M", "Q": "Q", "1Q": "Q", "3M": "Q", "Y": "Y",
+                       "1Y": "Y", "12M": "Y"}
 
 
 def tenant_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +53,72 @@ def output_argument(parser: argparse.ArgumentParser, required: bool = True) -> N
 
 
 def period_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--period", default="M",
-                        help="billing period as a pandas frequency (default M: calendar month)")
+    parser.add_argument("--period", default="M", type=billing_period,
+                        help="billing period: M (calendar month, the default), Q or Y")
+
+
+def day(text: str) -> dt.date:
+    """An argparse type: a day written YYYY-MM-DD between 1970 and 2199."""
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a day written YYYY-MM-DD, not {text!r}") from None
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"a day between {FIRST_DAY} and {LAST_DAY}, not {text}")
+    return value
+
+
+def horizon_days(text: str) -> int:
+    """An argparse type: a whole number of days from 0 to about ten years."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of days, not {text!r}") from None
+    if not 0 <= value <= MAX_HORIZON_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"a number of days from 0 to {MAX_HORIZON_DAYS}, not {value}")
+    return value
+
+
+def interval(text: str) -> str:
+    """An argparse type: a sampling interval of whole minutes, 1min to 1D, dividing a day
+    (intervals start at local midnight, so one must end there too)."""
+    try:
+        step = pd.Timedelta(text)
+    except (ValueError, OverflowError):
+        step = None
+    if (step is None or not MIN_INTERVAL <= step <= MAX_INTERVAL
+            or step % MIN_INTERVAL or MAX_INTERVAL % step):
+        raise argparse.ArgumentTypeError(
+            f"an interval of whole minutes from 1min to 1D that divides a day, such as 15min "
+            f"or 1h, not {text!r}")
+    return text
+
+
+def billing_period(text: str) -> str:
+    """An argparse type: a billing frequency (:data:`BILLING_FREQUENCIES`) as pandas spells
+    it; a frequency nobody bills by (``2M``, ``15min``, ``s``) is refused."""
+    try:
+        return BILLING_FREQUENCIES[text.strip().upper()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"a billing period, one of {', '.join(BILLING_FREQUENCIES)}, not {text!r}") from None
+
+
+def month(text: str) -> str:
+    """An argparse type: a month written YYYY-MM (between 1970 and 2199), returned as such."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*", text)
+    if not match or not 1 <= int(match[2]) <= 12 or not (
+            FIRST_DAY.year <= int(match[1]) <= LAST_DAY.year):
+        raise argparse.ArgumentTypeError(
+            f"a month written YYYY-MM between {FIRST_DAY.year} and {LAST_DAY.year}, "
+            f"not {text!r}")
+    return f"{match[1]}-{match[2]}"
+
+
+#: Arguments that bound a range, as (destination, option) of its first and last: a range that
+#: ends before it starts is refused, not answered with an empty report.
+RANGES = ((("first", "--from"), ("last", "--to")),)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,15 +136,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for (first, first_option), (last, last_option) in RANGES:
+        low, high = getattr(args, first, None), getattr(args, last, None)
+        if low is not None and high is not None and low > high:
+            parser.error(f"{last_option} {high} is before {first_option} {low}")
     try:
-        return args.run(args) or 0
-    except InputError as error:
+        status = args.run(args) or 0
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # the reader (e.g. `| head`) has what it wanted
+        _detach_stdout()
+        return EXIT_BROKEN_PIPE
+    except (InputError, OSError, ValueError, OverflowError) as error:
         print(f"multisub {args.command}: {error}", file=sys.stderr)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            _detach_stdout()  # stdout on a full disk: its final flush would fail again
         return EXIT_INPUT_ERROR
-    except (OSError, ValueError) as error:
-        print(f"multisub {args.command}: {error}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what could not be
+    written does not print an "Exception ignored" traceback after the message."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. under a test)
+        pass
 
 
 if __name__ == "__main__":

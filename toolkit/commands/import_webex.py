@@ -8,9 +8,9 @@ totalUnits; without it, the licenses that could not be mapped to a usage type.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
+from toolkit.commands.cli import day
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.webex import load_webex_licenses, load_webex_people
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
                         help="directory for users.csv, licenses.csv, reconciliation.csv")
     parser.add_argument("--tenant", type=Path, metavar="DIR",
                         help="tenant directory or tenant.yaml to reconcile against")
-    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--on", type=day, metavar="DATE",
                         help="day of the export, for the tenant's entitlements (YYYY-MM-DD)")
     parser.add_argument("--names", type=Path, metavar="CSV",
                         help="extra license-name table: columns name, usage_type")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.commands.cli import interval
 from toolkit.inputs.search import load_ai_agent_sessions
 from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
 from toolkit.inputs.tenant_file import load_tenant
@@ -44,7 +45,7 @@ def register(subparsers) -> None:
                         help="users.csv: maps each user to a subscription and agent license")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE",
                         help="output usage file: .csv, .parquet or .xlsx")
-    parser.add_argument("--interval",
+    parser.add_argument("--interval", type=interval,
                         help="sampling interval for concurrent licenses (default: the "
                              "tenant's metering.interval, else 15min)")
     parser.add_argument("--min-duration",

@@ -7,9 +7,7 @@ explanation is wrapped to the terminal (:mod:`toolkit.present.text`).
 
 from __future__ import annotations
 
-import datetime as dt
-
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import day, tenant_dir_argument
 from toolkit.commands.validate import evaluation_day
 from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present.text import paragraph
@@ -18,7 +16,7 @@ from toolkit.present.text import paragraph
 def register(subparsers) -> None:
     parser = subparsers.add_parser("owners", help="who is primary and who owns each type's overage")
     tenant_dir_argument(parser)
-    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--on", type=day, metavar="DATE",
                         help="the day to explain, YYYY-MM-DD (default: the as-of day, the last "
                              "day of the last month with usage)")
     parser.set_defaults(run=run)

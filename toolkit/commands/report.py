@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import period_argument, tenant_dir_argument
+from toolkit.commands.cli import day, month, period_argument, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 
 
@@ -27,11 +27,12 @@ def register(subparsers) -> None:
                        help="one document: all departments rolled up, then a section each")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the files (created if missing)")
-    parser.add_argument("--from", dest="first", metavar="PERIOD",
+    parser.add_argument("--from", dest="first", type=month, metavar="PERIOD",
                         help="first month reviewed, e.g. 2026-07 (default: the last complete "
                              "quarter before the as-of day)")
-    parser.add_argument("--to", dest="last", metavar="PERIOD", help="last month reviewed")
-    parser.add_argument("--as-of", metavar="DATE",
+    parser.add_argument("--to", dest="last", type=month, metavar="PERIOD",
+                        help="last month reviewed")
+    parser.add_argument("--as-of", type=day, metavar="DATE",
                         help="the day the figures are as of (default: the last day of the "
                              "last month with usage)")
     parser.add_argument("--format", default="html", metavar="LIST",

@@ -15,14 +15,13 @@ in the same words; an analyst needs "36 agents: …" once, not 36 paragraphs.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from toolkit.commands.cli import tenant_dir_argument
+from toolkit.commands.cli import day, horizon_days, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.findings import alike
 from toolkit.inputs.dataset import load_tenant_dir
@@ -44,10 +43,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("validate", help="who is about to lose access, and other "
                                                     "provisioning problems")
     tenant_dir_argument(parser)
-    parser.add_argument("--on", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--on", type=day, metavar="DATE",
                         help="evaluation day, YYYY-MM-DD (default: the as-of day, the last "
                              "day of the last month with usage)")
-    parser.add_argument("--horizon", type=_days, default=60, metavar="DAYS",
+    parser.add_argument("--horizon", type=horizon_days, default=60, metavar="DAYS",
                         help="warn about subscriptions ending within DAYS (default 60)")
     parser.add_argument("--plan", type=Path, metavar="FILE",
                         help="also write the remap plan: .csv, .xlsx or .parquet for Control "
@@ -57,16 +56,6 @@ def register(subparsers) -> None:
                              "folder of pages) or import-webex's licenses.csv (default: "
                              "licenses.csv in the tenant directory)")
     parser.set_defaults(run=run)
-
-
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of days, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a number of days of at least 0, not {value}")
-    return value
 
 
 def evaluation_day(data, given: dt.date | None) -> tuple[dt.date, str]:

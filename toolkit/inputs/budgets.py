@@ -16,6 +16,7 @@ import pandera.pandas as pa
 
 from toolkit.checks import (
     amount_check,
+    clean_names,
     missing_values,
     parse_numbers,
     problem_rows,
@@ -63,15 +64,18 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
     if typed is not None:
         return typed
     text = read_text_table(path, BUDGET_COLUMNS)
+    text["department"], bad_names = clean_names(text, "department", file)
     frame = text.copy()
     frame["amount"], bad_numbers = parse_numbers(text, "amount", file)
     frame["period"], bad_periods = _parse_periods(text, file, freq)
-    problems = bad_numbers + bad_periods + missing_values(text, "period", file,
+    problems = bad_names + bad_numbers + bad_periods + missing_values(text, "period", file,
                                                           "a period such as 2025-03")
     problems += schema_problems(frame, budgets_schema(), file,
                                 skip_rows=problem_rows(bad_numbers))
     departments = set(tenant.departments.values()) if tenant else None
-    problems += _department_problems(text, file, departments)
+    refused = {p.where for p in bad_names}  # not names: not compared with the tenant's
+    problems += [p for p in _department_problems(text, file, departments)
+                 if p.where not in refused]
     problems += _duplicates(frame, file)
     raise_if_any(problems)
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)

@@ -51,7 +51,7 @@ def read_text_table(
         Problem(file, "row 1", column, None, "this column in the header")
         for column in required
         if column not in frame.columns
-    ]
+    ] + _repeated_columns(list(frame.columns), file)
     if frame.empty:
         problems.append(Problem(file, "", "", None, "at least one data row after the header"))
     raise_if_any(problems)
@@ -65,10 +65,26 @@ def read_text_table(
     return frame
 
 
+def _repeated_columns(columns: list[str], file: str) -> list[Problem]:
+    """A column named twice: which of the two holds the values would be a guess."""
+    first: dict[str, int] = {}
+    problems = []
+    for number, column in enumerate(columns, start=1):
+        if column in first:
+            problems.append(Problem(file, "row 1", column, None,
+                                    f"each column once in the header (also column "
+                                    f"{first[column]})"))
+        first.setdefault(column, number)
+    return problems
+
+
 def _ragged_rows(path: str | Path) -> list[Problem]:
     """Every row whose field count differs from the header's."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
+        try:
+            rows = list(csv.reader(handle))
+        except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+            return [Problem(str(path), "", "", None, f"well-formed CSV ({exc})")]
     width = len(rows[0])
     problems = [
         Problem(str(path), f"row {number}", "", None,

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.checks import missing_values, parse_timestamps, problem_rows, row_label
+from toolkit.checks import (
+    beside_rows,
+    clean_names,
+    missing_values,
+    parse_timestamps,
+    problem_rows,
+    row_label,
+)
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.csv_input import read_text_table
@@ -49,8 +56,9 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     if fast is not None and not typed_session_problems(fast, file):
         return sorted_by(fast, ["login", "user_id"])
     text = read_text_table(path, SESSION_COLUMNS)
+    text["user_id"], problems = clean_names(text, "user_id", file)
     frame = text.copy()
-    problems = missing_values(text, "user_id", file, "a user id")
+    problems += missing_values(text, "user_id", file, "a user id")
     frame["login"], bad = parse_timestamps(text, "login", file, timezone)
     problems += bad
     frame["logout"], bad = parse_timestamps(text, "logout", file, timezone, required=False)
@@ -65,7 +73,8 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
                 f"a logout after the login {text['login'].iloc[i]} (sessions are [login, logout))")
         for i in backwards.nonzero()[0] if i not in skip
     ]
-    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0)))
+    problems = sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0))
+    raise_if_any(beside_rows(problems, text, "user_id"))
     return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
 
 

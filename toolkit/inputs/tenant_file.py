@@ -17,6 +17,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -25,8 +26,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from toolkit.checks import AMOUNT_EXPECTED, is_amount
-from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.checks import AMOUNT_EXPECTED, NAME_RULE, clean_name, is_amount
+from toolkit.errors import InputError, Problem, excerpt, raise_if_any
+from toolkit.inputs.yaml_text import read_yaml
 from toolkit.invariants import outside_message, overlap_problems
 from toolkit.model import TENANT_FILE, Line, Subscription, Tenant, Term
 from toolkit.policy import (
@@ -39,6 +41,20 @@ from toolkit.policy import (
     Metering,
     UsageType,
 )
+
+
+def _name(value: object) -> object:
+    """Names (tenant, subscription ids, departments) trimmed and in NFC; text that cannot be
+    a name is refused here; other types are left to the field's type to report."""
+    if not isinstance(value, str):
+        return value
+    name = clean_name(value)
+    if name is None:
+        raise ValueError(NAME_RULE)
+    return name
+
+
+Name = Annotated[str, BeforeValidator(_name)]
 
 
 class _Strict(BaseModel):
@@ -116,8 +132,8 @@ class TermFile(_Strict):
 
 
 class SubscriptionFile(_Strict):
-    id: str = Field(pattern=r"^Sub\S*$")
-    department: str = Field(min_length=1)
+    id: Name = Field(pattern=r"^Sub\S*$")
+    department: Name = Field(min_length=1)
     license_model: Literal[LICENSE_MODELS]  # type: ignore[valid-type]
     offer: Literal[OFFERS]  # type: ignore[valid-type]
     deployment: Literal[DEPLOYMENTS]  # type: ignore[valid-type]
@@ -147,7 +163,7 @@ class MeteringFile(_Strict):
 
 
 class TenantFile(_Strict):
-    tenant: str = Field(min_length=1)
+    tenant: Name = Field(min_length=1)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
     overage_prices: dict[str, Amount] = {}
@@ -160,7 +176,7 @@ class TenantFile(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ValueError("an IANA time zone name such as 'Europe/Rome'") from None
         return value
 
@@ -183,10 +199,10 @@ def load_tenant(path: str | Path) -> Tenant:
     Raises :class:`InputError` listing every problem in the file at once.
     """
     file = _tenant_path(Path(path))
-    raw = _read_yaml(file)
+    raw, repeated = _read_yaml(file)
     usage_types, problems = _usage_types(raw.get("usage_types") or {}, str(file))
     parsed, more = check_tenant_dict(raw, usage_types, str(file))
-    raise_if_any(problems + more)
+    raise_if_any(repeated + problems + more)
     assert parsed is not None  # a file that does not parse always has problems
     return _to_tenant(parsed, usage_types)
 
@@ -198,7 +214,7 @@ def check_tenant_dict(raw: dict, usage_types, file: str) -> tuple[TenantFile | N
     try:
         return TenantFile.model_validate(raw, context={"usage_types": usage_types}), problems
     except ValidationError as exc:
-        return None, problems + [_problem(file, error) for error in exc.errors()]
+        return None, problems + [_problem(file, error, raw=raw) for error in exc.errors()]
 
 
 def _tenant_path(path: Path) -> Path:
@@ -208,17 +224,17 @@ def _tenant_path(path: Path) -> Path:
     return file
 
 
-def _read_yaml(file: Path) -> dict:
+def _read_yaml(file: Path) -> tuple[dict, list[Problem]]:
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        raise InputError([Problem(str(file), where, "", None, f"valid YAML ({exc})")]) from None
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(str(file), "", "", None, f"UTF-8 text ({exc.reason})")]
+                         ) from None
+    raw, repeated = read_yaml(text, str(file), place=place)
     if not isinstance(raw, dict):
-        raise InputError([Problem(str(file), "", "", raw, "a mapping with tenant, currency, "
-                                  "subscriptions")])
-    return raw
+        raise InputError(repeated + [Problem(str(file), "", "", raw, "a mapping with tenant, "
+                                             "currency, subscriptions")])
+    return raw, repeated
 
 
 def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], list[Problem]]:
@@ -254,14 +270,36 @@ def _cross_checks(subscriptions: object, file: str) -> list[Problem]:
     for index, sub in enumerate(subscriptions):
         if not isinstance(sub, dict):
             continue
-        sub_id = sub.get("id")
+        where = place(("subscriptions", index), {"subscriptions": subscriptions})
+        sub_id = _sub_id(sub)
         if sub_id in seen:
-            problems.append(Problem(file, f"subscriptions[{index}]", "id", sub_id,
+            problems.append(Problem(file, where, "id", sub_id,
                                     f"a unique id (also used by subscriptions[{seen[sub_id]}])"))
         elif sub_id is not None:
             seen[sub_id] = index
-        problems += _overlapping_terms(sub.get("terms"), f"subscriptions[{index}]", file)
+        problems += _overlapping_terms(sub.get("terms"), where, file)
     return problems
+
+
+def _sub_id(sub: object) -> str | None:
+    """The subscription's id as a reader would search for it, None when it is not one."""
+    value = sub.get("id") if isinstance(sub, dict) else None
+    return clean_name(value) if isinstance(value, str) else None
+
+
+def place(path: tuple | list, raw: object) -> str:
+    """A path of the tenant file, ``subscriptions[0] (Sub-A).terms[1]``: the subscription's
+    id beside its index, because the reader finds the place by searching for the id."""
+    subscriptions = raw.get("subscriptions") if isinstance(raw, dict) else None
+    parts = []
+    for depth, part in enumerate(path):
+        text = f"[{part}]" if isinstance(part, int) else f".{part}"
+        if (depth == 1 and path[0] == "subscriptions" and isinstance(part, int)
+                and isinstance(subscriptions, list) and 0 <= part < len(subscriptions)):
+            sub_id = _sub_id(subscriptions[part])
+            text += f" ({excerpt(sub_id, 40, False)})" if sub_id else ""
+        parts.append(text)
+    return "".join(parts).lstrip(".")
 
 
 def _overlapping_terms(terms: object, where: str, file: str) -> list[Problem]:
@@ -286,12 +324,13 @@ def _date_or_none(value: object) -> dt.date | None:
 
 
 #: Pydantic error types in the words of someone fixing a tenant file.
-_EXPECTED = {
+_EXPECTED: dict[str | tuple[str, str], str] = {
     "missing": "this field (it is missing)",
     "greater_than_equal": "a number of at least 0",
     "string_too_short": "a non-empty value",
     "too_short": "at least one item",
     "string_pattern_mismatch": "an id starting with 'Sub' (e.g. Sub-A, Sub119911)",
+    ("string_pattern_mismatch", "currency"): "a three-letter ISO 4217 code such as EUR",
     "date_from_datetime_parsing": "a date written YYYY-MM-DD",
     "date_parsing": "a date written YYYY-MM-DD",
     "date_type": "a date written YYYY-MM-DD",
@@ -301,22 +340,23 @@ _EXPECTED = {
 }
 
 
-def _problem(file: str, error: ErrorDetails, prefix: tuple = ()) -> Problem:
+def _problem(file: str, error: ErrorDetails, prefix: tuple = (), raw: object = None) -> Problem:
     """A pydantic error as a Problem: model path as the place, the last field as the column."""
     loc = [*prefix, *error["loc"]]
     column = loc.pop() if loc and isinstance(loc[-1], str) else ""
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    where = place(loc, raw)
     kind = error["type"]
     if kind == "value_error":
         expected = error["msg"].removeprefix("Value error, ")
     elif kind == "literal_error":
         expected = "one of " + error["msg"].removeprefix("Input should be ")
     else:
-        expected = _EXPECTED.get(kind, error["msg"][0].lower() + error["msg"][1:])
+        expected = _EXPECTED.get((kind, column)) or _EXPECTED.get(
+            kind, error["msg"][0].lower() + error["msg"][1:])
     value = None if kind == "missing" else error.get("input")
     if isinstance(value, dict | list) and value:
         value = None
-    return Problem(file, where.lstrip("."), column, value, expected)
+    return Problem(file, where, column, value, expected)
 
 
 def _to_tenant(parsed: TenantFile, usage_types: dict[str, UsageType]) -> Tenant:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.checks import parse_timestamps, problem_rows, schema_problems
+from toolkit.checks import (
+    beside_rows,
+    clean_names,
+    parse_timestamps,
+    problem_rows,
+    schema_problems,
+)
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import (
     USER_COLUMNS,
@@ -45,6 +51,10 @@ def typed_user_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -
             + schema_problems(frame, users_schema(usage_types, subscription_ids), file))
 
 
+#: Columns holding names (trimmed, NFC, refused when not a name: see ``clean_name``).
+NAMES = ("user_id", "subscription_id", "department")
+
+
 def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """Read and validate ``users.csv``; raise InputError listing every bad row.
 
@@ -63,8 +73,11 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     for column in USER_OPTIONAL:
         if column not in text.columns:
             text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
-    frame = text.copy()
     problems: list[Problem] = []
+    for column in NAMES:
+        text[column], bad = clean_names(text, column, file)
+        problems += bad
+    frame = text.copy()
     for column in WINDOW:
         frame[column], bad = parse_timestamps(text, column, file, timezone, required=False)
         problems += bad
@@ -73,7 +86,8 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     subscription_ids = tenant.departments.keys() if tenant else None
     frame["role"] = frame["role"].str.lower()
     problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
-    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
+    problems = sorted(problems, key=lambda p: row_number(p.where))
+    raise_if_any(beside_rows(problems, text, "user_id"))
     return frame
 
 

@@ -27,6 +27,7 @@ docs/rules.md §5, assigning a license is not usage, so it is never used as cons
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -36,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
-from toolkit.checks import one_of, row_label, schema_problems
+from toolkit.checks import NAME_RULE, clean_name, one_of, row_label, schema_problems
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.yaml_text import read_yaml
 from toolkit.policy import DEFAULT_USAGE_TYPES
 
 LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
@@ -270,12 +271,22 @@ def _payload(file: Path):
         return None, [Problem(str(file), "", "", None, "a JSON response (the file is empty)")]
     try:
         payload = json.loads(text)
+    except RecursionError:
+        return None, [Problem(str(file), "", "", None, "JSON nested less deeply")]
     except json.JSONDecodeError as first:
-        try:  # documentation examples with single quotes are valid YAML flow mappings
-            payload = yaml.safe_load(text)
-        except yaml.YAMLError:
+        # Documentation examples with single quotes are YAML flow mappings; they are read
+        # as such only without anchors and aliases (JSON has none), so an alias bomb saved
+        # as .json is refused at once instead of expanding.
+        try:
+            payload, repeated = read_yaml(text, str(file), aliases=False)
+            if repeated:
+                return None, repeated
+        except InputError:
             return None, [Problem(str(file), f"line {first.lineno}", "", None,
                                   f"JSON ({first.msg})")]
+    except ValueError:  # an integer of more than 4300 digits
+        return None, [Problem(str(file), "", "", None,
+                              "JSON whose numbers have at most 4,300 digits")]
     if payload is None:
         return None, [Problem(str(file), "", "", "null", "a JSON response object")]
     return payload, []
@@ -295,30 +306,60 @@ def _item_list(payload) -> tuple[list | None, str]:
 
 
 def _text(value) -> str | None:
-    if value is None:
+    """Text of a scalar field; None for an empty one. Lists, objects and true/false are not
+    text (see :func:`_fields`, which reports them): they give None here too."""
+    if value is None or isinstance(value, dict | list | bool):
         return None
     text = str(value).strip()
     return text or None
 
 
+def _fields(file, where, item, *fields) -> list[Problem]:
+    """Fields that must be text (an id, a name) but hold a list, an object or true/false,
+    or text that cannot be a name (see :func:`toolkit.checks.clean_name`)."""
+    problems = []
+    for field in fields:
+        value = item.get(field.casefold())
+        if isinstance(value, dict | list | bool):
+            problems.append(Problem(file, where, field, value,
+                                    "text, not a list, an object or true/false"))
+        elif isinstance(value, str) and value.strip() and clean_name(value) is None:
+            problems.append(Problem(file, where, field, value, NAME_RULE))
+    return problems
+
+
+#: "1,000": a comma is read only as a thousands separator; "1,5" (a decimal comma?) is refused.
+THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+
 def _units(file, where, item, field) -> tuple[float, list[Problem]]:
+    """A count of license units: a whole, finite number of at least 0, or absent (NaN)."""
     value = item.get(field.casefold())
     if value is None or (isinstance(value, str) and not value.strip()):
         return np.nan, []
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
     try:
-        number = float(str(value).replace(",", "").strip()) if isinstance(value, str) \
-            else float(value)
-    except (TypeError, ValueError):
-        return np.nan, [Problem(file, where, field, value, "a number of license units")]
-    if isinstance(value, bool) or number < 0:
-        return np.nan, [Problem(file, where, field, value, "a number of at least 0")]
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise TypeError(value)
+        number = float(text if text is not None else value)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan, [Problem(file, where, field, value, "a whole number of license units "
+                                "(a comma only as a thousands separator, e.g. 1,000)")]
+    if not math.isfinite(number) or number < 0 or number != int(number):
+        return np.nan, [Problem(file, where, field, value,
+                                "a whole number of license units, at least 0")]
     return number, []
 
 
 def _license_row(file, where, item, table):
-    problems = []
+    problems = _fields(file, where, item, "id", "name", "displayName", "subscriptionId",
+                       "siteUrl")
     license_id = _text(item.get("id"))
     name = _text(item.get("name")) or _text(item.get("displayname"))
+    if problems:
+        license_id = name = ""  # reported above; not reported again as missing
     if license_id is None:
         problems.append(Problem(file, where, "id", None, "the license id"))
     if name is None:
@@ -356,10 +397,15 @@ def _conflicting_repeats(frame: pd.DataFrame, key: str) -> list[Problem]:
 def _person(file, where, item, known: pd.DataFrame, user_id: str):
     """The users.csv rows of one person: [] when not a Contact Center user, the person's
     id alone when their only Contact Center licenses have unknown names."""
+    bad = _fields(file, where, item, "id", "department")
+    if bad:
+        return None, bad
     person_id = _text(item.get("id"))
     emails = item.get("emails") or []
     if isinstance(emails, str):
         emails = [emails]
+    if not isinstance(emails, list):
+        return None, [Problem(file, where, "emails", emails, "a list of email addresses")]
     email = next((_text(e) for e in emails if _text(e)), None)
     ident = email if user_id == "email" and email else person_id
     if ident is None:
@@ -367,6 +413,8 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     held = item.get("licenses") or []
     if isinstance(held, str):
         held = [held]
+    if not isinstance(held, list):
+        return None, [Problem(file, where, "licenses", held, "a list of license ids")]
     odd = [lic for lic in held if not isinstance(lic, str)]
     if odd:
         return None, [Problem(file, where, "licenses", lic, "a license id (text)")

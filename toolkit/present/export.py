@@ -4,16 +4,27 @@ CSV and Excel files are opened in spreadsheets, where a cell starting with ``=``
 ``-``, ``@`` (or a tab or carriage return) runs as a formula. Text cells that start that way
 are prefixed with a single quote (OWASP's advice against formula injection); numbers are
 left as numbers.
+
+Excel has no time zones: in an XLSX file, tz-aware timestamps are written as the local
+wall-clock time of their own zone (the tenant's: loaders read times there), without offset.
+CSV keeps them as ISO text with the offset. Two runs on the same data write byte-identical
+files: the workbook's document timestamps and its zip entries' dates are fixed.
 """
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".csv", ".parquet", ".xlsx")
+#: Document dates written into every workbook, so that a file depends on its data only.
+FIXED_DOCUMENT_TIME = "2000-01-01T00:00:00Z"
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +58,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = Non
     else:
         with pd.ExcelWriter(path) as writer:
             for name, table in {"data": frame, **(sheets or {})}.items():
-                neutralize_formulas(_plain(table)).to_excel(writer, sheet_name=name, index=False)
+                neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
+                                                                  index=False)
+        _fix_workbook_dates(path)
     return path
 
 
@@ -59,6 +72,44 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.PeriodDtype | pd.DatetimeTZDtype):
             plain[column] = plain[column].astype("str")
     return plain
+
+
+def _excel_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Periods as text; tz-aware timestamps, also in columns that mix them with blanks or
+    text, as naive local times of their zone (Excel has no time zones)."""
+    plain = frame.copy()
+    for column in plain.columns:
+        values = plain[column]
+        if isinstance(values.dtype, pd.PeriodDtype):
+            plain[column] = values.astype("str")
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            plain[column] = values.dt.tz_localize(None)
+        elif values.dtype == object:
+            plain[column] = values.map(_local_naive)
+    return plain
+
+
+def _local_naive(value):
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None:
+        return value.tz_localize(None)
+    return value
+
+
+def _fix_workbook_dates(path: Path) -> None:
+    """Rewrite the XLSX with fixed document and zip dates (openpyxl stamps the clock)."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>" + FIXED_DOCUMENT_TIME.encode(), data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
+    path.write_bytes(buffer.getvalue())
 
 
 def write_with_companions(frame: pd.DataFrame, path: str | Path,
