@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
     (["focus", "--out", "x.csv", "--period", "W"], "a billing period"),
     (["report", "--all", "--out", "r", "--from", "banana"], "a month written YYYY-MM"),
     (["report", "--all", "--out", "r", "--to", "2026-13"], "a month written YYYY-MM"),
-    (["report", "--all", "--out", "r", "--as-of", "99999-01"], "a month written YYYY-MM"),
+    (["report", "--all", "--out", "r", "--as-of", "99999-01-01"], "a day written YYYY-MM-DD"),
     (["report", "--all", "--out", "r", "--from", "2030-01", "--to", "2020-01"],
      "--to 2020-01 is before --from 2030-01"),
 ])
