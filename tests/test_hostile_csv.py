@@ -108,3 +108,14 @@ def test_a_ragged_file_with_a_huge_field_is_a_problem(tmp_path):
     path.write_text('timestamp,usage_type,quantity\n"' + "x" * 200_000 + '",a,1,extra\n')
     assert problems_of(load_usage, path) == [
         f"{path}; expected well-formed CSV (field larger than field limit (131072))"]
+
+
+@pytest.mark.parametrize("loader, text, column", [
+    (load_users, USERS_HEAD + "Cafe\u0301,agent,wfo,Sub-A,Ops\n", "user_id"),
+    (load_users, USERS_HEAD + "u1,agent,wfo,Sub-A,Cafe\u0301\n", "department"),
+])
+def test_a_clean_looking_file_is_still_normalised(tmp_path, loader, text, column):
+    """NFD text reads like a clean file; the fast path must not keep it as written."""
+    path = tmp_path / "users.csv"
+    path.write_text(text, encoding="utf-8")
+    assert loader(path)[column].tolist() == ["Caf\u00e9"]

@@ -81,9 +81,13 @@ def test_unreadable_or_reversed_bounds_are_input_errors(first, last, option):
                                   ["--from", "2020-01", "--to", "2020-03"],
                                   ["--to", "2026-10", "--as-of", "2026-10-30"]])
 def test_bad_options_exit_2_without_traceback(argv, tmp_path, capsys):
-    assert main(["report", str(sample_dir()), "--all", "--out", str(tmp_path), *argv]) == 2
+    try:  # argument types refuse some at parse time (argparse exits), the review the rest
+        code = main(["report", str(sample_dir()), "--all", "--out", str(tmp_path), *argv])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("multisub report:") and "Traceback" not in err
+    assert "multisub" in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())
 
 

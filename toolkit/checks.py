@@ -188,6 +188,23 @@ def clean_names(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series,
     return pd.Series(cleaned, index=values.index, dtype="str"), problems
 
 
+_NOT_IN_A_NAME = "[" + "".join(sorted(INVISIBLE_CONTROLS)) + "\x00-\x1f\x7f-\x9f]"
+
+
+def names_as_written(frame: pd.DataFrame, columns) -> bool:
+    """Whether every name in ``columns`` is already what :func:`clean_name` would make of it
+    (trimmed, NFC, a name). Vectorized, for the typed fast path: when it is not, the loader
+    takes the text path, which cleans each name and reports every one that is not a name."""
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        names = frame[column].dropna().astype("str")
+        if ((names.str.normalize("NFC") != names).any() or (names.str.strip() != names).any()
+                or (names == "").any() or names.str.contains(_NOT_IN_A_NAME, regex=True).any()):
+            return False
+    return True
+
+
 def beside_rows(problems: list[Problem], frame: pd.DataFrame, column: str) -> list[Problem]:
     """Problems whose place is a row, with the row's ``column`` (e.g. the user id) beside the
     number: ``row 12 (agent-7)``. The reader fixes the file by searching for the id; a row

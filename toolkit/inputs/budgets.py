@@ -18,6 +18,7 @@ from toolkit.checks import (
     amount_check,
     clean_names,
     missing_values,
+    names_as_written,
     parse_numbers,
     problem_rows,
     row_label,
@@ -89,7 +90,8 @@ def _typed_budgets(frame: pd.DataFrame, file: str, tenant: Tenant | None,
     Periods are parsed at once for the whole column; the same 4-digit-year rule holds.
     """
     period = frame["period"]
-    if period.isna().any() or not period.str.match(r"\d{4}\b").all():
+    if (period.isna().any() or not period.str.match(r"\d{4}\b").all()
+            or not names_as_written(frame, ["department"])):
         return None
     try:
         frame["period"] = pd.PeriodIndex(period.to_numpy(dtype=object), freq=freq)

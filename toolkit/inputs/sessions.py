@@ -14,6 +14,7 @@ from toolkit.checks import (
     beside_rows,
     clean_names,
     missing_values,
+    names_as_written,
     parse_timestamps,
     problem_rows,
     row_label,
@@ -32,6 +33,8 @@ SESSION_KINDS = {"login": INSTANT, "logout": INSTANT}
 def typed_session_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
     """The checks typed sessions (fast path) must pass; any problem sends the file to the
     text path, which reports every one with its row and the cell as written."""
+    if not names_as_written(frame, ["user_id"]):
+        return [Problem(file, "", "user_id", None, "names as clean_name writes them")]
     problems = missing_values(frame, "user_id", file, "a user id")
     for column in ("login", "logout"):
         problems += missing_values(frame, column, file, "a date-time")

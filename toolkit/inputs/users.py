@@ -19,6 +19,7 @@ import pandas as pd
 from toolkit.checks import (
     beside_rows,
     clean_names,
+    names_as_written,
     parse_timestamps,
     problem_rows,
     schema_problems,
@@ -47,6 +48,8 @@ def typed_user_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -
     usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
     subscription_ids = tenant.departments.keys() if tenant else None
     frame["role"] = frame["role"].str.lower()
+    if not names_as_written(frame, NAMES):
+        return [Problem(file, "", "", None, "names as clean_name writes them")]
     return (window_problems(frame, frame, file, skip=set())
             + schema_problems(frame, users_schema(usage_types, subscription_ids), file))
 
