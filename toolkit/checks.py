@@ -10,6 +10,7 @@ is row 1, the first data row is row 2.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
@@ -142,13 +143,19 @@ def _expected(check: str) -> str:
     return {"not_nullable": "a value (the cell is empty)"}.get(check, check)
 
 
+_ROW = re.compile(r"row (\d+)")
+
+
+def row_number(where: str) -> int:
+    """The spreadsheet row a problem's place names (``row 12`` or ``row 12 (agent-7)``), 0
+    for a place that is not a row: the key that lists problems in file order."""
+    match = _ROW.match(where)
+    return int(match[1]) if match else 0
+
+
 def problem_rows(problems: list[Problem]) -> set[int]:
     """Data-row positions named by problems."""
-    return {
-        int(p.where.removeprefix("row ")) - HEADER_ROWS - 1
-        for p in problems
-        if p.where.startswith("row ")
-    }
+    return {row_number(p.where) - HEADER_ROWS - 1 for p in problems if row_number(p.where)}
 
 
 #: Characters that cannot be part of a name: they reorder or hide what a terminal, a

@@ -25,6 +25,7 @@ from toolkit.checks import (
     parse_timestamps,
     problem_rows,
     row_label,
+    row_number,
 )
 from toolkit.errors import InputError, Problem, raise_if_any
 
@@ -94,10 +95,6 @@ def users_schema(usage_types, subscription_ids=None) -> pa.DataFrameSchema:
         },
         strict=False,
     )
-
-
-def row_number(where: str) -> int:
-    return int(where.removeprefix("row ")) if where.startswith("row ") else 0
 
 
 def window_problems(frame: pd.DataFrame, text: pd.DataFrame, file: str, skip) -> list[Problem]:
@@ -235,7 +232,7 @@ def checked_sessions(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.D
     problems += [Problem("sessions", row_label(i), "logout", str(frame["logout"].iloc[i]),
                          "a logout after the login (sessions are [login, logout))")
                  for i in backwards.nonzero()[0]]
-    raise_if_any(sorted(problems, key=lambda p: int(p.where.removeprefix("row "))))
+    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
     return frame, zone
 
 

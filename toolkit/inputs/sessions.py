@@ -18,6 +18,7 @@ from toolkit.checks import (
     parse_timestamps,
     problem_rows,
     row_label,
+    row_number,
 )
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import SESSION_COLUMNS
@@ -76,7 +77,7 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
                 f"a logout after the login {text['login'].iloc[i]} (sessions are [login, logout))")
         for i in backwards.nonzero()[0] if i not in skip
     ]
-    problems = sorted(problems, key=lambda p: int(p.where.removeprefix("row ") or 0))
+    problems = sorted(problems, key=lambda p: row_number(p.where))
     raise_if_any(beside_rows(problems, text, "user_id"))
     return frame.sort_values(["login", "user_id"], kind="stable", ignore_index=True)
 

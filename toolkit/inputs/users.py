@@ -22,6 +22,7 @@ from toolkit.checks import (
     names_as_written,
     parse_timestamps,
     problem_rows,
+    row_number,
     schema_problems,
 )
 from toolkit.errors import Problem, raise_if_any
@@ -29,7 +30,6 @@ from toolkit.frames import (
     USER_COLUMNS,
     USER_OPTIONAL,
     WINDOW,
-    row_number,
     users_schema,
     window_problems,
 )

@@ -38,12 +38,19 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.checks import NAME_RULE, clean_name, one_of, row_label, schema_problems
+from toolkit.checks import (
+    NAME_RULE,
+    clean_name,
+    one_of,
+    row_label,
+    row_number,
+    schema_problems,
+)
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.csv_input import read_text_table
 from toolkit.inputs.yaml_text import read_yaml
-from toolkit.policy import DEFAULT_USAGE_TYPES
+from toolkit.policy import AGENT_LICENSES, DEFAULT_USAGE_TYPES
 
 LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
                    "consumed_units", "contact_center", "site_url", "note"]
@@ -80,7 +87,6 @@ LICENSE_NAMES = MappingProxyType({
 #: table does not know it (it is then reported, not guessed).
 CONTACT_CENTER_WORDS = ("contact center", "webex connect", "workforce optimization")
 #: Agent license types: a person holding one is an agent.
-AGENT_TYPES = ("cc_premium_agent", "cc_standard_agent")
 
 NOT_CONTACT_CENTER = "not a Contact Center license: kept, not part of the allocation"
 UNKNOWN_NAME = ("a Contact Center license whose name the license-name table does not know: "
@@ -128,13 +134,9 @@ def license_name_table(names: Mapping[str, str] | str | Path | None = None,
                                     f"{frame['usage_type'].iloc[first[key]]!r} as on "
                                     f"{row_label(first[key])} (one name, one usage type)"))
         first.setdefault(key, i)
-    raise_if_any(sorted(problems, key=lambda p: _row_number(p.where)))
+    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
     table.update(dict(zip(keys, frame["usage_type"], strict=True)))
     return table
-
-
-def _row_number(where: str) -> int:
-    return int(where.removeprefix("row ")) if where.startswith("row ") else 0
 
 
 def load_webex_licenses(path: str | Path,
@@ -435,7 +437,7 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     if clash:
         return None, clash
     types = set(mine["usage_type"])
-    role = "agent" if types & set(AGENT_TYPES) else ("admin" if item.get("roles") else
+    role = "agent" if types & set(AGENT_LICENSES) else ("admin" if item.get("roles") else
                                                       "supervisor")
     department = _text(item.get("department"))
     rows = [
