@@ -58,3 +58,23 @@ def test_the_probe_sees_a_heavy_import():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           check=True)
     assert done.stdout.strip() == "True"
+
+
+def full_names_after(*argv: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    probe = PROBE.replace('name.split(".")[0] for name in sys.modules',
+                          "name for name in sys.modules")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                          env=env, cwd=ROOT, check=True)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_help_imports_no_command_and_a_command_only_its_own():
+    """``--help`` lists every command from the table in ``cli`` without importing one; a
+    command imports its own module and no other command's (nor pandera or httpx for --help)."""
+    commands = {name for name in full_names_after("--help") if name.startswith("toolkit.commands.")}
+    assert commands == {"toolkit.commands.cli"}
+    assert not {"pandera", "httpx"} & {n.split(".")[0] for n in full_names_after("--help")}
+    owners = {n for n in full_names_after("owners", "--help") if n.startswith("toolkit.commands.")}
+    assert owners == {"toolkit.commands.cli", "toolkit.commands.owners"} | (
+        {"toolkit.commands.validate"} & owners)  # owners shares validate's evaluation day

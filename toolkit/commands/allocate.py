@@ -6,13 +6,13 @@ to it (``NAME.pooled.EXT``, ``NAME.unallocated.EXT``), or into extra sheets of a
 
 from __future__ import annotations
 
-from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_with_companions
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("allocate", help="split usage across subscriptions")
+    parser = subparsers.add_parser("allocate", help=COMMANDS["allocate"])
     tenant_dir_argument(parser)
     output_argument(parser)
     period_argument(parser)

@@ -23,9 +23,21 @@ import pandas as pd
 from toolkit.errors import InputError
 from toolkit.resources import sample_dir
 
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["owners", "allocate", "validate", "costs", "focus", "measure", "import-webex",
-            "report", "workbook", "pull"]
+#: Subcommands, in the order ``--help`` lists them, with the line it shows for each. A
+#: command's module is imported only when that command runs (``--help`` imports none), so each
+#: command loads only the layers it uses.
+COMMANDS = {
+    "owners": "who is primary and who owns each type's overage",
+    "allocate": "split usage across subscriptions",
+    "validate": "who is about to lose access, and other provisioning problems",
+    "costs": "committed and overage cost per department",
+    "focus": "export costs as a FOCUS-shaped table",
+    "measure": "usage.csv from agent login/logout sessions",
+    "import-webex": "users.csv and a reconciliation from Webex API exports",
+    "report": "cost reviews for department heads, as HTML and PDF",
+    "workbook": "the cost review as an Excel workbook",
+    "pull": "raw pages (licenses, people, agent and AI agent sessions) from a live Webex tenant",
+}
 EXIT_INPUT_ERROR = 2
 #: What a shell reports for a program whose reader went away (128 + SIGPIPE), e.g. ``| head``.
 EXIT_BROKEN_PIPE = 141
@@ -121,7 +133,9 @@ def month(text: str) -> str:
 RANGES = ((("first", "--from"), ("last", "--to")),)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the full arguments of the ``chosen`` command only (every command's
+    when ``chosen`` is ``"*"``); the others are listed by name and help line alone."""
     from importlib import import_module
 
     parser = argparse.ArgumentParser(
@@ -130,13 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "several subscriptions.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        import_module(f"toolkit.commands.{name.replace('-', '_')}").register(subparsers)
+    for name, line in COMMANDS.items():
+        if chosen in (name, "*"):
+            import_module(f"toolkit.commands.{name.replace('-', '_')}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=line)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(next((word for word in words if word in COMMANDS), None))
     args = parser.parse_args(argv)
     for (first, first_option), (last, last_option) in RANGES:
         low, high = getattr(args, first, None), getattr(args, last, None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import METHODS, chargeback
 from toolkit.finance.costs import costs, unowned_overage
@@ -31,7 +31,7 @@ WARN_AT = 80.0
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("costs", help="committed and overage cost per department")
+    parser = subparsers.add_parser("costs", help=COMMANDS["costs"])
     tenant_dir_argument(parser)
     parser.add_argument("--method", choices=list(METHODS), default="billed",
                         help="billed: as invoiced (the owner pays the overage); caused: overage "

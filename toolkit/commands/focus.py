@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from toolkit.commands.cli import output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.finance.focus import focus_table
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_focus
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("focus", help="export costs as a FOCUS-shaped table")
+    parser = subparsers.add_parser("focus", help=COMMANDS["focus"])
     tenant_dir_argument(parser)
     output_argument(parser)
     period_argument(parser)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import day
+from toolkit.commands.cli import COMMANDS, day
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.webex import load_webex_licenses, load_webex_people
@@ -19,8 +19,7 @@ from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("import-webex",
-                                   help="users.csv and a reconciliation from Webex API exports")
+    parser = subparsers.add_parser("import-webex", help=COMMANDS["import-webex"])
     parser.add_argument("licenses", type=Path, metavar="LICENSES.json",
                         help="GET /v1/licenses response, or a folder of its pages")
     parser.add_argument("people", type=Path, metavar="PEOPLE.json",

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.commands.cli import interval
+from toolkit.commands.cli import COMMANDS, interval
 from toolkit.inputs.search import load_ai_agent_sessions
 from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
 from toolkit.inputs.tenant_file import load_tenant
@@ -37,7 +37,7 @@ SHOWN_FINDINGS = 10
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("measure", help="usage.csv from agent login/logout sessions")
+    parser = subparsers.add_parser("measure", help=COMMANDS["measure"])
     parser.add_argument("sessions", type=Path, metavar="SESSIONS",
                         help="sessions CSV (user_id, login, logout), or a folder or file of "
                              "Search API agentSession pages or /v1/agents/activities pages")

@@ -7,14 +7,14 @@ explanation is wrapped to the terminal (:mod:`toolkit.present.text`).
 
 from __future__ import annotations
 
-from toolkit.commands.cli import day, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, day, tenant_dir_argument
 from toolkit.commands.validate import evaluation_day
 from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present.text import paragraph
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("owners", help="who is primary and who owns each type's overage")
+    parser = subparsers.add_parser("owners", help=COMMANDS["owners"])
     tenant_dir_argument(parser)
     parser.add_argument("--on", type=day, metavar="DATE",
                         help="the day to explain, YYYY-MM-DD (default: the as-of day, the last "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from toolkit.commands.cli import COMMANDS
 from toolkit.errors import InputError, Problem
 from toolkit.inputs.pull import (
     BASE_URL,
@@ -36,8 +37,7 @@ TOKEN_VARIABLE = "WEBEX_ACCESS_TOKEN"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("pull", help="raw pages (licenses, people, agent and AI "
-                                                "agent sessions) from a live Webex tenant")
+    parser = subparsers.add_parser("pull", help=COMMANDS["pull"])
     parser.add_argument("--from", dest="start", required=True, metavar="DATE",
                         help="start of the sessions to fetch (ISO 8601; no offset: UTC)")
     parser.add_argument("--to", dest="to", required=True, metavar="DATE",

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import day, month, period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("report", help="cost reviews for department heads, as "
-                                                  "HTML and PDF")
+    parser = subparsers.add_parser("report", help=COMMANDS["report"])
     tenant_dir_argument(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--department", action="append", metavar="NAME",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.commands.cli import day, horizon_days, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, day, horizon_days, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.findings import alike
 from toolkit.inputs.dataset import load_tenant_dir
@@ -40,8 +40,7 @@ _RULE_IDS = {rule.id: rule.spec for rule in RULES}
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("validate", help="who is about to lose access, and other "
-                                                    "provisioning problems")
+    parser = subparsers.add_parser("validate", help=COMMANDS["validate"])
     tenant_dir_argument(parser)
     parser.add_argument("--on", type=day, metavar="DATE",
                         help="evaluation day, YYYY-MM-DD (default: the as-of day, the last "

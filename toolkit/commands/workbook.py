@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, period_argument, tenant_dir_argument
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("workbook", help="the cost review as an Excel workbook")
+    parser = subparsers.add_parser("workbook", help=COMMANDS["workbook"])
     tenant_dir_argument(parser)
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx",
                         help="the workbook to write")
