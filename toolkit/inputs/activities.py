@@ -22,7 +22,7 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.findings import findings_frame
-from toolkit.inputs.pages import describe, export_time, read_pages
+from toolkit.inputs.pages import export_time, page_records
 from toolkit.inputs.session_records import (
     RawSessions,
     SessionImport,
@@ -45,16 +45,11 @@ def activity_records(payload) -> list | None:
 def load_agent_activities(path: str | Path, *, as_of=None,
                           metering: Metering | None = None) -> SessionImport:
     """Login sessions of ``/v1/agents/activities`` pages (a file or a folder of pages)."""
-    pages, problems = read_pages(path)
+    problems: list[Problem] = []
     raw = RawSessions(fields=FIELDS)
     logins = []
-    for file, payload in pages:
-        records = activity_records(payload)
-        if records is None:
-            problems.append(Problem(file, "", "", describe(payload),
-                                    "a /v1/agents/activities response "
-                                    "({'meta': {...}, 'data': [...]})"))
-            continue
+    expected = "a /v1/agents/activities response ({'meta': {...}, 'data': [...]})"
+    for file, records in page_records(path, activity_records, expected, problems):
         raw.files.append(file)
         for index, record in enumerate(records):
             if not isinstance(record, dict):

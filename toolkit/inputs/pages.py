@@ -10,7 +10,7 @@ are still read so one run names every problem.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -50,17 +50,6 @@ def page_files(path: str | Path) -> list[Path]:
     return files
 
 
-def read_pages(path: str | Path) -> tuple[list[tuple[str, object]], list[Problem]]:
-    """Each page's parsed JSON with its file name, and the files that are not JSON."""
-    pages, problems = [], []
-    for file, payload, problem in iter_pages(path):
-        if problem is None:
-            pages.append((file, payload))
-        else:
-            problems.append(problem)
-    return pages, problems
-
-
 def iter_pages(path: str | Path) -> Iterator[tuple[str, object, Problem | None]]:
     """Page by page (file name, parsed JSON or None, the problem or None): a loader that
     keeps only the columns it needs lets each page's objects go before the next is read."""
@@ -85,6 +74,25 @@ def _parsed(files: list[Path]) -> Iterator[tuple[str, object, Problem | None]]:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
             yield name, None, Problem(name, where, "", None,
                                       f"complete JSON ({reason}: truncated or not a page?)")
+
+
+def page_records(path: str | Path, records_of: Callable[[object], list | None], expected: str,
+                 problems: list[Problem]) -> Iterator[tuple[str, list]]:
+    """Page by page, the file and the records of every page of the expected kind.
+
+    A file that is not JSON, and a page whose shape ``records_of`` does not recognise (it
+    returns None), are appended to ``problems`` naming what was ``expected``: one loop for
+    every loader of saved pages, so none skips a page silently.
+    """
+    for file, payload, unreadable in iter_pages(path):
+        if unreadable is not None:
+            problems.append(unreadable)
+            continue
+        records = records_of(payload)
+        if records is None:
+            problems.append(Problem(file, "", "", describe(payload), expected))
+            continue
+        yield file, records
 
 
 def describe(payload: object) -> str:

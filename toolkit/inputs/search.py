@@ -30,7 +30,7 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.inputs.pages import describe, export_time, iter_pages, read_pages
+from toolkit.inputs.pages import describe, export_time, iter_pages, page_records
 from toolkit.inputs.session_records import RawSessions, SessionImport, build_import
 from toolkit.policy import PLAUSIBLE_INSTANTS, Metering
 
@@ -110,15 +110,11 @@ def load_ai_agent_sessions(path: str | Path,
     (all raised at once).
     """
     table = {**AI_AGENT_TYPES, **{k.casefold(): v for k, v in (agent_types or {}).items()}}
-    pages, problems = read_pages(path)
+    problems: list[Problem] = []
     rows = []
-    for file, payload in pages:
-        records = _ai_records(payload)
-        if records is None:
-            problems.append(Problem(file, "", "", describe(payload),
-                                    "a Search API contactAIAgentSession response "
-                                    "({'data': {'contactAIAgentSession': {...: [...]}}})"))
-            continue
+    expected = ("a Search API contactAIAgentSession response "
+                "({'data': {'contactAIAgentSession': {...: [...]}}})")
+    for file, records in page_records(path, _ai_records, expected, problems):
         for index, record in enumerate(records):
             row, bad = _ai_row(file, index, record, table)
             problems += bad
