@@ -374,14 +374,18 @@ class Review:
         })
 
     def findings_by_rule(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
-        """``(rule title, severity, [(subjects, full message)])`` per rule, errors first;
-        findings worded alike about several subjects are one row listing them all."""
+        """``(rule title, "severity, N findings", [(about, full message)])`` per rule, errors
+        first;
+        findings worded alike about several subjects are one row that names them all (in the
+        message cell, which wraps) and gives the first one's message as the example."""
         groups = []
         for rule, rows in self.findings.groupby("rule", sort=False):
-            items = [(", ".join(subjects), message if len(subjects) == 1 else
-                      f"The same for all {len(subjects)}; for example: {message}")
+            items = [(subjects[0], message) if len(subjects) == 1 else
+                     (f"{len(subjects)} alike", f"The same finding for each of "
+                      f"{', '.join(subjects)}. For example: {message}")
                      for subjects, message in alike(rows)]
-            groups.append((rule_title(str(rule)), str(rows["severity"].iloc[0]), items))
+            count = f"{len(rows)} finding{'s' if len(rows) != 1 else ''}"
+            groups.append((rule_title(str(rule)), f"{rows['severity'].iloc[0]}, {count}", items))
         return groups
 
     def department_table(self) -> pd.DataFrame:

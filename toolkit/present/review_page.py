@@ -337,7 +337,7 @@ TEMPLATE = """<!DOCTYPE html>
 </table>
 {% endfor %}
 {% for rule, severity, items in b.findings %}
-<h3>{{ rule }} <span class="severity">({{ severity }}, {{ items|length }})</span></h3>
+<h3>{{ rule }} <span class="severity">({{ severity }})</span></h3>
 <table class="findings"><thead><tr><th class="short">About</th><th class="text">Finding</th></tr>
 </thead><tbody>
 {% for subject, message in items %}<tr><td class="short">{{ subject }}</td>
