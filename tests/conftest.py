@@ -27,3 +27,17 @@ def sample_allocation(sample_data):
     from toolkit import allocate
 
     return allocate(sample_data.tenant, sample_data.usage, sample_data.users)
+
+
+@pytest.fixture
+def tenant_dir(tmp_path):
+    """A tenant directory on disk: the priced two-subscription tenant and its March usage."""
+    from test_costs import march_usage, priced_tenant
+
+    from toolkit.inputs.tenant_file import save_tenant
+
+    folder = tmp_path / "tenant"
+    folder.mkdir()
+    save_tenant(priced_tenant(), folder)
+    march_usage().to_csv(folder / "usage.csv", index=False)
+    return folder

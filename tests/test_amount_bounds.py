@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from test_costs import march_usage, priced_subscription, priced_tenant
+from test_costs import priced_subscription
 
 from builders import D, usage
 from toolkit import InputError, Tenant, allocate
 from toolkit.checks import AMOUNT_LIMIT, is_amount
 from toolkit.commands.cli import main
 from toolkit.finance.costs import costs
-from toolkit.inputs.tenant_file import save_tenant
 
 EXPECTED = "expected a finite number from 0 to 10^12"
-
-
-@pytest.fixture
-def tenant_dir(tmp_path):
-    folder = tmp_path / "tenant"
-    folder.mkdir()
-    save_tenant(priced_tenant(), folder)
-    march_usage().to_csv(folder / "usage.csv", index=False)
-    return folder
 
 
 def test_the_bound_itself():

@@ -2,22 +2,13 @@
 
 import pandas as pd
 import pytest
-from test_costs import march_usage, priced_subscription, priced_tenant
+from test_costs import priced_subscription, priced_tenant
 
 from builders import D
 from toolkit import Tenant
 from toolkit.commands.cli import main
 from toolkit.finance.focus import FOCUS_COLUMNS
 from toolkit.inputs.tenant_file import save_tenant
-
-
-@pytest.fixture
-def tenant_dir(tmp_path):
-    folder = tmp_path / "tenant"
-    folder.mkdir()
-    save_tenant(priced_tenant(), folder)
-    march_usage().to_csv(folder / "usage.csv", index=False)
-    return folder
 
 
 def test_costs_prints_totals_and_writes_the_tables(tenant_dir, tmp_path, capsys):
