@@ -13,9 +13,11 @@ import pytest
 
 from toolkit.allocation import allocate
 from toolkit.errors import InputError
+from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
 from toolkit.inputs.dataset import load_tenant_dir
-from toolkit.inputs.stream import allocate_file, reduce_usage
-from toolkit.inputs.usage import load_usage
+from toolkit.inputs.stream import _chunks, _in_order, allocate_file, reduce_usage, vouched
+from toolkit.inputs.typed import typed_frame
+from toolkit.inputs.usage import USAGE_KINDS, load_usage, typed_usage_problems
 from toolkit.resources import sample_dir
 
 
@@ -126,3 +128,89 @@ def test_a_ragged_file_is_reported_by_the_text_path(tmp_path, data):
     with pytest.raises(InputError) as caught:
         allocate_file(data.tenant, path)
     assert [p.where for p in caught.value.problems] == ["row 2"]
+
+
+BAD_CELLS = [  # (column, value): each one a problem typed_usage_problems reports
+    ("usage_type", "teleportation"),
+    ("usage_type", None),
+    ("subscription_id", "Sub-9999"),
+    ("quantity", -1.0),
+    ("quantity", float("nan")),
+    ("quantity", float("inf")),
+    ("quantity", 1e13),
+    ("timestamp", None),
+]
+
+
+def coded(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: "category" for c in ("usage_type", "subscription_id", "user_id")})
+
+
+def small_usage(tenant) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2025-03-01T09:00", "2025-03-02T10:00"]).tz_localize(
+            tenant.timezone),
+        "usage_type": ["ai_agent", "cc_standard_agent"],
+        "quantity": [2.0, 3.0],
+        "subscription_id": ["Sub-1001", None],
+        "user_id": [None, "u0001"],
+    })
+    return frame.astype({c: "str" for c in ("usage_type", "subscription_id", "user_id")})
+
+
+@pytest.mark.parametrize(("column", "value"), BAD_CELLS)
+def test_a_coded_chunk_is_vouched_for_exactly_when_the_schema_passes(data, column, value):
+    frame = small_usage(data.tenant)
+    assert vouched(coded(frame), data.tenant)
+    assert not typed_usage_problems(frame, "usage.csv", data.tenant)
+    frame[column] = frame[column].astype(object)
+    frame.loc[1, column] = value
+    frame = frame.astype({c: "str" for c in ("usage_type", "subscription_id", "user_id")})
+    if column == "quantity":
+        frame["quantity"] = frame["quantity"].astype("float64")
+    assert typed_usage_problems(frame, "usage.csv", data.tenant)
+    assert not vouched(coded(frame), data.tenant)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_every_cell_kept_as_a_code_reads_as_the_text_path_reads_it(usage_file, data,
+                                                                    tmp_path, suffix):
+    """Reading coded changes the dtype of text columns, never a value or a missing cell."""
+    path = usage_file
+    if suffix == ".parquet":
+        path = tmp_path / "usage.parquet"
+        frame = pd.read_csv(usage_file, dtype="str", keep_default_na=False).replace("", None)
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path,
+                       row_group_size=1000)
+    whole = load_usage(usage_file, data.tenant)
+    parts = [typed_frame(table, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS,
+                         data.tenant.timezone, coded=True) for _, table in _chunks(path, 800)]
+    assert all(isinstance(part["usage_type"].dtype, pd.CategoricalDtype) for part in parts)
+    read = pd.concat([part.astype({c: "str" for c in ("usage_type", "subscription_id",
+                                                       "user_id")}) for part in parts],
+                     ignore_index=True)
+    order = ["timestamp", "usage_type", "quantity", "subscription_id", "user_id"]
+    expected = whole[order].sort_values(order, ignore_index=True)
+    pd.testing.assert_frame_equal(read[order].sort_values(order, ignore_index=True), expected)
+
+
+@pytest.mark.parametrize("with_users", [True, False], ids=["users", "no users"])
+def test_allocating_a_coded_frame_gives_the_text_frames_result(usage_file, data, with_users):
+    users = data.users if with_users else None
+    usage = load_usage(usage_file, data.tenant)
+    as_text, as_codes = allocate(data.tenant, usage, users), allocate(data.tenant, coded(usage),
+                                                                       users)
+    for name in ("pooled", "by_subscription", "unallocated"):
+        pd.testing.assert_frame_equal(getattr(as_codes, name), getattr(as_text, name))
+
+
+def test_chunks_are_worked_in_order_and_a_failure_reaches_the_caller():
+    assert list(_in_order(lambda n: n * n, iter(range(50)))) == [n * n for n in range(50)]
+
+    def fail_at_seven(n):
+        if n == 7:
+            raise ValueError("seven")
+        return n
+
+    with pytest.raises(ValueError, match="seven"):
+        list(_in_order(fail_at_seven, iter(range(50))))

@@ -206,10 +206,13 @@ def _sub_codes(named: pd.Series | None, subs: list[str], n: int) -> np.ndarray:
 def _codes(values: pd.Series, labels: list[str]) -> np.ndarray:
     """Position of each value in ``labels``; -1 for missing or unknown values.
 
-    The column is factorized first (fast on Arrow strings) so only its few distinct values
-    are looked up.
+    The column is factorized first (fast on Arrow strings; free on a categorical, whose codes
+    are taken as they are) so only its few distinct values are looked up.
     """
-    codes, uniques = pd.factorize(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
     lookup = np.append(pd.Index(labels, dtype="str").get_indexer(uniques), -1)
     return lookup[codes].astype(np.int64)
 

@@ -252,4 +252,11 @@ def shaped(model: type[pa.DataFrameModel], frame: pd.DataFrame | None = None,
     schema = schema.update_columns({column: {"coerce": True} for column in columns})
     if frame is None:
         frame = pd.DataFrame({column: [] for column in columns})
-    return schema.coerce_dtype(frame[columns].reset_index(drop=True))
+    frame = frame[columns].reset_index(drop=True)
+    for column in columns:  # categoricals (read coded) to text by their codes, not cell by cell
+        if isinstance(frame[column].dtype, pd.CategoricalDtype) and \
+                "str" in str(schema.columns[column].dtype):
+            values = frame[column].array
+            frame[column] = pd.array(values.categories, dtype="str").take(
+                values.codes, allow_fill=True)
+    return schema.coerce_dtype(frame)

@@ -12,8 +12,11 @@ checks a whole file, and reduced to those sufficient statistics:
 - every other row (peak samples, distinct users, rows mapped through a user at an instant) is
   summed per instant, usage type, subscription and user.
 
-The reduced chunks are merged (and reduced again) as they come, and ``allocate`` runs once on
-the result. Memory then grows with the number of distinct keys, not of rows.
+The reduced chunks are gathered (and reduced again together when they outgrow a bound), and
+``allocate`` runs once on the result. Memory then grows with the number of distinct keys, not
+of rows. Reducing the gathered chunks once more at the end would only join the groups that
+straddle two chunks, at the cost of a pass over everything kept, so it is not done: such a
+group may show as two ``unallocated`` rows, which together hold its quantity.
 
 "Same result" means: ``pooled`` and ``by_subscription`` equal the in-memory call's (sums may
 differ in the last floating-point bits, the additions being grouped differently);
@@ -28,17 +31,22 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from toolkit.allocation import Allocation, allocate
+from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
 from toolkit.inputs.typed import is_parquet, typed_frame
-from toolkit.inputs.usage import USAGE_KINDS, load_usage, typed_usage_problems
+from toolkit.inputs.usage import USAGE_KINDS, load_usage
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import local_days
 
@@ -48,52 +56,181 @@ KEY = ["usage_type", "subscription_id", "user_id"]
 def allocate_file(tenant: Tenant, path: str | Path, users: pd.DataFrame | None = None,
                   period: str = "M", chunk_rows: int = 1_000_000) -> Allocation:
     """:func:`~toolkit.allocation.allocate` over ``usage.csv``/``usage.parquet`` read in chunks
-    of about ``chunk_rows`` rows; raises InputError listing every problem of every chunk."""
+    of about ``chunk_rows`` rows; raises InputError listing every problem of every chunk.
+
+    Chunks are read with their text columns dictionary-encoded and kept as codes
+    (categoricals) all the way to the allocation: the few distinct types, subscriptions and
+    users are checked once per chunk, never the millions of cells.
+    """
     file = str(path)
     parts: list[pd.DataFrame] = []
-    held, problems = 0, []
-    for offset, table in _chunks(path, chunk_rows):
-        frame = typed_frame(table, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, tenant.timezone)
-        if frame is None or typed_usage_problems(frame, file, tenant):
-            frame, found = _by_text_path(table, file, offset, tenant)
-            problems += found
-        if problems or frame is None:
+    held, problems, limit = 0, [], 4 * chunk_rows
+    chunks = _chunks(path, chunk_rows)
+    for part, found in _in_order(lambda chunk: _reduced(chunk, file, tenant, users), chunks):
+        problems += found
+        if problems or part is None:
             continue  # the file is refused; only keep looking for problems
-        parts.append(reduce_usage(frame, tenant, users))
-        held += len(parts[-1])
-        if held > 4 * chunk_rows:
-            parts = [reduce_usage(pd.concat(parts, ignore_index=True), tenant, users)]
+        parts.append(part)
+        held += len(part)
+        if held > limit:  # reduce again; rows that did not shrink raise the bar
+            parts = [reduce_usage(_joined(parts), tenant, users)]
             held = len(parts[0])
+            limit = max(limit, 2 * held)
     raise_if_any(problems)
     if not parts:
         raise InputError([Problem(file, "", "", None, "at least one data row after the header")])
-    usage = reduce_usage(pd.concat(parts, ignore_index=True), tenant, users)
-    return allocate(tenant, usage, users, period=period)
+    return allocate(tenant, _joined(parts), users, period=period)
+
+
+def _reduced(chunk: tuple[int, pa.Table], file: str, tenant: Tenant,
+             users: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """One chunk checked (typed and coded, else by the text path) and reduced."""
+    offset, table = chunk
+    frame = typed_frame(table, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, tenant.timezone,
+                        coded=True)
+    if frame is not None and vouched(frame, tenant):
+        return reduce_usage(frame, tenant, users), []
+    frame, problems = _by_text_path(table, file, offset, tenant)
+    return (None if frame is None else reduce_usage(frame, tenant, users)), problems
+
+
+def _in_order(work, items: Iterator, workers: int = 2) -> Iterator:
+    """``work(item)`` for each item, in order, ``workers`` at a time in threads.
+
+    Arrow parses and numpy and pandas compute mostly without holding the GIL, so on two cores
+    reading the next chunk and reducing the last two overlap. At most ``workers`` + 1 chunks
+    are held at once.
+    """
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def vouched(frame: pd.DataFrame, tenant: Tenant) -> bool:
+    """Whether :func:`~toolkit.inputs.usage.typed_usage_problems` would find nothing in a
+    coded chunk, decided on its categories (types and subscriptions) and its two typed
+    columns; when in doubt the chunk goes to the text path, which names every problem."""
+    quantity = frame["quantity"].to_numpy()
+    types, subs = frame["usage_type"], frame["subscription_id"]
+    return bool(
+        frame["timestamp"].notna().all()
+        and types.notna().all()
+        and set(types.cat.categories) <= set(tenant.usage_types)
+        and set(subs.cat.categories) <= set(tenant.departments)
+        and ((quantity >= 0) & (quantity <= AMOUNT_LIMIT)).all()  # NaN fails both
+    )
 
 
 def reduce_usage(usage: pd.DataFrame, tenant: Tenant, users: pd.DataFrame | None
                  ) -> pd.DataFrame:
     """The sufficient statistics of a typed usage frame for ``allocate`` (module docstring);
-    reducing an already reduced frame changes nothing but the row count."""
+    reducing an already reduced frame changes nothing but the row count.
+
+    Works on integer codes: each row's group is its (day or instant, type, subscription,
+    user) combined into one number, then quantities are summed and earliest instants kept
+    per group with ``bincount`` and ``minimum.at``. Text columns keep their dtype.
+    """
     model = tenant_license_model(tenant)
-    summed = {name for name, kind in tenant.usage_types.items() if kind.measure_for(model) == "sum"}
+    summed = [name for name, kind in tenant.usage_types.items() if kind.measure_for(model) == "sum"]
     by_day = usage["usage_type"].isin(summed).to_numpy().copy()
     if users is not None:
         by_day &= (usage["subscription_id"].notna() | usage["user_id"].isna()).to_numpy()
-    days = _per_day(usage[by_day], tenant.timezone)
-    instants = (usage[~by_day].groupby(["timestamp", *KEY], dropna=False, sort=False)
-                ["quantity"].sum().reset_index())
-    reduced = pd.concat([days, instants], ignore_index=True)
-    return reduced.sort_values("timestamp", kind="stable", ignore_index=True)[
-        ["timestamp", "usage_type", "quantity", "subscription_id", "user_id"]]
+    micros = _micros(usage["timestamp"])
+    when = _when(by_day, local_days(usage["timestamp"], tenant.timezone), micros)
+    group, count = _groups([by_day, when, *(usage[column] for column in KEY)])
+    first = np.full(count, np.iinfo(np.int64).max)
+    np.minimum.at(first, group, micros)
+    row = np.empty(count, dtype=np.int64)
+    row[group] = np.arange(len(group))  # any row of the group: they share its key
+    reduced = usage[KEY].iloc[row].reset_index(drop=True)
+    reduced.insert(0, "timestamp", _instants_like(first, usage["timestamp"]))
+    reduced.insert(2, "quantity", np.bincount(group, weights=usage["quantity"].to_numpy(),
+                                              minlength=count))
+    return reduced
 
 
-def _per_day(usage: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    frame = usage[["timestamp", *KEY, "quantity"]].assign(
-        day=local_days(usage["timestamp"], timezone))
-    grouped = frame.groupby(["day", *KEY], dropna=False, sort=False)
-    return grouped.agg(timestamp=("timestamp", "min"), quantity=("quantity", "sum")).reset_index(
-        ).drop(columns="day")
+def _when(by_day: np.ndarray, days: np.ndarray, micros: np.ndarray
+          ) -> tuple[np.ndarray, int]:
+    """Codes of each row's day (summed rows) or instant (the others), and their range: days
+    are few and consecutive, so only the instants are hashed."""
+    codes = np.empty(len(by_day), dtype=np.int64)
+    first = int(days[by_day].min()) if by_day.any() else 0
+    span = int(days[by_day].max()) - first + 1 if by_day.any() else 0
+    codes[by_day] = days[by_day] - first
+    instants, distinct = pd.factorize(micros[~by_day])
+    codes[~by_day] = instants + span
+    return codes, max(span + len(distinct), 1)
+
+
+def _groups(keys) -> tuple[np.ndarray, int]:
+    """Each row's group number (0..count-1) over the combined ``keys``, and the count.
+
+    The keys' codes are combined by mixed radix (refactorizing whenever the next radix could
+    overflow 63 bits); the combined number is then compacted by a dense table when its range
+    is small next to the rows, by hashing otherwise.
+    """
+    group, size = np.zeros(len(keys[0]), dtype=np.int64), 1
+    for key in keys:
+        codes, radix = _key_codes(key)
+        if size * radix >= 2**62:
+            group, size = _compact(group, size)
+        group = group * radix + codes
+        size *= radix
+    return _compact(group, size)
+
+
+def _key_codes(key) -> tuple[np.ndarray, int]:
+    """A key's codes and their range: categoricals and flags are codes already."""
+    if isinstance(key, pd.Series) and isinstance(key.dtype, pd.CategoricalDtype):
+        return key.cat.codes.to_numpy().astype(np.int64) + 1, len(key.cat.categories) + 1
+    if isinstance(key, tuple):  # codes with their range already
+        return key
+    if isinstance(key, np.ndarray) and key.dtype == bool:
+        return key.astype(np.int64), 2
+    codes, uniques = pd.factorize(key, use_na_sentinel=False)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def _compact(group: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    if size <= 8 * len(group):
+        present = np.zeros(size, dtype=bool)
+        present[group] = True
+        number = np.cumsum(present) - 1
+        return number[group], int(number[-1]) + 1 if size else 0
+    group, kept = pd.factorize(group)
+    return group, len(kept)
+
+
+def _micros(stamps: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(stamps).as_unit("us").asi8
+
+
+def _instants_like(micros: np.ndarray, like: pd.Series) -> pd.Series:
+    """Microseconds since the epoch as instants in the zone of ``like``."""
+    index = pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
+    return pd.Series(index.tz_convert(like.dt.tz), name="timestamp")
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Reduced chunks as one frame; text columns become categoricals over the union of the
+    chunks' values (``pd.concat`` would turn categoricals that differ into objects)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns = {}
+    for name in parts[0].columns:
+        pieces = [part[name] for part in parts]
+        if name in KEY:
+            columns[name] = pd.Series(union_categoricals(
+                [piece.astype("category") if piece.dtype != "category" else piece
+                 for piece in pieces], ignore_order=True))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def _chunks(path: str | Path, chunk_rows: int) -> Iterator[tuple[int, pa.Table]]:
@@ -104,7 +241,11 @@ def _chunks(path: str | Path, chunk_rows: int) -> Iterator[tuple[int, pa.Table]]
         import pyarrow.parquet as pq
 
         try:
-            batches = pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
+            schema = pq.read_schema(path)
+            text = [field.name for field in schema if field.name not in USAGE_KINDS
+                    and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))]
+            batches = pq.ParquetFile(path, read_dictionary=text).iter_batches(
+                batch_size=chunk_rows)
             yield from _numbered(pa.Table.from_batches([batch]) for batch in batches)
         except (pa.ArrowException, OSError):
             load_usage(path)  # raises InputError naming what is wrong
@@ -121,7 +262,9 @@ def _csv_chunks(path: str | Path, chunk_rows: int) -> Iterator[tuple[int, pa.Tab
     row_bytes = max(len(head) / max(head.count(b"\n"), 1), 1)
     options = csv.ReadOptions(block_size=max(int(chunk_rows * row_bytes), 1 << 10))
     names = _header(path)
-    convert = csv.ConvertOptions(column_types={name: pa.string() for name in names},
+    coded = pa.dictionary(pa.int32(), pa.string())
+    convert = csv.ConvertOptions(column_types={name: pa.string() if name in USAGE_KINDS else coded
+                                               for name in names},
                                  null_values=[""], strings_can_be_null=True,
                                  quoted_strings_can_be_null=True)
     try:

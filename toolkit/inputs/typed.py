@@ -56,11 +56,15 @@ def read_typed(path: str | Path, required: Iterable[str], optional: Iterable[str
 
 
 def typed_frame(table: pa.Table | None, required: list[str], optional: list[str],
-                kinds: Mapping[str, str], timezone: str) -> pd.DataFrame | None:
+                kinds: Mapping[str, str], timezone: str, coded: bool = False
+                ) -> pd.DataFrame | None:
     """An Arrow table (string, numeric or timestamp columns) as the loader's typed frame.
 
     Each Arrow column is released as soon as it is converted (the caller passes the table
-    without keeping it), so the peak holds one column twice, not the whole table.
+    without keeping it), so the peak holds one column twice, not the whole table. ``coded``
+    gives text columns as categoricals (same values): a text column of an input names a few
+    types, subscriptions or users many times over, and codes are what allocation works on,
+    so a file read dictionary-encoded is never turned into millions of strings.
     """
     if table is None:
         return None
@@ -74,7 +78,7 @@ def typed_frame(table: pa.Table | None, required: list[str], optional: list[str]
     del table
     columns = {}
     for name in ordered:
-        column = _typed_column(pending.pop(name), kinds.get(name, TEXT), timezone)
+        column = _typed_column(pending.pop(name), kinds.get(name, TEXT), timezone, coded)
         if column is None:
             return None
         columns[name] = column
@@ -82,7 +86,9 @@ def typed_frame(table: pa.Table | None, required: list[str], optional: list[str]
     for name in optional:
         if name not in frame.columns:
             dtype = f"datetime64[us, {timezone}]" if kinds.get(name) == INSTANT else "str"
-            frame[name] = pd.Series(None, index=frame.index, dtype=dtype)
+            empty = pd.Series(None, index=frame.index, dtype=dtype)
+            frame[name] = empty.astype(pd.CategoricalDtype(pd.Index([], dtype="str"))) \
+                if coded and dtype == "str" else empty
     return frame
 
 
@@ -124,13 +130,14 @@ def _header(path: str | Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
-def _typed_column(column: pa.ChunkedArray, kind: str, timezone: str) -> pd.Series | None:
+def _typed_column(column: pa.ChunkedArray, kind: str, timezone: str, coded: bool = False
+                  ) -> pd.Series | None:
     try:
         if kind == NUMBER:
             return _numbers(column)
         if kind == INSTANT:
             return _instants(column, timezone)
-        return _text(column)
+        return _coded(column) if coded else _text(column)
     except (pa.ArrowException, ValueError, TypeError):
         return None
 
@@ -148,6 +155,33 @@ def _text(column: pa.ChunkedArray) -> pd.Series | None:
             pc.any(pc.equal(distinct, "")).as_py():
         return None
     return column.to_pandas().astype("str")
+
+
+def _coded(column: pa.ChunkedArray) -> pd.Series | None:
+    """A text column as a categorical of the same values, checked like :func:`_text` on its
+    distinct values; the categories are the values that occur, as ``str``."""
+    if not pa.types.is_dictionary(column.type):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None
+        column = pc.dictionary_encode(column)
+    values = column.type.value_type
+    if not (pa.types.is_string(values) or pa.types.is_large_string(values)):
+        return None
+    column = column.unify_dictionaries()
+    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+                            for chunk in column.chunks] or [np.zeros(0, np.int32)])
+    dictionary = dictionary.cast(pa.string())
+    used = np.bincount(codes[codes >= 0], minlength=len(dictionary)) > 0
+    if not used.all():  # keep only values that occur, as a text column would
+        remap = np.cumsum(used) - 1
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        dictionary = dictionary.filter(pa.array(used))
+    if dictionary.null_count or pc.any(pc.match_substring_regex(dictionary, _PADDED)).as_py() \
+            or pc.any(pc.equal(dictionary, "")).as_py():
+        return None
+    categories = pd.CategoricalDtype(pd.Index(dictionary.to_pandas(), dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=categories))
 
 
 def _numbers(column: pa.ChunkedArray) -> pd.Series | None:
