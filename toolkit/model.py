@@ -69,8 +69,10 @@ class Subscription:
         """Seniority: a renewal keeps the date the subscription first started (R2)."""
         return min(term.start for term in self.terms)
 
-    @property
+    @cached_property
     def lines(self) -> tuple[Line, ...]:
+        """Every line of every term, built once: the timelines ask each subscription for its
+        lines once per usage type."""
         return tuple(line for term in self.terms for line in term.lines)
 
     def active_on(self, day: dt.date) -> bool:
