@@ -78,3 +78,24 @@ def test_help_imports_no_command_and_a_command_only_its_own():
     owners = {n for n in full_names_after("owners", "--help") if n.startswith("toolkit.commands.")}
     assert owners == {"toolkit.commands.cli", "toolkit.commands.owners"} | (
         {"toolkit.commands.validate"} & owners)  # owners shares validate's evaluation day
+
+
+ENTRY_PROBE = """
+import json, sys
+from toolkit.commands.cli import entry
+entry()
+print(json.dumps(sorted({name.split(".")[0] for name, module in sys.modules.items() if module})))
+"""
+
+
+def test_the_console_script_keeps_pandera_from_importing_hypothesis(tmp_path):
+    """hypothesis is installed here (tests use it), and pandera imports it when it can; the
+    ``multisub`` script's process does not pay for it, while ``main`` in-process leaves it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = ["allocate", "--out", str(tmp_path / "out.csv")]
+    done = subprocess.run([sys.executable, "-c", ENTRY_PROBE, *argv], capture_output=True,
+                          text=True, env=env, cwd=ROOT, check=True)
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert {"pandera", "toolkit"} <= loaded and "hypothesis" not in loaded
+    assert (tmp_path / "out.csv").exists()
+    assert "hypothesis" in modules_after(*argv)  # main alone: pandera does import it
