@@ -6,16 +6,19 @@ reason."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.allocation import allocate
 from toolkit.errors import InputError
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
 from toolkit.inputs.dataset import load_tenant_dir
-from toolkit.inputs.stream import _chunks, _in_order, allocate_file, reduce_usage, vouched
+from toolkit.inputs.stream import _chunks, _groups, _in_order, allocate_file, reduce_usage, vouched
 from toolkit.inputs.typed import typed_frame
 from toolkit.inputs.usage import USAGE_KINDS, load_usage, typed_usage_problems
 from toolkit.resources import sample_dir
@@ -214,3 +217,20 @@ def test_chunks_are_worked_in_order_and_a_failure_reaches_the_caller():
 
     with pytest.raises(ValueError, match="seven"):
         list(_in_order(fail_at_seven, iter(range(50))))
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2**40, 2**40), st.sampled_from(
+    ["a", "b", None])), min_size=1, max_size=60), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_rows_share_a_group_exactly_when_they_share_every_key(rows, coded_text):
+    """``_groups`` partitions the rows like their key tuples do, whether it compacts by a
+    dense table or by hashing (two keys of range 2**41 force the refactorizing)."""
+    small, wide, text = (list(column) for column in zip(*rows, strict=True))
+    labels = pd.Series(text, dtype="category" if coded_text else "str")
+    offset = np.array(wide) + 2**40  # codes with a range given: 2**41 forces a refactorize
+    group, count = _groups([np.array(small), (offset, 2**41), labels, (offset, 2**41)])
+    assert sorted(set(group)) == list(range(count))
+    keys = list(zip(small, wide, text, strict=True))
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (group[i] == group[j]) == (keys[i] == keys[j])
