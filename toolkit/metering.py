@@ -138,11 +138,13 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
         users = checked_users(users, timezone)
     if frame.empty:
         return _usage_frame({}, timezone)
-    user_code, user_ids = pd.factorize(frame["user_id"])
-    login = _micros(frame["login"])
-    logout = _micros(frame["logout"])
-    start, end, who = _merge_per_user(login, logout, user_code.astype(np.int64))
-    pieces = _attribute(start, end, who, np.asarray(user_ids, dtype=object), users, timezone)
+    codes, user_ids = pd.factorize(frame["user_id"])
+    user = codes.astype(_narrow(len(user_ids)))
+    del codes  # 8 bytes a session; the narrow copy is all the sweep needs
+    # one expression, so that no local keeps the merged stretches alive past _attribute
+    pieces = _attribute(*_merge_per_user(_micros(frame["login"]), _micros(frame["logout"]), user),
+                        np.asarray(user_ids, dtype=object), users, timezone)
+    del frame, user
     if license_model == "named":
         return _named(pieces, timezone)
     return _concurrency(pieces, interval, step, timezone, hold)
@@ -182,58 +184,89 @@ def _step(interval: str) -> int:
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64."""
+    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64 (a view when
+    they are already in µs: no copy of a ten-million-row column)."""
     return np.asarray(stamps.array.as_unit("us").asi8, dtype=np.int64)
+
+
+def _narrow(n: int) -> type[np.signedinteger]:
+    """The narrowest signed integer type that holds the codes 0..n-1 (and -1).
+
+    Codes of users, types and subscriptions repeat once per session: at 10 million sessions
+    each byte saved a code is 10 MB less to allocate and to touch.
+    """
+    for dtype in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 # --- one user counts once --------------------------------------------------------------
 
-def _merge_per_user(login: np.ndarray, logout: np.ndarray, user: np.ndarray):
+def _merge_per_user(login: np.ndarray, logout: np.ndarray, user: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each user's sessions merged into disjoint intervals (overlapping or touching).
 
     After this, counting intervals that cover an instant counts distinct users. Sorting by
-    (user, login) then a running maximum of logouts finds where a new stretch begins; the
-    user is packed into the high part of the key so the running maximum never carries from
-    one user to the next.
+    (user, login) then a running maximum of logouts per user finds where a new stretch
+    begins. Returns ``start, end, who`` sorted by (user, start), ``who`` as int32.
+
+    Memory is the limit at ten million sessions, so the sorted copies are worked in place
+    and each big array is dropped as soon as it is used.
     """
-    origin = int(login.min())
-    span = int(logout.max()) - origin + 1
     n_users = int(user.max()) + 1
-    packable = n_users * span < _LIMIT
-    order = _user_login_order(login, user, n_users, packable, origin, span)
-    lo, hi = login[order], logout[order]
-    u = np.repeat(np.arange(n_users, dtype=np.int64), np.bincount(user, minlength=n_users))
-    n = len(u)
-    fresh = np.empty(n, dtype=bool)
-    fresh[0] = True
-    if packable:
-        # packed: a user's keys all lie above the previous user's, so the running maximum
-        # restarts at each user by itself and every user's first session is "fresh"
-        base = u * span
-        base -= origin
-        running = hi + base
-        np.maximum.accumulate(running, out=running)
-        lo_packed = lo + base
-        np.greater(lo_packed[1:], running[:-1], out=fresh[1:])
-        del lo_packed
-    else:
-        base = np.zeros(n, dtype=np.int64)
-        running = pd.Series(hi).groupby(u).cummax().to_numpy()
-        np.greater(lo[1:], running[:-1], out=fresh[1:])
-        fresh[1:] |= u[1:] != u[:-1]
-    first = np.flatnonzero(fresh)
-    last = np.empty_like(first)
-    last[:-1] = first[1:] - 1
-    last[-1] = n - 1
-    return lo[first], running[last] - base[last], u[first]
+    counts = np.bincount(user, minlength=n_users)
+    order = _user_login_order(login, user, n_users)
+    lo = login[order]
+    hi = logout[order]
+    del order
+    user_first = (np.cumsum(counts) - counts)[counts > 0]
+    _running_max_per_user(hi, counts)
+    fresh = np.empty(len(lo), dtype=bool)
+    np.greater(lo[1:], hi[:-1], out=fresh[1:])
+    fresh[user_first] = True  # a user's first session always starts a stretch
+    start = lo[fresh]
+    del lo
+    last = np.empty_like(fresh)  # a stretch ends where the next one starts
+    last[:-1] = fresh[1:]
+    last[-1] = True
+    end = hi[last]
+    del hi, last
+    stretches = np.add.reduceat(fresh, user_first, dtype=np.int64)
+    who = np.repeat(np.flatnonzero(counts).astype(np.int32), stretches)
+    return start, end, who
 
 
-def _user_login_order(login, user, n_users, packable, origin, span) -> np.ndarray:
+def _running_max_per_user(hi: np.ndarray, counts: np.ndarray) -> None:
+    """In place, the running maximum of ``hi`` within each user's block (``counts`` long).
+
+    Each user's values are lifted above the previous user's, so one running maximum
+    restarts at each user by itself; lifted back afterwards. When users × time span do not
+    fit in int64 (centuries of sessions, many users), a grouped running maximum does it.
+    """
+    low = int(hi.min())
+    span = int(hi.max()) - low + 1
+    if len(counts) * span < _LIMIT:
+        lift = np.repeat(np.arange(len(counts), dtype=np.int64) * span - low, counts)
+        hi += lift
+        np.maximum.accumulate(hi, out=hi)
+        hi -= lift
+        return
+    user = np.repeat(np.arange(len(counts)), counts)
+    hi[:] = pd.Series(hi).groupby(user).cummax().to_numpy()
+
+
+def _user_login_order(login, user, n_users) -> np.ndarray:
     if n_users < 2**15 and bool(np.all(login[1:] >= login[:-1])):
         # Already in login order (as load_sessions returns it): a stable radix pass by user.
-        return np.argsort(user.astype(np.int16), kind="stable")
-    if packable:
-        return np.argsort(user * span + (login - origin))
+        return np.argsort(user.astype(np.int16, copy=False), kind="stable")
+    origin = int(login.min())
+    span = int(login.max()) - origin + 1
+    if n_users * span < _LIMIT:
+        key = user.astype(np.int64) * span
+        key += login
+        key -= origin
+        return np.argsort(key)
     return np.lexsort((login, user))
 
 
@@ -311,6 +344,7 @@ def _cut(start, end, who, cuts, cut_user, n_users):
     cuts, cut_user = cuts[inside], cut_user[inside]
     if len(cuts) == 0:
         return start, end, who, who
+    who = who.astype(np.int64)  # packed into keys below
     per_user = np.bincount(cut_user, minlength=n_users)
     first_cut = np.concatenate([[0], np.cumsum(per_user)[:-1]])
     width = int(per_user.max()) + 1
