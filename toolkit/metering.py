@@ -302,6 +302,14 @@ def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
                    type_names, sub_names, user_ids)
 
 
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of the sorted ``codes`` begins."""
+    change = np.empty(len(codes), dtype=bool)
+    change[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
 def _mapping_changes(users, user_ids):
     """Instants (µs) at which some user's mapping starts or ends, with the user's code.
 
@@ -435,8 +443,10 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
                  hold: int = 0) -> pd.DataFrame:
     grid = _grid(int(pieces.start.min()), int(pieces.end.max()), interval, step, timezone)
     n_subs = len(pieces.subs) + 1
+    # the pieces' own instants become the sorted keys: no copy of either
     starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
     ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
+    pieces.start = pieces.end = None  # consumed
     columns: dict[str, list] = {"timestamp": [], "usage_type": [], "quantity": [],
                                 "subscription_id": []}
     sub_names = np.array([*pieces.subs, None], dtype=object)
@@ -485,25 +495,34 @@ class _Sorted:
 def _sorted_by(type_code, time, sub_code, n_subs) -> _Sorted:
     """One sort of packed keys (type | time | subscription bits) when they fit in int64.
 
-    Bit fields rather than products keep unpacking to shifts and masks, which cost a
-    fraction of integer division on ten million keys.
+    ``time`` is consumed: the keys are built, sorted and unpacked in its buffer, since every
+    fresh array of ten million instants costs 80 MB to allocate and touch. Bit fields rather
+    than products keep unpacking to shifts and masks, which cost a fraction of integer
+    division on ten million keys.
     """
     origin = int(time.min())
     time_bits = (int(time.max()) - origin).bit_length()
     sub_bits = max(int(n_subs - 1).bit_length(), 1)
     type_bits = max(int(type_code.max()).bit_length(), 1)
-    if time_bits + sub_bits + type_bits < 63:
-        key = (type_code << (time_bits + sub_bits)) | ((time - origin) << sub_bits) | sub_code
-        key.sort()
-        sub = (key & ((1 << sub_bits) - 1)).astype(np.int16)
-        sorted_time = ((key >> sub_bits) & ((1 << time_bits) - 1)) + origin
-        edges = np.arange(len(AGENT_LICENSES) + 1, dtype=np.int64) << (time_bits + sub_bits)
-        bounds = np.searchsorted(key, edges, side="left")
-    else:
+    if time_bits + sub_bits + type_bits >= 63:
         order = np.lexsort((sub_code, time, type_code))
-        sorted_time, sub = time[order], sub_code[order].astype(np.int16)
         bounds = np.searchsorted(type_code[order], np.arange(len(AGENT_LICENSES) + 1))
-    return _Sorted(sorted_time, sub, bounds)
+        return _Sorted(time[order], sub_code[order], bounds)
+    key = time
+    key -= origin
+    key <<= sub_bits
+    key |= sub_code
+    for t in range(1, int(type_code.max()) + 1):
+        np.bitwise_or(key, t << (time_bits + sub_bits), out=key, where=type_code == t)
+    key.sort()
+    edges = np.arange(len(AGENT_LICENSES) + 1, dtype=np.int64) << (time_bits + sub_bits)
+    bounds = np.searchsorted(key, edges, side="left")
+    sub = np.empty(len(key), dtype=sub_code.dtype)
+    np.bitwise_and(key, (1 << sub_bits) - 1, out=sub, casting="unsafe")
+    key >>= sub_bits
+    key &= (1 << time_bits) - 1
+    key += origin
+    return _Sorted(key, sub, bounds)
 
 
 def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
@@ -514,25 +533,25 @@ def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
     an instant counts every login at or before it and every logout at or before it (half-open
     sessions), so simultaneous events are settled before the instant is read.
     """
-    n = len(s_time)
-    change = np.flatnonzero(s_time[1:] != s_time[:-1]) + 1
-    run_end = np.append(change, n)
-    logins_upto = np.repeat(run_end, np.diff(np.concatenate([[0], run_end])))
-    at_login = logins_upto - np.searchsorted(e_time, s_time, side="right")
+    # the value at each distinct login instant: the logins up to it (the end of its run of
+    # equal instants) less the logouts up to it; fewer instants than logins, no per-login array
+    run_end = np.append(_run_starts(s_time)[1:], len(s_time))
+    at = s_time[run_end - 1]
+    at_value = run_end - np.searchsorted(e_time, at, side="right")
     starts = grid[:-1]
     carried = (np.searchsorted(s_time, starts, side="right")
                - np.searchsorted(e_time, starts, side="right"))
     value, instant = carried.copy(), starts.copy()
-    k = np.searchsorted(grid, s_time, side="right") - 1
-    seg_first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    k = np.searchsorted(grid, at, side="right") - 1
+    seg_first = _run_starts(k)
     seg_k = k[seg_first]
-    seg_max = np.maximum.reduceat(at_login, seg_first)
-    lengths = np.diff(np.append(seg_first, n))
-    reaches = np.flatnonzero(at_login == np.repeat(seg_max, lengths))
-    first_reach = reaches[np.concatenate([[True], k[reaches][1:] != k[reaches][:-1]])]
+    seg_max = np.maximum.reduceat(at_value, seg_first)
+    lengths = np.diff(np.append(seg_first, len(at)))
+    reaches = np.flatnonzero(at_value == np.repeat(seg_max, lengths))
+    first_reach = reaches[_run_starts(k[reaches])]
     higher = seg_max > carried[seg_k]
     value[seg_k[higher]] = seg_max[higher]
-    instant[seg_k[higher]] = s_time[first_reach[higher]]
+    instant[seg_k[higher]] = at[first_reach[higher]]
     return value, instant
 
 
@@ -618,8 +637,10 @@ def _counted_up_to(times, subs, instants, n_subs) -> np.ndarray:
     cut = np.searchsorted(times, instants, side="right")
     if len(cut) == 0:
         return np.zeros((0, n_subs), dtype=np.int64)
-    run = np.repeat(np.arange(len(cut), dtype=np.int64), np.diff(cut, prepend=0))
-    counts = np.bincount(run * n_subs + subs[:cut[-1]], minlength=len(cut) * n_subs)
+    key = np.repeat(np.arange(0, len(cut) * n_subs, n_subs, dtype=np.int64),
+                    np.diff(cut, prepend=0))  # run * n_subs, then + subscription in place
+    key += subs[:cut[-1]]
+    counts = np.bincount(key, minlength=len(cut) * n_subs)
     return np.cumsum(counts.reshape(len(cut), n_subs), axis=0)
 
 
