@@ -282,10 +282,16 @@ class _Pieces:
 
 
 def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
-    """Cut stretches where a user's mapping changes, then give each piece a type and a sub."""
+    """Cut stretches where a user's mapping changes, then give each piece a type and a sub.
+
+    Pieces come sorted by segment (user, mapping stretch), so each segment is one run of
+    pieces: one probe per run, and each piece's codes are its run's repeated (one byte or
+    two a piece, no index arrays over all pieces).
+    """
     cuts, cut_user = _mapping_changes(users, user_ids)
     start, end, who, segment = _cut(start, end, who, cuts, cut_user, len(user_ids))
-    first = _first_of_each(segment)
+    first = _run_starts(segment)
+    del segment
     probe = pd.DataFrame({
         "user_id": user_ids[who[first]],
         "timestamp": pd.DatetimeIndex(start[first].astype("datetime64[us]"), tz="UTC")
@@ -294,11 +300,13 @@ def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
     types, subs = _type_and_subscription(probe, users)
     type_names = list(AGENT_LICENSES)
     sub_names = sorted(pd.unique(subs[pd.notna(subs)]).tolist())
-    type_code = pd.Categorical(types, categories=type_names).codes.astype(np.int64)
-    sub_code = pd.Categorical(subs, categories=sub_names).codes.astype(np.int64)
+    type_code = pd.Categorical(types, categories=type_names).codes.astype(
+        _narrow(len(type_names)))
+    sub_code = pd.Categorical(subs, categories=sub_names).codes.astype(
+        _narrow(len(sub_names) + 1))
     sub_code[sub_code < 0] = len(sub_names)  # not attributed to a subscription
-    segment_of = _segment_rank(segment, first)
-    return _Pieces(start, end, who, type_code[segment_of], sub_code[segment_of],
+    length = np.diff(first, append=len(start))
+    return _Pieces(start, end, who, np.repeat(type_code, length), np.repeat(sub_code, length),
                    type_names, sub_names, user_ids)
 
 
@@ -394,32 +402,6 @@ def _rank_within(cuts, cut_user, first_cut, who, times, side):
     found = np.empty(len(times), dtype=np.int64)
     found[order[~is_cut] - len(cuts)] = changes_before[~is_cut]
     return found - first_cut[who]
-
-
-def _first_of_each(segment: np.ndarray) -> np.ndarray:
-    """Position of one piece of each distinct segment code, in code order.
-
-    Any piece will do: the mapping is the same throughout a segment, so one probe per
-    segment answers for all its pieces. Segment codes are small (user × mapping stretch),
-    so a scatter finds them in linear time; ``np.unique`` (a sort) is the fallback.
-    """
-    size = int(segment.max()) + 1
-    if size > 4 * len(segment) + 1_000_000:
-        return np.unique(segment, return_index=True)[1]
-    some = np.full(size, -1, dtype=np.int64)
-    some[segment] = np.arange(len(segment))
-    return some[some >= 0]
-
-
-def _segment_rank(segment: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """For each piece, the rank of its segment among the distinct segments (code order)."""
-    codes = segment[first]
-    size = int(segment.max()) + 1
-    if size > 4 * len(segment) + 1_000_000:
-        return np.searchsorted(codes, segment)
-    lookup = np.zeros(size, dtype=np.int64)
-    lookup[codes] = np.arange(len(codes))
-    return lookup[segment]
 
 
 def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.ndarray]:
@@ -656,7 +638,7 @@ def _named(pieces: _Pieces, timezone: str) -> pd.DataFrame:
     n_subs = len(pieces.subs) + 1
     rows = pd.DataFrame({
         "day": day, "who": pieces.who[piece],
-        "group": pieces.type_code[piece] * n_subs + pieces.sub_code[piece],
+        "group": pieces.type_code[piece].astype(np.int64) * n_subs + pieces.sub_code[piece],
     }).drop_duplicates()
     midnight = pd.DatetimeIndex(rows["day"].to_numpy().astype("datetime64[D]")).tz_localize(
         timezone, ambiguous=True, nonexistent="shift_forward")
