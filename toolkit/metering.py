@@ -49,6 +49,7 @@ from toolkit.frames import (
     USAGE_OPTIONAL,
     checked_sessions,
     checked_users,
+    in_micros,
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
@@ -138,23 +139,36 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
         users = checked_users(users, timezone)
     if frame.empty:
         return _usage_frame({}, timezone)
-    user_code, user_ids = pd.factorize(frame["user_id"])
-    login = _micros(frame["login"])
-    logout = _micros(frame["logout"])
-    start, end, who = _merge_per_user(login, logout, user_code.astype(np.int64))
-    pieces = _attribute(start, end, who, np.asarray(user_ids, dtype=object), users, timezone)
+    codes, user_ids = pd.factorize(frame["user_id"])
+    user = codes.astype(_narrow(len(user_ids)))
+    del codes  # 8 bytes a session; the narrow copy is all the sweep needs
+    # one expression, so that no local keeps the merged stretches alive past _attribute
+    pieces = _attribute(*_merge_per_user(_micros(frame["login"]), _micros(frame["logout"]), user),
+                        np.asarray(user_ids, dtype=object), users, timezone)
+    del frame, user
     if license_model == "named":
         return _named(pieces, timezone)
     return _concurrency(pieces, interval, step, timezone, hold)
 
 
 def _cut_with_warning(frame: pd.DataFrame, max_session: str) -> pd.DataFrame:
+    limit = duration(max_session, "max_session") // pd.Timedelta(microseconds=1)
+    if not _any_longer(_micros(frame["login"]), _micros(frame["logout"]), limit):
+        return frame  # the common case, without building a findings frame
     cut, findings = cut_long_sessions(frame, max_session)
     if len(findings):
         warnings.warn(f"{len(findings)} session(s) longer than max_session {max_session} "
                       f"counted up to login + {max_session} only (e.g. "
                       f"{findings['subject'].iloc[0]})", stacklevel=3)
     return cut
+
+
+def _any_longer(login: np.ndarray, logout: np.ndarray, limit: int,
+                chunk: int = 1 << 20) -> bool:
+    """Whether some ``logout - login`` exceeds ``limit`` µs, a chunk at a time: the
+    lengths of all sessions at once would be a fresh 8 bytes a session for one answer."""
+    return any(bool(np.any(logout[i:i + chunk] - login[i:i + chunk] > limit))
+               for i in range(0, len(login), chunk))
 
 
 # --- input -------------------------------------------------------------------------------
@@ -171,58 +185,89 @@ def _step(interval: str) -> int:
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64."""
-    return np.asarray(stamps.array.as_unit("us").asi8, dtype=np.int64)
+    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64: a view of the
+    column when it is already in µs (``as_unit`` copies even then, 80 MB at 10M rows)."""
+    return np.asarray(in_micros(stamps).array.asi8, dtype=np.int64)
+
+
+def _narrow(n: int) -> type[np.signedinteger]:
+    """The narrowest signed integer type that holds the codes 0..n-1 (and -1).
+
+    Codes of users, types and subscriptions repeat once per session: at 10 million sessions
+    each byte saved a code is 10 MB less to allocate and to touch.
+    """
+    for dtype in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 # --- one user counts once --------------------------------------------------------------
 
-def _merge_per_user(login: np.ndarray, logout: np.ndarray, user: np.ndarray):
+def _merge_per_user(login: np.ndarray, logout: np.ndarray, user: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each user's sessions merged into disjoint intervals (overlapping or touching).
 
     After this, counting intervals that cover an instant counts distinct users. Sorting by
-    (user, login) then a running maximum of logouts finds where a new stretch begins; the
-    user is packed into the high part of the key so the running maximum never carries from
-    one user to the next.
+    (user, login) then a running maximum of logouts per user finds where a new stretch
+    begins. Returns ``start, end, who`` sorted by (user, start), ``who`` as int32.
+
+    Memory is the limit at ten million sessions, so the sorted copies are worked in place
+    and each big array is dropped as soon as it is used.
     """
-    origin = int(login.min())
-    span = int(logout.max()) - origin + 1
     n_users = int(user.max()) + 1
-    packable = n_users * span < _LIMIT
-    order = _user_login_order(login, user, n_users, packable, origin, span)
-    lo, hi = login[order], logout[order]
-    u = np.repeat(np.arange(n_users, dtype=np.int64), np.bincount(user, minlength=n_users))
-    n = len(u)
-    fresh = np.empty(n, dtype=bool)
-    fresh[0] = True
-    if packable:
-        # packed: a user's keys all lie above the previous user's, so the running maximum
-        # restarts at each user by itself and every user's first session is "fresh"
-        base = u * span
-        base -= origin
-        running = hi + base
-        np.maximum.accumulate(running, out=running)
-        lo_packed = lo + base
-        np.greater(lo_packed[1:], running[:-1], out=fresh[1:])
-        del lo_packed
-    else:
-        base = np.zeros(n, dtype=np.int64)
-        running = pd.Series(hi).groupby(u).cummax().to_numpy()
-        np.greater(lo[1:], running[:-1], out=fresh[1:])
-        fresh[1:] |= u[1:] != u[:-1]
-    first = np.flatnonzero(fresh)
-    last = np.empty_like(first)
-    last[:-1] = first[1:] - 1
-    last[-1] = n - 1
-    return lo[first], running[last] - base[last], u[first]
+    counts = np.bincount(user, minlength=n_users)
+    order = _user_login_order(login, user, n_users)
+    lo = login[order]
+    hi = logout[order]
+    del order
+    user_first = (np.cumsum(counts) - counts)[counts > 0]
+    _running_max_per_user(hi, counts)
+    fresh = np.empty(len(lo), dtype=bool)
+    np.greater(lo[1:], hi[:-1], out=fresh[1:])
+    fresh[user_first] = True  # a user's first session always starts a stretch
+    start = lo[fresh]
+    del lo
+    last = np.empty_like(fresh)  # a stretch ends where the next one starts
+    last[:-1] = fresh[1:]
+    last[-1] = True
+    end = hi[last]
+    del hi, last
+    stretches = np.add.reduceat(fresh, user_first, dtype=np.int64)
+    who = np.repeat(np.flatnonzero(counts).astype(np.int32), stretches)
+    return start, end, who
 
 
-def _user_login_order(login, user, n_users, packable, origin, span) -> np.ndarray:
+def _running_max_per_user(hi: np.ndarray, counts: np.ndarray) -> None:
+    """In place, the running maximum of ``hi`` within each user's block (``counts`` long).
+
+    Each user's values are lifted above the previous user's, so one running maximum
+    restarts at each user by itself; lifted back afterwards. When users × time span do not
+    fit in int64 (centuries of sessions, many users), a grouped running maximum does it.
+    """
+    low = int(hi.min())
+    span = int(hi.max()) - low + 1
+    if len(counts) * span < _LIMIT:
+        lift = np.repeat(np.arange(len(counts), dtype=np.int64) * span - low, counts)
+        hi += lift
+        np.maximum.accumulate(hi, out=hi)
+        hi -= lift
+        return
+    user = np.repeat(np.arange(len(counts)), counts)
+    hi[:] = pd.Series(hi).groupby(user).cummax().to_numpy()
+
+
+def _user_login_order(login, user, n_users) -> np.ndarray:
     if n_users < 2**15 and bool(np.all(login[1:] >= login[:-1])):
         # Already in login order (as load_sessions returns it): a stable radix pass by user.
-        return np.argsort(user.astype(np.int16), kind="stable")
-    if packable:
-        return np.argsort(user * span + (login - origin))
+        return np.argsort(user.astype(np.int16, copy=False), kind="stable")
+    origin = int(login.min())
+    span = int(login.max()) - origin + 1
+    if n_users * span < _LIMIT:
+        key = user.astype(np.int64) * span
+        key += login
+        key -= origin
+        return np.argsort(key)
     return np.lexsort((login, user))
 
 
@@ -238,10 +283,16 @@ class _Pieces:
 
 
 def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
-    """Cut stretches where a user's mapping changes, then give each piece a type and a sub."""
+    """Cut stretches where a user's mapping changes, then give each piece a type and a sub.
+
+    Pieces come sorted by segment (user, mapping stretch), so each segment is one run of
+    pieces: one probe per run, and each piece's codes are its run's repeated (one byte or
+    two a piece, no index arrays over all pieces).
+    """
     cuts, cut_user = _mapping_changes(users, user_ids)
     start, end, who, segment = _cut(start, end, who, cuts, cut_user, len(user_ids))
-    first = _first_of_each(segment)
+    first = _run_starts(segment)
+    del segment
     probe = pd.DataFrame({
         "user_id": user_ids[who[first]],
         "timestamp": pd.DatetimeIndex(start[first].astype("datetime64[us]"), tz="UTC")
@@ -250,12 +301,22 @@ def _attribute(start, end, who, user_ids, users, timezone) -> _Pieces:
     types, subs = _type_and_subscription(probe, users)
     type_names = list(AGENT_LICENSES)
     sub_names = sorted(pd.unique(subs[pd.notna(subs)]).tolist())
-    type_code = pd.Categorical(types, categories=type_names).codes.astype(np.int64)
-    sub_code = pd.Categorical(subs, categories=sub_names).codes.astype(np.int64)
+    type_code = pd.Categorical(types, categories=type_names).codes.astype(
+        _narrow(len(type_names)))
+    sub_code = pd.Categorical(subs, categories=sub_names).codes.astype(
+        _narrow(len(sub_names) + 1))
     sub_code[sub_code < 0] = len(sub_names)  # not attributed to a subscription
-    segment_of = _segment_rank(segment, first)
-    return _Pieces(start, end, who, type_code[segment_of], sub_code[segment_of],
+    length = np.diff(first, append=len(start))
+    return _Pieces(start, end, who, np.repeat(type_code, length), np.repeat(sub_code, length),
                    type_names, sub_names, user_ids)
+
+
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of the sorted ``codes`` begins."""
+    change = np.empty(len(codes), dtype=bool)
+    change[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 def _mapping_changes(users, user_ids):
@@ -300,6 +361,7 @@ def _cut(start, end, who, cuts, cut_user, n_users):
     cuts, cut_user = cuts[inside], cut_user[inside]
     if len(cuts) == 0:
         return start, end, who, who
+    who = who.astype(np.int64)  # packed into keys below
     per_user = np.bincount(cut_user, minlength=n_users)
     first_cut = np.concatenate([[0], np.cumsum(per_user)[:-1]])
     width = int(per_user.max()) + 1
@@ -343,32 +405,6 @@ def _rank_within(cuts, cut_user, first_cut, who, times, side):
     return found - first_cut[who]
 
 
-def _first_of_each(segment: np.ndarray) -> np.ndarray:
-    """Position of one piece of each distinct segment code, in code order.
-
-    Any piece will do: the mapping is the same throughout a segment, so one probe per
-    segment answers for all its pieces. Segment codes are small (user × mapping stretch),
-    so a scatter finds them in linear time; ``np.unique`` (a sort) is the fallback.
-    """
-    size = int(segment.max()) + 1
-    if size > 4 * len(segment) + 1_000_000:
-        return np.unique(segment, return_index=True)[1]
-    some = np.full(size, -1, dtype=np.int64)
-    some[segment] = np.arange(len(segment))
-    return some[some >= 0]
-
-
-def _segment_rank(segment: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """For each piece, the rank of its segment among the distinct segments (code order)."""
-    codes = segment[first]
-    size = int(segment.max()) + 1
-    if size > 4 * len(segment) + 1_000_000:
-        return np.searchsorted(codes, segment)
-    lookup = np.zeros(size, dtype=np.int64)
-    lookup[codes] = np.arange(len(codes))
-    return lookup[segment]
-
-
 def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.ndarray]:
     """The agent type and subscription of each probe (user, instant)."""
     n = len(probe)
@@ -390,8 +426,10 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
                  hold: int = 0) -> pd.DataFrame:
     grid = _grid(int(pieces.start.min()), int(pieces.end.max()), interval, step, timezone)
     n_subs = len(pieces.subs) + 1
+    # the pieces' own instants become the sorted keys: no copy of either
     starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
     ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
+    pieces.start = pieces.end = None  # consumed
     columns: dict[str, list] = {"timestamp": [], "usage_type": [], "quantity": [],
                                 "subscription_id": []}
     sub_names = np.array([*pieces.subs, None], dtype=object)
@@ -440,25 +478,34 @@ class _Sorted:
 def _sorted_by(type_code, time, sub_code, n_subs) -> _Sorted:
     """One sort of packed keys (type | time | subscription bits) when they fit in int64.
 
-    Bit fields rather than products keep unpacking to shifts and masks, which cost a
-    fraction of integer division on ten million keys.
+    ``time`` is consumed: the keys are built, sorted and unpacked in its buffer, since every
+    fresh array of ten million instants costs 80 MB to allocate and touch. Bit fields rather
+    than products keep unpacking to shifts and masks, which cost a fraction of integer
+    division on ten million keys.
     """
     origin = int(time.min())
     time_bits = (int(time.max()) - origin).bit_length()
     sub_bits = max(int(n_subs - 1).bit_length(), 1)
     type_bits = max(int(type_code.max()).bit_length(), 1)
-    if time_bits + sub_bits + type_bits < 63:
-        key = (type_code << (time_bits + sub_bits)) | ((time - origin) << sub_bits) | sub_code
-        key.sort()
-        sub = (key & ((1 << sub_bits) - 1)).astype(np.int16)
-        sorted_time = ((key >> sub_bits) & ((1 << time_bits) - 1)) + origin
-        edges = np.arange(len(AGENT_LICENSES) + 1, dtype=np.int64) << (time_bits + sub_bits)
-        bounds = np.searchsorted(key, edges, side="left")
-    else:
+    if time_bits + sub_bits + type_bits >= 63:
         order = np.lexsort((sub_code, time, type_code))
-        sorted_time, sub = time[order], sub_code[order].astype(np.int16)
         bounds = np.searchsorted(type_code[order], np.arange(len(AGENT_LICENSES) + 1))
-    return _Sorted(sorted_time, sub, bounds)
+        return _Sorted(time[order], sub_code[order], bounds)
+    key = time
+    key -= origin
+    key <<= sub_bits
+    key |= sub_code
+    for t in range(1, int(type_code.max()) + 1):
+        np.bitwise_or(key, t << (time_bits + sub_bits), out=key, where=type_code == t)
+    key.sort()
+    edges = np.arange(len(AGENT_LICENSES) + 1, dtype=np.int64) << (time_bits + sub_bits)
+    bounds = np.searchsorted(key, edges, side="left")
+    sub = np.empty(len(key), dtype=sub_code.dtype)
+    np.bitwise_and(key, (1 << sub_bits) - 1, out=sub, casting="unsafe")
+    key >>= sub_bits
+    key &= (1 << time_bits) - 1
+    key += origin
+    return _Sorted(key, sub, bounds)
 
 
 def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
@@ -469,25 +516,25 @@ def _interval_peaks(s_time: np.ndarray, e_time: np.ndarray, grid: np.ndarray):
     an instant counts every login at or before it and every logout at or before it (half-open
     sessions), so simultaneous events are settled before the instant is read.
     """
-    n = len(s_time)
-    change = np.flatnonzero(s_time[1:] != s_time[:-1]) + 1
-    run_end = np.append(change, n)
-    logins_upto = np.repeat(run_end, np.diff(np.concatenate([[0], run_end])))
-    at_login = logins_upto - np.searchsorted(e_time, s_time, side="right")
+    # the value at each distinct login instant: the logins up to it (the end of its run of
+    # equal instants) less the logouts up to it; fewer instants than logins, no per-login array
+    run_end = np.append(_run_starts(s_time)[1:], len(s_time))
+    at = s_time[run_end - 1]
+    at_value = run_end - np.searchsorted(e_time, at, side="right")
     starts = grid[:-1]
     carried = (np.searchsorted(s_time, starts, side="right")
                - np.searchsorted(e_time, starts, side="right"))
     value, instant = carried.copy(), starts.copy()
-    k = np.searchsorted(grid, s_time, side="right") - 1
-    seg_first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    k = np.searchsorted(grid, at, side="right") - 1
+    seg_first = _run_starts(k)
     seg_k = k[seg_first]
-    seg_max = np.maximum.reduceat(at_login, seg_first)
-    lengths = np.diff(np.append(seg_first, n))
-    reaches = np.flatnonzero(at_login == np.repeat(seg_max, lengths))
-    first_reach = reaches[np.concatenate([[True], k[reaches][1:] != k[reaches][:-1]])]
+    seg_max = np.maximum.reduceat(at_value, seg_first)
+    lengths = np.diff(np.append(seg_first, len(at)))
+    reaches = np.flatnonzero(at_value == np.repeat(seg_max, lengths))
+    first_reach = reaches[_run_starts(k[reaches])]
     higher = seg_max > carried[seg_k]
     value[seg_k[higher]] = seg_max[higher]
-    instant[seg_k[higher]] = s_time[first_reach[higher]]
+    instant[seg_k[higher]] = at[first_reach[higher]]
     return value, instant
 
 
@@ -573,8 +620,10 @@ def _counted_up_to(times, subs, instants, n_subs) -> np.ndarray:
     cut = np.searchsorted(times, instants, side="right")
     if len(cut) == 0:
         return np.zeros((0, n_subs), dtype=np.int64)
-    run = np.repeat(np.arange(len(cut), dtype=np.int64), np.diff(cut, prepend=0))
-    counts = np.bincount(run * n_subs + subs[:cut[-1]], minlength=len(cut) * n_subs)
+    key = np.repeat(np.arange(0, len(cut) * n_subs, n_subs, dtype=np.int64),
+                    np.diff(cut, prepend=0))  # run * n_subs, then + subscription in place
+    key += subs[:cut[-1]]
+    counts = np.bincount(key, minlength=len(cut) * n_subs)
     return np.cumsum(counts.reshape(len(cut), n_subs), axis=0)
 
 
@@ -590,7 +639,7 @@ def _named(pieces: _Pieces, timezone: str) -> pd.DataFrame:
     n_subs = len(pieces.subs) + 1
     rows = pd.DataFrame({
         "day": day, "who": pieces.who[piece],
-        "group": pieces.type_code[piece] * n_subs + pieces.sub_code[piece],
+        "group": pieces.type_code[piece].astype(np.int64) * n_subs + pieces.sub_code[piece],
     }).drop_duplicates()
     midnight = pd.DatetimeIndex(rows["day"].to_numpy().astype("datetime64[D]")).tz_localize(
         timezone, ambiguous=True, nonexistent="shift_forward")
