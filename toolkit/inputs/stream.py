@@ -137,7 +137,7 @@ def reduce_usage(usage: pd.DataFrame, tenant: Tenant, users: pd.DataFrame | None
     """
     model = tenant_license_model(tenant)
     summed = [name for name, kind in tenant.usage_types.items() if kind.measure_for(model) == "sum"]
-    by_day = usage["usage_type"].isin(summed).to_numpy().copy()
+    by_day = _is_one_of(usage["usage_type"], summed)
     if users is not None:
         by_day &= (usage["subscription_id"].notna() | usage["user_id"].isna()).to_numpy()
     micros = _micros(usage["timestamp"])
@@ -154,14 +154,23 @@ def reduce_usage(usage: pd.DataFrame, tenant: Tenant, users: pd.DataFrame | None
     return reduced
 
 
+def _is_one_of(values: pd.Series, names: list[str]) -> np.ndarray:
+    """``values.isin(names)`` as a fresh array; a categorical answers by its categories."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        known = np.append(values.cat.categories.isin(names), False)
+        return known[values.cat.codes.to_numpy()]
+    return values.isin(names).to_numpy().copy()
+
+
 def _when(by_day: np.ndarray, days: np.ndarray, micros: np.ndarray
           ) -> tuple[np.ndarray, int]:
     """Codes of each row's day (summed rows) or instant (the others), and their range: days
     are few and consecutive, so only the instants are hashed."""
     codes = np.empty(len(by_day), dtype=np.int64)
-    first = int(days[by_day].min()) if by_day.any() else 0
-    span = int(days[by_day].max()) - first + 1 if by_day.any() else 0
-    codes[by_day] = days[by_day] - first
+    summed = days[by_day]
+    first = int(summed.min()) if len(summed) else 0
+    span = int(summed.max()) - first + 1 if len(summed) else 0
+    codes[by_day] = summed - first
     instants, distinct = pd.factorize(micros[~by_day])
     codes[~by_day] = instants + span
     return codes, max(span + len(distinct), 1)
@@ -179,6 +188,7 @@ def _groups(keys) -> tuple[np.ndarray, int]:
         codes, radix = _key_codes(key)
         if size * radix >= 2**62:
             group, size = _compact(group, size)
+            group = group.astype(np.int64)
         group = group * radix + codes
         size *= radix
     return _compact(group, size)
@@ -197,10 +207,12 @@ def _key_codes(key) -> tuple[np.ndarray, int]:
 
 
 def _compact(group: np.ndarray, size: int) -> tuple[np.ndarray, int]:
-    if size <= 8 * len(group):
+    """Group numbers 0..count-1 in place of the combined numbers (int32 by the dense table,
+    which is never more than 8 entries a row)."""
+    if size <= min(8 * len(group), 2**31 - 1):
         present = np.zeros(size, dtype=bool)
         present[group] = True
-        number = np.cumsum(present) - 1
+        number = np.cumsum(present, dtype=np.int32) - 1
         return number[group], int(number[-1]) + 1 if size else 0
     group, kept = pd.factorize(group)
     return group, len(kept)
@@ -260,7 +272,9 @@ def _csv_chunks(path: str | Path, chunk_rows: int) -> Iterator[tuple[int, pa.Tab
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
     row_bytes = max(len(head) / max(head.count(b"\n"), 1), 1)
-    options = csv.ReadOptions(block_size=max(int(chunk_rows * row_bytes), 1 << 10))
+    # one reading thread: the chunk workers have the other cores (sharing them was slower)
+    options = csv.ReadOptions(block_size=max(int(chunk_rows * row_bytes), 1 << 10),
+                              use_threads=False)
     names = _header(path)
     coded = pa.dictionary(pa.int32(), pa.string())
     convert = csv.ConvertOptions(column_types={name: pa.string() if name in USAGE_KINDS else coded
