@@ -213,8 +213,8 @@ def _codes(values: pd.Series, labels: list[str]) -> np.ndarray:
         codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
     else:
         codes, uniques = pd.factorize(values)
-    lookup = np.append(pd.Index(labels, dtype="str").get_indexer(uniques), -1)
-    return lookup[codes].astype(np.int64)
+    lookup = np.append(pd.Index(labels, dtype="str").get_indexer(uniques), -1).astype(np.int64)
+    return lookup[codes]  # the few distinct values are cast, not the millions of rows
 
 
 def _map_users(usage, users, subs, sub, reason):
@@ -281,10 +281,12 @@ def _coincident_peak(usage, codes, key, quantity, rows, size) -> np.ndarray:
     total in each (period, type) is the peak (the earliest on ties), and each subscription's
     samples at that instant are its part, so the parts add up to the pooled peak.
     """
+    rows = np.flatnonzero(rows)  # positions: each column below is gathered once
     stamps = pd.DatetimeIndex(usage["timestamp"]).asi8[rows]
     n_types = int(codes.type.max()) + 2
     instant, instants = pd.factorize(stamps * n_types + codes.type[rows])
-    tenant_total = np.bincount(instant, weights=quantity[rows])
+    sample = quantity[rows]
+    tenant_total = np.bincount(instant, weights=sample)
     group_period = np.zeros(len(instants), dtype=np.int64)
     group_period[instant] = codes.period[rows]
     group_type = instants % n_types
@@ -296,7 +298,7 @@ def _coincident_peak(usage, codes, key, quantity, rows, size) -> np.ndarray:
     is_peak = np.zeros(len(instants), dtype=bool)
     is_peak[order[first]] = True
     at_peak = is_peak[instant]
-    return np.bincount(key[rows][at_peak], weights=quantity[rows][at_peak], minlength=size)
+    return np.bincount(key[rows[at_peak]], weights=sample[at_peak], minlength=size)
 
 
 def _distinct_users(usage, codes, key, rows, size) -> np.ndarray:
