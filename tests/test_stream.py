@@ -234,3 +234,16 @@ def test_rows_share_a_group_exactly_when_they_share_every_key(rows, coded_text):
     for i in range(len(rows)):
         for j in range(len(rows)):
             assert (group[i] == group[j]) == (keys[i] == keys[j])
+
+
+@pytest.mark.parametrize("coded_text", [False, True], ids=["text", "coded"])
+def test_an_all_empty_parquet_column_is_read_typed(usage_file, data, tmp_path, coded_text):
+    """pandas writes a column of None as Arrow's null type: every cell missing, not a problem
+    that sends millions of rows to the text path."""
+    frame = pd.read_csv(usage_file, dtype="str").assign(user_id=None)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert pa.types.is_null(table.schema.field("user_id").type)
+    typed = typed_frame(table, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS,
+                        data.tenant.timezone, coded=coded_text)
+    assert typed is not None and typed["user_id"].isna().all()
+    assert typed["usage_type"].astype("str").tolist() == frame["usage_type"].tolist()

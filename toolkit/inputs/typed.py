@@ -133,6 +133,8 @@ def _header(path: str | Path) -> list[str]:
 def _typed_column(column: pa.ChunkedArray, kind: str, timezone: str, coded: bool = False
                   ) -> pd.Series | None:
     try:
+        if pa.types.is_null(column.type):  # every cell empty (an all-None column written out)
+            column = column.cast(pa.float64() if kind == NUMBER else pa.string())
         if kind == NUMBER:
             return _numbers(column)
         if kind == INSTANT:
