@@ -4,7 +4,8 @@ Target (issue 13): ``load_usage`` of a 10M-row ``usage.csv`` within 1.5x of
 ``pd.read_csv(engine="pyarrow")`` plus the timestamp parse of the same file (the floor: read
 and type the columns, nothing checked), peak memory within 2x of the loaded frame. A stricter
 floor is printed too (Arrow parsing the timestamps while it reads), and the same comparison
-for ``usage.parquet``. The files are generated in a temporary directory
+for ``usage.parquet`` (without a target: its read is so cheap that checking every row
+dominates; ``allocate_file`` is the fast path from a large Parquet file). The files are generated in a temporary directory
 and deleted afterwards.
 
 Run: ``python benchmarks/bench_load.py [--rows N]``.
@@ -58,7 +59,7 @@ def floor_parquet(path: Path) -> pd.DataFrame:
     return frame
 
 
-def compare(label: str, path: Path, floor, tenant, stricter=None) -> None:
+def compare(label: str, path: Path, floor, tenant, stricter=None, targets: bool = True) -> None:
     if stricter is not None:
         strict_time, _ = best_of(2, lambda: stricter(path))
         gc.collect()
@@ -73,10 +74,11 @@ def compare(label: str, path: Path, floor, tenant, stricter=None) -> None:
     memory: dict = {}
     with peak_memory(memory):
         load_usage(path, tenant)
+    time_target, memory_target = ("; target <= 1.5x", "; target <= 2x") if targets else ("", "")
     print(f"{label}: floor {floor_time:.2f} s, load_usage {load_time:.2f} s, "
-          f"ratio {load_time / floor_time:.2f}x (target <= 1.5x); peak memory "
+          f"ratio {load_time / floor_time:.2f}x{time_target}; peak memory "
           f"{memory['peak'] / 2**20:,.0f} MiB = {memory['peak'] / size:.2f}x the loaded frame "
-          f"({size / 2**20:,.0f} MiB; target <= 2x)")
+          f"({size / 2**20:,.0f} MiB{memory_target})")
     if stricter is not None:
         print(f"{label}: stricter floor (Arrow typed read) {strict_time:.2f} s, load_usage "
               f"{load_time / strict_time:.2f}x of it")
@@ -93,7 +95,8 @@ def main() -> None:
         print(f"usage.csv: {args.rows:,} rows, {csv_path.stat().st_size / 2**20:,.0f} MiB; "
               f"usage.parquet {parquet_path.stat().st_size / 2**20:,.0f} MiB")
         compare("CSV", csv_path, floor_csv, tenant, stricter=floor_arrow)
-        compare("Parquet", parquet_path, floor_parquet, tenant)
+        # no target: Parquet reads so fast that checking every row is most of the work
+        compare("Parquet", parquet_path, floor_parquet, tenant, targets=False)
 
 
 if __name__ == "__main__":
