@@ -5,8 +5,8 @@ Target (issue 13): ``load_usage`` of a 10M-row ``usage.csv`` within 1.5x of
 and type the columns, nothing checked), peak memory within 2x of the loaded frame. A stricter
 floor is printed too (Arrow parsing the timestamps while it reads), and the same comparison
 for ``usage.parquet`` (without a target: its read is so cheap that checking every row
-dominates; ``allocate_file`` is the fast path from a large Parquet file). The files are generated in a temporary directory
-and deleted afterwards.
+dominates; ``allocate_file`` is the fast path from a large Parquet file). The files are
+generated in a temporary directory and deleted afterwards.
 
 Run: ``python benchmarks/bench_load.py [--rows N]``.
 """
