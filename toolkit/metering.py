@@ -49,7 +49,7 @@ from toolkit.frames import (
     USAGE_OPTIONAL,
     checked_sessions,
     checked_users,
-    in_micros,
+    micros,
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
 from toolkit.periods import local_days
@@ -143,7 +143,7 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     user = codes.astype(_narrow(len(user_ids)))
     del codes  # 8 bytes a session; the narrow copy is all the sweep needs
     # one expression, so that no local keeps the merged stretches alive past _attribute
-    pieces = _attribute(*_merge_per_user(_micros(frame["login"]), _micros(frame["logout"]), user),
+    pieces = _attribute(*_merge_per_user(micros(frame["login"]), micros(frame["logout"]), user),
                         np.asarray(user_ids, dtype=object), users, timezone)
     del frame, user
     if license_model == "named":
@@ -153,7 +153,7 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
 
 def _cut_with_warning(frame: pd.DataFrame, max_session: str) -> pd.DataFrame:
     limit = duration(max_session, "max_session") // pd.Timedelta(microseconds=1)
-    if not _any_longer(_micros(frame["login"]), _micros(frame["logout"]), limit):
+    if not _any_longer(micros(frame["login"]), micros(frame["logout"]), limit):
         return frame  # the common case, without building a findings frame
     cut, findings = cut_long_sessions(frame, max_session)
     if len(findings):
@@ -182,12 +182,6 @@ def _step(interval: str) -> int:
     if step <= pd.Timedelta(0):
         raise ValueError(f"interval must be positive, not {interval!r}")
     return int(step / pd.Timedelta(microseconds=1))
-
-
-def _micros(stamps: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of tz-aware timestamps, as int64: a view of the
-    column when it is already in µs (``as_unit`` copies even then, 80 MB at 10M rows)."""
-    return np.asarray(in_micros(stamps).array.asi8, dtype=np.int64)
 
 
 def _narrow(n: int) -> type[np.signedinteger]:
@@ -333,7 +327,7 @@ def _mapping_changes(users, user_ids):
             stamps = users[column]
             keep = stamps.notna().to_numpy()
             parts.append((users["user_id"].to_numpy(dtype=object)[keep],
-                          _micros(stamps[keep])))
+                          micros(stamps[keep])))
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ids = np.concatenate([p[0] for p in parts])
@@ -459,7 +453,7 @@ def _grid(first: int, last: int, interval: str, step: int, timezone: str) -> np.
     local = pd.Timestamp(first, unit="us", tz="UTC").tz_convert(timezone)
     midnight = local.tz_localize(None).normalize().tz_localize(
         timezone, ambiguous=True, nonexistent="shift_forward")
-    periods = (last - _micros(pd.Series([midnight]))[0]) // step + 2
+    periods = (last - micros(pd.Series([midnight]))[0]) // step + 2
     grid = pd.date_range(midnight, periods=int(periods), freq=pd.Timedelta(interval))
     return np.asarray(grid.as_unit("us").asi8, dtype=np.int64)
 

@@ -44,7 +44,7 @@ from pandas.api.types import union_categoricals
 from toolkit.allocation import Allocation, allocate
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import InputError, Problem, raise_if_any
-from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
+from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, micros
 from toolkit.inputs.typed import is_parquet, typed_frame
 from toolkit.inputs.usage import USAGE_KINDS, load_usage
 from toolkit.model import Tenant, tenant_license_model
@@ -140,11 +140,11 @@ def reduce_usage(usage: pd.DataFrame, tenant: Tenant, users: pd.DataFrame | None
     by_day = _is_one_of(usage["usage_type"], summed)
     if users is not None:
         by_day &= (usage["subscription_id"].notna() | usage["user_id"].isna()).to_numpy()
-    micros = _micros(usage["timestamp"])
-    when = _when(by_day, local_days(usage["timestamp"], tenant.timezone), micros)
+    instants = micros(usage["timestamp"])
+    when = _when(by_day, local_days(usage["timestamp"], tenant.timezone), instants)
     group, count = _groups([by_day, when, *(usage[column] for column in KEY)])
     first = np.full(count, np.iinfo(np.int64).max)
-    np.minimum.at(first, group, micros)
+    np.minimum.at(first, group, instants)
     row = np.empty(count, dtype=np.int64)
     row[group] = np.arange(len(group))  # any row of the group: they share its key
     reduced = usage[KEY].iloc[row].reset_index(drop=True)
@@ -216,10 +216,6 @@ def _compact(group: np.ndarray, size: int) -> tuple[np.ndarray, int]:
         return number[group], int(number[-1]) + 1 if size else 0
     group, kept = pd.factorize(group)
     return group, len(kept)
-
-
-def _micros(stamps: pd.Series) -> np.ndarray:
-    return pd.DatetimeIndex(stamps).as_unit("us").asi8
 
 
 def _instants_like(micros: np.ndarray, like: pd.Series) -> pd.Series:
