@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from builders import subscription, tenant, term
 from toolkit import allocate, ownership_timeline, primary_timeline
-from toolkit.timeline import holder_rank, seniority
+from toolkit.policy import holder_rank, seniority
 
 ORIGIN = dt.date(2024, 1, 1)
 SPAN = 900  # days covered by generated terms

@@ -403,7 +403,7 @@ def period_owner(tenant: Tenant, usage_type: str, start: int, end: int,
     answers for it (``True``: the costs flag it ``owner_fallback``). Per-subscription types
     have no single owner (``None``).
     """
-    if tenant.usage_types[usage_type].rule.owner == "self":
+    if tenant.usage_types[usage_type].rule.per_subscription:
         return None, False
     owner = last_owner(tenant, usage_type, start, end)
     if owner is not None or not has_overage:

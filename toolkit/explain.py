@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from toolkit.timeline import holder_rank, owner_change_points, seniority
+from toolkit.timeline import owner_change_points
 
 if TYPE_CHECKING:  # the model asks for explanations; they only read it
     from toolkit.model import Tenant
@@ -24,81 +24,7 @@ def explain_owner(tenant: Tenant, usage_type: str, on: dt.date) -> str:
     if row is None:
         known = ", ".join(sorted(tenant.usage_types))
         raise ValueError(f"unknown usage type {usage_type!r}; known: {known}")
-    explain = _BY_OWNER_RULE[row.rule.owner]
-    return explain(tenant, row, on)
-
-
-def _primary_reason(tenant: Tenant, on: dt.date) -> tuple[str | None, str]:
-    active = sorted(tenant.active_on(on), key=seniority)
-    if not active:
-        return None, f"no subscription is active on {on}"
-    primary, others = active[0], active[1:]
-    reason = (
-        f"{primary.id} ({primary.department}) is the primary subscription: the oldest active one, "
-        f"first started {primary.first_start}"
-    )
-    if others:
-        beaten = ", ".join(f"{s.id} ({s.first_start})" for s in others)
-        reason += f", older than {beaten}"
-    return primary.id, reason
-
-
-def _explain_primary(tenant: Tenant, row, on: dt.date) -> str:
-    primary, reason = _primary_reason(tenant, on)
-    name = row.label or row.name
-    if primary is None:
-        return f"On {on} nobody owns {name} ({row.name}) overage: {reason}."
-    if row.rule.usage_to_primary:
-        return (
-            f"On {on} all {name} ({row.name}) usage is allocated to {primary}, and {primary} pays "
-            f"any overage against its own entitlement, because {reason}."
-        )
-    return (
-        f"On {on} {primary} owns {name} ({row.name}) overage: usage is pooled across the tenant "
-        f"and overage is billed to the primary subscription, and {reason}."
-    )
-
-
-def _explain_first_holder(tenant: Tenant, row, on: dt.date) -> str:
-    name, t = row.label or row.name, row.name
-    ever = [sub for sub in tenant.subscriptions if sub.first_held(t) is not None]
-    holding = sorted((sub for sub in ever if sub.holds(t, on)), key=lambda s: holder_rank(s, t))
-    lapsed = sorted(
-        (sub for sub in ever if not sub.holds(t, on)), key=lambda s: holder_rank(s, t)
-    )
-    if not holding:
-        return f"On {on} no subscription holds {name} ({t}), so nobody owns its overage."
-    owner, beaten = holding[0], holding[1:]
-    text = (
-        f"On {on} {owner.id} ({owner.department}) owns {name} ({t}) overage: among the "
-        f"subscriptions holding {t} that day it has held it first, since {owner.first_held(t)}"
-    )
-    if beaten:
-        text += ", before " + ", ".join(f"{s.id} (since {s.first_held(t)})" for s in beaten)
-    else:
-        text += ", and it is the only one holding it"
-    earlier = [s for s in lapsed if holder_rank(s, t) < holder_rank(owner, t)]
-    if earlier:
-        text += ". " + "; ".join(
-            f"{s.id} held {t} earlier (since {s.first_held(t)}) but holds no active {t} line "
-            f"on {on}" for s in earlier
-        )
-    return text + "."
-
-
-def _explain_self(tenant: Tenant, row, on: dt.date) -> str:
-    name = row.label or row.name
-    return (
-        f"{name} ({row.name}) usage is split by subscription: on {on}, as on any day, each "
-        f"subscription pays its own overage, so there is no tenant-wide owner."
-    )
-
-
-_BY_OWNER_RULE = {
-    "primary": _explain_primary,
-    "first_holder": _explain_first_holder,
-    "self": _explain_self,
-}
+    return row.rule.explain(tenant, row, on)
 
 
 CHANGE_COLUMNS = ["shift", "date", "usage_type", "from_owner", "to_owner", "explanation"]

@@ -7,20 +7,119 @@ add a usage type or override a row without touching code.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import pandas as pd
 
 
+def seniority(sub) -> tuple:
+    """R2 ordering key: earliest first-term start, then smallest id."""
+    return (sub.first_start, sub.id)
+
+
+def holder_rank(sub, usage_type: str) -> tuple:
+    """R4 ordering key: earliest first-held date, then earlier first-term start, then id."""
+    return (sub.first_held(usage_type), sub.first_start, sub.id)
+
+
 @dataclass(frozen=True)
 class OwnershipRule:
-    """How one policy pools usage and picks the subscription that pays the overage."""
+    """How one policy pools usage and picks the subscription that pays the overage.
 
-    pooled: bool  # usage and entitlement are summed across the tenant (M1)
-    owner: str  # "primary", "first_holder" or "self" (each subscription its own)
+    The rule carries its behaviour, so the timelines, the explanations, the allocation and the
+    FOCUS export ask it rather than compare its name: a new rule is a new row here.
+
+    * ``follows_primary``: the owner is the primary subscription (R5, R6); the type's owner
+      timeline is the primary's.
+    * ``rank``: among the subscriptions holding the type on a day, the one ranked first owns
+      it (R4); the type gets an owner timeline of its own, swept over its holders.
+    * neither: no tenant-wide owner; each subscription pays its own overage (R7).
+    * ``explain(tenant, usage_type_row, day)``: the plain-language sentence of who owns the
+      type's overage that day and why.
+    """
+
+    pooled: bool
+    owner: str  # the rule's name in files and tables: "primary", "first_holder" or "self"
+    explain: Callable[[Any, Any, dt.date], str]
+    follows_primary: bool = False
+    rank: Callable[[Any, str], tuple] | None = None
     usage_to_primary: bool = False  # all usage is attributed to the primary (R6)
     description: str = ""
+
+    @property
+    def per_subscription(self) -> bool:
+        """No single owner: each subscription pays its own overage."""
+        return not self.follows_primary and self.rank is None
+
+
+def _primary_reason(tenant, on: dt.date) -> tuple[str | None, str]:
+    active = sorted(tenant.active_on(on), key=seniority)
+    if not active:
+        return None, f"no subscription is active on {on}"
+    primary, others = active[0], active[1:]
+    reason = (
+        f"{primary.id} ({primary.department}) is the primary subscription: the oldest active one, "
+        f"first started {primary.first_start}"
+    )
+    if others:
+        beaten = ", ".join(f"{s.id} ({s.first_start})" for s in others)
+        reason += f", older than {beaten}"
+    return primary.id, reason
+
+
+def _explain_primary(tenant, row, on: dt.date) -> str:
+    primary, reason = _primary_reason(tenant, on)
+    name = row.label or row.name
+    if primary is None:
+        return f"On {on} nobody owns {name} ({row.name}) overage: {reason}."
+    if row.rule.usage_to_primary:
+        return (
+            f"On {on} all {name} ({row.name}) usage is allocated to {primary}, and {primary} pays "
+            f"any overage against its own entitlement, because {reason}."
+        )
+    return (
+        f"On {on} {primary} owns {name} ({row.name}) overage: usage is pooled across the tenant "
+        f"and overage is billed to the primary subscription, and {reason}."
+    )
+
+
+def _explain_first_holder(tenant, row, on: dt.date) -> str:
+    name, t = row.label or row.name, row.name
+    ever = [sub for sub in tenant.subscriptions if sub.first_held(t) is not None]
+    holding = sorted((sub for sub in ever if sub.holds(t, on)), key=lambda s: holder_rank(s, t))
+    lapsed = sorted(
+        (sub for sub in ever if not sub.holds(t, on)), key=lambda s: holder_rank(s, t)
+    )
+    if not holding:
+        return f"On {on} no subscription holds {name} ({t}), so nobody owns its overage."
+    owner, beaten = holding[0], holding[1:]
+    text = (
+        f"On {on} {owner.id} ({owner.department}) owns {name} ({t}) overage: among the "
+        f"subscriptions holding {t} that day it has held it first, since {owner.first_held(t)}"
+    )
+    if beaten:
+        text += ", before " + ", ".join(f"{s.id} (since {s.first_held(t)})" for s in beaten)
+    else:
+        text += ", and it is the only one holding it"
+    earlier = [s for s in lapsed if holder_rank(s, t) < holder_rank(owner, t)]
+    if earlier:
+        text += ". " + "; ".join(
+            f"{s.id} held {t} earlier (since {s.first_held(t)}) but holds no active {t} line "
+            f"on {on}" for s in earlier
+        )
+    return text + "."
+
+
+def _explain_self(tenant, row, on: dt.date) -> str:
+    name = row.label or row.name
+    return (
+        f"{name} ({row.name}) usage is split by subscription: on {on}, as on any day, each "
+        f"subscription pays its own overage, so there is no tenant-wide owner."
+    )
 
 
 POLICIES = MappingProxyType(
@@ -28,11 +127,15 @@ POLICIES = MappingProxyType(
         "pooled_primary": OwnershipRule(
             pooled=True,
             owner="primary",
+            explain=_explain_primary,
+            follows_primary=True,
             description="pooled across the tenant; overage billed to the primary subscription",
         ),
         "pooled_first_holder": OwnershipRule(
             pooled=True,
             owner="first_holder",
+            explain=_explain_first_holder,
+            rank=holder_rank,
             description=(
                 "pooled across the subscriptions holding the type; overage billed to the one "
                 "that held the type first and still holds it"
@@ -41,6 +144,8 @@ POLICIES = MappingProxyType(
         "primary_only": OwnershipRule(
             pooled=False,
             owner="primary",
+            explain=_explain_primary,
+            follows_primary=True,
             usage_to_primary=True,
             description=(
                 "all usage allocated to the primary subscription, against its own entitlement"
@@ -49,6 +154,7 @@ POLICIES = MappingProxyType(
         "per_subscription": OwnershipRule(
             pooled=False,
             owner="self",
+            explain=_explain_self,
             description="split by subscription; each pays its own overage",
         ),
     }

@@ -20,20 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from toolkit.policy import seniority
+
 if TYPE_CHECKING:  # the model asks the timelines; they only read it
     from toolkit.model import Tenant
 
 PRIMARY = "__primary__"
-
-
-def seniority(sub) -> tuple:
-    """R2 ordering key: earliest first-term start, then smallest id."""
-    return (sub.first_start, sub.id)
-
-
-def holder_rank(sub, usage_type: str) -> tuple:
-    """R4 ordering key: earliest first-held date, then earlier first-term start, then id."""
-    return (sub.first_held(usage_type), sub.first_start, sub.id)
 
 
 class Timelines:
@@ -41,17 +33,15 @@ class Timelines:
 
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
-        owned = {
-            name: row.rule.owner
-            for name, row in tenant.usage_types.items()
-            if row.rule.owner in ("primary", "first_holder")
-        }
-        self.owner_rule = owned
-        self._stretches = _sweep(tenant, [t for t, rule in owned.items() if rule == "first_holder"])
+        #: Usage type → its rule, for the types with one tenant-wide owner (R4–R6).
+        self.owner_rule = {name: row.rule for name, row in tenant.usage_types.items()
+                           if not row.rule.per_subscription}
+        self._stretches = _sweep(tenant, [t for t, rule in self.owner_rule.items() if rule.rank])
 
     def changes(self, key: str) -> list[tuple[dt.date, str | None]]:
         """(date, value) pairs from which ``key`` (PRIMARY or a usage type) takes ``value``."""
-        if self.owner_rule.get(key) == "primary":
+        rule = self.owner_rule.get(key)
+        if rule is not None and rule.follows_primary:
             key = PRIMARY
         return self._stretches.get(key, [])
 
@@ -149,7 +139,11 @@ def _ranks(tenant: Tenant, events) -> tuple[dict[str, list[str]], dict[tuple[str
 
     def precedence(key: str, subscription_id: str) -> tuple:
         sub = subs[subscription_id]
-        return seniority(sub) if key == PRIMARY else holder_rank(sub, key)
+        if key == PRIMARY:
+            return seniority(sub)
+        rank = tenant.usage_types[key].rule.rank
+        assert rank is not None  # only ranked types are swept
+        return rank(sub, key)
 
     ranked = {key: _in_order(list(members), [precedence(key, member) for member in members])
               for key, members in taking_part.items()}

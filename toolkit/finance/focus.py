@@ -154,7 +154,7 @@ def _owners(allocation: Allocation, table: pd.DataFrame) -> pd.Series:
     keys = pd.MultiIndex.from_frame(table[["period", "usage_type"]])
     owner = pd.Series(pooled.reindex(keys).to_numpy(), index=table.index, dtype="str")
     own = table["usage_type"].map(
-        lambda t: allocation.tenant.usage_types[t].rule.owner == "self").to_numpy(bool)
+        lambda t: allocation.tenant.usage_types[t].rule.per_subscription).to_numpy(bool)
     return owner.where(~own, table["subscription_id"])
 
 

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.model import Tenant, as_date
+from toolkit.policy import seniority
 from toolkit.provisioning.access import NO_DEPARTMENT, coverage, mapping_status, unmapped_rows
-from toolkit.timeline import seniority
 
 #: What the plan calls each row status that needs a move.
 PLAN_STATUS = {"ending": "at risk", "inactive": "cut off", "unmapped": "unmapped"}
