@@ -48,6 +48,11 @@ _HOMES = {
     "plan_to_csv": "toolkit.present.export",
     "department_review": "toolkit.present.report",
     "load_book": "toolkit.present.report",
+    "explorer": "toolkit.present.ui",
+    "ownership_whatif": "toolkit.present.ui",
+    "shifts_table": "toolkit.present.ui",
+    "owner_changes_explained": "toolkit.explain",
+    "Workspace": "toolkit.workspace",
     "write_workbook": "toolkit.present.workbook",
     "access_calendar": "toolkit.provisioning.access",
     "reconcile": "toolkit.provisioning.reconcile",
@@ -78,6 +83,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.allocation import allocate as allocate
     from toolkit.errors import InputError as InputError
     from toolkit.errors import Problem as Problem
+    from toolkit.explain import owner_changes_explained as owner_changes_explained
     from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
     from toolkit.finance.chargeback import chargeback as chargeback
     from toolkit.finance.costs import costs as costs
@@ -108,6 +114,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.present.export import plan_to_csv as plan_to_csv
     from toolkit.present.report import department_review as department_review
     from toolkit.present.report import load_book as load_book
+    from toolkit.present.ui import explorer as explorer
+    from toolkit.present.ui import ownership_whatif as ownership_whatif
+    from toolkit.present.ui import shifts_table as shifts_table
     from toolkit.present.workbook import write_workbook as write_workbook
     from toolkit.provisioning.access import access_calendar as access_calendar
     from toolkit.provisioning.reconcile import reconcile as reconcile
@@ -116,3 +125,4 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.provisioning.validation import validate as validate
     from toolkit.timeline import ownership_timeline as ownership_timeline
     from toolkit.timeline import primary_timeline as primary_timeline
+    from toolkit.workspace import Workspace as Workspace

@@ -441,13 +441,10 @@ def _write_pages(folder: Path, window_and_pages: tuple[dict, list[dict]]) -> Non
 
 def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
     """Budgets set from what the written sample costs, read back as any analyst would."""
-    from toolkit.allocation import allocate
-    from toolkit.finance.chargeback import chargeback
-    from toolkit.inputs.dataset import load_tenant_dir
+    from toolkit.workspace import Workspace
 
-    data = load_tenant_dir(directory)
-    billed = chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
-    return sample_budgets(data.tenant, billed, seed)
+    data = Workspace.open(directory)
+    return sample_budgets(data.tenant, data.billed, seed)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ to it (``NAME.pooled.EXT``, ``NAME.unallocated.EXT``), or into extra sheets of a
 from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
-from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_with_companions
+from toolkit.workspace import Workspace
 
 
 def register(subparsers) -> None:
@@ -20,11 +20,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    data, result = load_and_allocate(args.dir, args.period)
+    data = Workspace.open(args.dir, args.period)
+    result = data.allocation
+    assert data.usage is not None  # the allocation refuses a tenant without usage
     companions = {"pooled": result.pooled, "unallocated": result.unallocated}
     written = write_with_companions(result.by_subscription, args.out, companions)
     print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} (as of "
-          f"{data.as_of(args.period)}) into "
+          f"{data.as_of}) into "
           f"{len(result.by_subscription):,} rows; {len(result.unallocated):,} unallocated")
     for path in written:
         print(f"wrote {path}")

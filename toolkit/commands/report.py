@@ -54,21 +54,16 @@ def formats_of(text: str) -> list[str]:
 
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
-    from toolkit.present.report import (
-        check_departments,
-        check_window,
-        choose_window,
-        date_text,
-        load_book,
-    )
+    from toolkit.commands.review_args import review_window, wanted_departments
     from toolkit.present.review_page import write_reviews
+    from toolkit.present.words import date_text
+    from toolkit.workspace import Workspace
 
     formats = formats_of(args.format)
-    book = load_book(args.dir, args.period, args.as_of)
-    window = choose_window(book.as_of, args.first, args.last, book.freq)
-    check_window(book, window)
+    book = Workspace.open(args.dir, args.period, args.as_of)
+    window = review_window(book, args.first, args.last)
     wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))
-    check_departments(book, wanted)
+    wanted_departments(book, wanted)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
     for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant):

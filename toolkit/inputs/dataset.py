@@ -73,15 +73,3 @@ def table_file(directory: Path, file: str) -> tuple[Path | None, list[Problem]]:
         return None, [Problem(str(found[1]), "", "", None,
                               f"either {found[0].name} or {found[1].name}, not both")]
     return (found[0] if found else None), []
-
-
-def load_and_allocate(directory: str | Path, period: str = "M"):
-    """The tenant directory and its usage allocated: what most commands and reports start
-    from. A directory without ``usage.csv`` is an input problem here, not an empty result."""
-    from toolkit.allocation import allocate
-
-    data = load_tenant_dir(directory)
-    if data.usage is None:
-        raise InputError([Problem(str(data.directory / USAGE_FILE), "", "", None,
-                                  "a usage.csv (or usage.parquet) file in the tenant directory")])
-    return data, allocate(data.tenant, data.usage, data.users, period=period)

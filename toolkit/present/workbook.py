@@ -23,13 +23,14 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.present.export import neutralize_formulas
-from toolkit.present.report import Book, Review, Window, department_review
+from toolkit.present.report import Review, Window, department_review
 from toolkit.present.words import date_text, period_text, rule_title
+from toolkit.workspace import Workspace
 
 MAX_WIDTH = 80
 
 
-def write_workbook(book: Book, window: Window, path: str | Path) -> Path:
+def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
     """Write the tenant's review over ``window`` to ``path`` (an ``.xlsx`` file)."""
     import xlsxwriter
 
@@ -175,7 +176,7 @@ def _safe(text: str) -> str:
     return str(neutralize_formulas(pd.DataFrame({"t": [text]}))["t"].iloc[0])
 
 
-def _monthly(book: Book, window: Window) -> pd.DataFrame:
+def _monthly(book: Workspace, window: Window) -> pd.DataFrame:
     parts = [department_review(book, d, window).monthly() for d in book.departments]
     for department, part in zip(book.departments, parts, strict=True):
         part.insert(0, "Department", department)
