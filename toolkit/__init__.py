@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "Allocation": "toolkit.allocation",
     "allocate": "toolkit.allocation",
-    "allocate_file": "toolkit.inputs.stream",
+    "allocate_file": "toolkit.workspace.stream",
     "InputError": "toolkit.errors",
     "Problem": "toolkit.errors",
     "budget_vs_actual": "toolkit.finance.budgets",
@@ -25,16 +25,16 @@ _HOMES = {
     "overage_price": "toolkit.finance.costs",
     "focus_table": "toolkit.finance.focus",
     "load_budgets": "toolkit.inputs.budgets",
-    "load_agent_sessions": "toolkit.inputs.search",
-    "load_ai_agent_sessions": "toolkit.inputs.search",
-    "SessionImport": "toolkit.inputs.session_records",
+    "load_agent_sessions": "toolkit.inputs.webex.search",
+    "load_ai_agent_sessions": "toolkit.inputs.webex.search",
+    "SessionImport": "toolkit.inputs.webex.session_records",
     "load_sessions": "toolkit.inputs.sessions",
     "load_tenant": "toolkit.inputs.tenant_file",
     "save_tenant": "toolkit.inputs.tenant_file",
     "load_usage": "toolkit.inputs.usage",
     "load_users": "toolkit.inputs.users",
-    "load_webex_licenses": "toolkit.inputs.webex",
-    "load_webex_people": "toolkit.inputs.webex",
+    "load_webex_licenses": "toolkit.inputs.webex.control_hub",
+    "load_webex_people": "toolkit.inputs.webex.control_hub",
     "measure_sessions": "toolkit.metering",
     "policy_effect": "toolkit.metering",
     "Line": "toolkit.model",
@@ -90,17 +90,16 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.finance.costs import overage_price as overage_price
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
-    from toolkit.inputs.search import load_agent_sessions as load_agent_sessions
-    from toolkit.inputs.search import load_ai_agent_sessions as load_ai_agent_sessions
-    from toolkit.inputs.session_records import SessionImport as SessionImport
     from toolkit.inputs.sessions import load_sessions as load_sessions
-    from toolkit.inputs.stream import allocate_file as allocate_file
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
     from toolkit.inputs.usage import load_usage as load_usage
     from toolkit.inputs.users import load_users as load_users
-    from toolkit.inputs.webex import load_webex_licenses as load_webex_licenses
-    from toolkit.inputs.webex import load_webex_people as load_webex_people
+    from toolkit.inputs.webex.control_hub import load_webex_licenses as load_webex_licenses
+    from toolkit.inputs.webex.control_hub import load_webex_people as load_webex_people
+    from toolkit.inputs.webex.search import load_agent_sessions as load_agent_sessions
+    from toolkit.inputs.webex.search import load_ai_agent_sessions as load_ai_agent_sessions
+    from toolkit.inputs.webex.session_records import SessionImport as SessionImport
     from toolkit.metering import measure_sessions as measure_sessions
     from toolkit.metering import policy_effect as policy_effect
     from toolkit.model import Line as Line
@@ -126,3 +125,4 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.timeline import ownership_timeline as ownership_timeline
     from toolkit.timeline import primary_timeline as primary_timeline
     from toolkit.workspace import Workspace as Workspace
+    from toolkit.workspace.stream import allocate_file as allocate_file

@@ -21,8 +21,8 @@ import pandas as pd
 
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.budgets import BUDGET_COLUMNS
-from toolkit.inputs.pages import PULL_STATE
 from toolkit.inputs.tenant_file import save_tenant
+from toolkit.inputs.webex.pages import PULL_STATE
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.resources import sample_dir
 

@@ -24,7 +24,7 @@ import pandas as pd
 from toolkit.commands.cli import COMMANDS, day, horizon_days, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.findings import alike
-from toolkit.inputs.webex import load_webex_licenses
+from toolkit.inputs.webex.control_hub import load_webex_licenses
 from toolkit.present.export import plan_to_csv
 from toolkit.present.text import listing, paragraph, plural
 from toolkit.provisioning.remap import license_operations, plan_to_patch_bodies, remap_plan
