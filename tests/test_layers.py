@@ -3,7 +3,8 @@
 The rules engine (the modules at the top of ``toolkit``) imports no wing; ``inputs`` imports
 only the engine; ``finance`` and ``provisioning`` import the engine and never ``present``;
 ``workspace`` (the chain's one home) sits above them and below ``present`` and ``commands``;
-``portfolio`` (many tenants) sits above the workspace; nothing imports ``commands``.
+``portfolio`` (many tenants, each with its review) sits above the workspace and ``present``;
+nothing imports ``commands``.
 ``toolkit/__init__.py`` (the public facade, which loads its names lazily) stands outside the
 rule. ``toolkit.sample`` (the bundled tenant's generator) is a tool at the level of
 ``commands``: it writes a tenant directory and reads it back through the workspace, as an
@@ -26,7 +27,7 @@ ALLOWED = {
     "finance": set(),
     "provisioning": set(),
     "workspace": {"inputs", "finance", "provisioning"},
-    "portfolio": {"inputs", "finance", "provisioning", "workspace"},
+    "portfolio": {"inputs", "finance", "provisioning", "workspace", "present"},
     "present": {"inputs", "finance", "provisioning", "workspace"},
     "commands": {"inputs", "finance", "provisioning", "workspace", "portfolio", "present",
                  "sample"},

@@ -41,10 +41,12 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = None) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = None,
+                first_sheet: str = "data") -> Path:
     """Write ``frame`` to ``path`` as CSV, Parquet or XLSX (by extension).
 
-    ``sheets`` adds further named frames as extra sheets of an XLSX file.
+    ``sheets`` adds further named frames as extra sheets of an XLSX file, after ``frame``'s
+    own sheet, ``first_sheet``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -57,7 +59,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = Non
         neutralize_formulas(_plain(frame)).to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path) as writer:
-            for name, table in {"data": frame, **(sheets or {})}.items():
+            for name, table in {first_sheet: frame, **(sheets or {})}.items():
                 neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
                                                                   index=False)
         _fix_workbook_dates(path)
