@@ -42,10 +42,10 @@ def register(subparsers) -> None:
 
 def formats_of(text: str) -> list[str]:
     """``html,pdf`` → ``["html", "pdf"]``; an unknown format is an input problem."""
-    from toolkit.present.review_page import FORMATS
+    from toolkit.present.review_page import REVIEW_FORMATS
 
     wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [part for part in wanted if part not in FORMATS]
+    unknown = [part for part in wanted if part not in REVIEW_FORMATS]
     if unknown or not wanted:
         raise InputError([Problem("--format", "", "", part, "html or pdf (comma-separated)")
                           for part in (unknown or [text])])
