@@ -121,6 +121,22 @@ def run(paths: Iterable[str | Path], client=None, *, as_of=None, with_focus: boo
     day of its last month with usage). ``with_focus`` adds each tenant's FOCUS rows;
     ``reviews`` a folder where each task writes its tenant's review (HTML) into a subfolder.
     The result is the same, to the byte, whatever the client and its number of workers.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Tenant directories, or fsspec URIs of them (:func:`tenant_paths` lists a portfolio).
+    client : distributed.Client, optional
+        Where the tasks run; ``None``: Dask's synchronous scheduler, in this process.
+    as_of : date or ISO text, optional
+        One as-of day for every tenant.
+
+    Returns
+    -------
+    Portfolio
+        ``tenants`` (one row each: figures in the tenant's currency, status), ``costs`` (every
+        tenant's billed chargeback, with a ``tenant`` column), ``failures`` (``tenant,
+        problems``), ``peaks`` (billed peak units per tenant, month and type) and ``focus``.
     """
     wanted = [str(p) for p in paths]
     names = labels(wanted)
