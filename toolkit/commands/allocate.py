@@ -7,8 +7,11 @@ to it (``NAME.pooled.EXT``, ``NAME.unallocated.EXT``), or into extra sheets of a
 from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.inputs.dataset import load_and_allocate
-from toolkit.present.export import write_with_companions
+from toolkit.present.export import companion_paths, write_with_companions
+
+COMPANIONS = ("pooled", "unallocated")
 
 
 def register(subparsers) -> None:
@@ -20,8 +23,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
     data, result = load_and_allocate(args.dir, args.period)
-    companions = {"pooled": result.pooled, "unallocated": result.unallocated}
+    companions = dict(zip(COMPANIONS, (result.pooled, result.unallocated), strict=True))
     written = write_with_companions(result.by_subscription, args.out, companions)
     print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} (as of "
           f"{data.as_of(args.period)}) into "

@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import METHODS, chargeback
 from toolkit.finance.costs import costs, unowned_overage
@@ -23,7 +24,7 @@ from toolkit.finance.money import from_cents, to_cents
 from toolkit.inputs.budgets import load_budgets
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.model import BUDGETS_FILE
-from toolkit.present.export import write_with_companions
+from toolkit.present.export import companion_paths, write_with_companions
 from toolkit.present.text import listing, paragraph, plural
 
 #: Default warning threshold, percent of a department-period's budget.
@@ -54,7 +55,13 @@ def _percent(text: str) -> float:
     return value
 
 
+#: The tables written next to ``--out`` (``budgets`` only when the tenant has budgets).
+COMPANIONS = ("costs", "budgets")
+
+
 def run(args) -> int:
+    if args.out is not None:
+        check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
     data, allocation = load_and_allocate(args.dir, args.period)
     budget_file = data.directory / BUDGETS_FILE
     budgets = load_budgets(budget_file, data.tenant, args.period) if budget_file.exists() else None

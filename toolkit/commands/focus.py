@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.focus import focus_table
 from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_focus
@@ -17,6 +18,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs([args.out], tenant_inputs(args.dir))
     data, allocation = load_and_allocate(args.dir, args.period)
     frame = focus_table(allocation, data.tenant)
     path = write_focus(frame, args.out)

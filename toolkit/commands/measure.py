@@ -25,13 +25,14 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.commands.cli import COMMANDS, interval
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.inputs.search import load_ai_agent_sessions
 from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
 from toolkit.metering import measure_sessions
 from toolkit.policy import LICENSE_MODELS, Metering
-from toolkit.present.export import write_table
+from toolkit.present.export import write_tables
 
 SHOWN_FINDINGS = 10
 
@@ -69,6 +70,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs([args.out, *([args.findings] if args.findings else [])],
+                  [args.sessions, args.users, args.ai_sessions,
+                   tenant_inputs(args.tenant)[0] if args.tenant else None])
     tenant = load_tenant(args.tenant) if args.tenant else None
     zone = tenant.timezone if tenant else "UTC"
     policy = tenant.metering if tenant else Metering()
@@ -86,7 +90,8 @@ def run(args) -> int:
                              timezone=zone, metering=policy)
     if args.ai_sessions:
         usage = _with_ai_agents(usage, load_ai_agent_sessions(args.ai_sessions), zone)
-    path = write_table(usage, args.out)
+    outputs = {args.out: usage} | ({args.findings: imported.findings} if args.findings else {})
+    path = write_tables(outputs)[0]  # usage and findings together, or neither
     _report(imported.findings, args.findings)
     every = f"every {policy.interval}" if args.license_model == "concurrent" else "per day"
     held = "" if pd.Timedelta(policy.min_duration) == pd.Timedelta(0) else \
@@ -129,4 +134,4 @@ def _report(findings: pd.DataFrame, out: Path | None) -> None:
             more = len(findings) - SHOWN_FINDINGS
             print(f"  ... {more} more" + ("" if out else " (write them all with --findings)"))
     if out is not None:
-        print(f"wrote {write_table(findings, out)}")
+        print(f"wrote {out}")

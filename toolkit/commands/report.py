@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.errors import InputError, Problem
 
 
@@ -64,6 +65,7 @@ def run(args) -> int:
     from toolkit.present.review_page import write_reviews
 
     formats = formats_of(args.format)
+    check_outputs([], tenant_inputs(args.dir), folders=[args.out])
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)
     check_window(book, window)

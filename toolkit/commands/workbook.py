@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 
 
 def register(subparsers) -> None:
@@ -33,6 +34,7 @@ def run(args) -> int:
     from toolkit.present.report import check_window, choose_window, date_text, load_book
     from toolkit.present.workbook import write_workbook
 
+    check_outputs([args.out], tenant_inputs(args.dir))
     book = load_book(args.dir, args.period, args.as_of)
     window = choose_window(book.as_of, args.first, args.last, book.freq)
     check_window(book, window)
