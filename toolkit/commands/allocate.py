@@ -7,8 +7,11 @@ to it (``NAME.pooled.EXT``, ``NAME.unallocated.EXT``), or into extra sheets of a
 from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
-from toolkit.present.export import write_with_companions
+from toolkit.commands.outputs import check_outputs, tenant_inputs
+from toolkit.present.export import companion_paths, write_with_companions
 from toolkit.workspace import Workspace
+
+COMPANIONS = ("pooled", "unallocated")
 
 
 def register(subparsers) -> None:
@@ -20,10 +23,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
     data = Workspace.open(args.dir, args.period)
     result = data.allocation
     assert data.usage is not None  # the allocation refuses a tenant without usage
-    companions = {"pooled": result.pooled, "unallocated": result.unallocated}
+    companions = dict(zip(COMPANIONS, (result.pooled, result.unallocated), strict=True))
     written = write_with_companions(result.by_subscription, args.out, companions)
     print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} (as of "
           f"{data.as_of}) into "

@@ -11,10 +11,12 @@ bounds, so a value no tenant could mean (``--on 9999-12-31``, ``--interval 1ns``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import errno
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -42,6 +44,8 @@ COMMANDS = {
 EXIT_INPUT_ERROR = 2
 #: What a shell reports for a program whose reader went away (128 + SIGPIPE), e.g. ``| head``.
 EXIT_BROKEN_PIPE = 141
+#: What a shell reports for a program stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 #: Days the toolkit can mean: contracts, usage and evaluation days lie between these.
 FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
@@ -154,8 +158,20 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; an input problem, a file that cannot be written, Ctrl-C or a
+    termination signal is one line on stderr and an exit status, never a traceback."""
     words = sys.argv[1:] if argv is None else argv
-    parser = build_parser(next((word for word in words if word in COMMANDS), None))
+    command = next((word for word in words if word in COMMANDS), None)
+    try:
+        return _run(words, command)
+    except KeyboardInterrupt:
+        return _stopped(command, "interrupted", EXIT_INTERRUPTED)
+    except Terminated as signal_:
+        return _stopped(command, "terminated", 128 + signal_.signum)
+
+
+def _run(argv: list[str], command: str | None) -> int:
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     for (first, first_option), (last, last_option) in RANGES:
         low, high = getattr(args, first, None), getattr(args, last, None)
@@ -171,8 +187,38 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, OSError, ValueError, OverflowError) as error:
         print(f"multisub {args.command}: {error}", file=sys.stderr)
         if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-            _detach_stdout()  # stdout on a full disk: its final flush would fail again
+            _flush_or_detach()  # stdout on a full disk: its final flush would fail again
         return EXIT_INPUT_ERROR
+
+
+class Terminated(BaseException):
+    """SIGTERM (``kill``), raised where the program is so that every write in progress is
+    undone (:mod:`toolkit.atomic`) before the process ends. A ``BaseException``, like
+    ``KeyboardInterrupt``, so no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame) -> None:
+    raise Terminated(signum)
+
+
+def _stopped(command: str | None, what: str, status: int) -> int:
+    """The one line a stopped command prints; what it was writing has been undone."""
+    _flush_or_detach()
+    with contextlib.suppress(OSError, ValueError):
+        print(f"multisub{' ' + command if command else ''}: {what}", file=sys.stderr)
+    return status
+
+
+def _flush_or_detach() -> None:
+    """Show what stdout holds if it can still be written, else let it go quietly."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _detach_stdout()
 
 
 def _detach_stdout() -> None:
@@ -194,9 +240,12 @@ def entry() -> int:
     a second of every command's start-up (issue 13). A command's process therefore marks
     hypothesis as absent before pandera is imported, which pandera takes as "not installed".
     Only this entry point does it: :func:`main` called in a test or a notebook leaves the
-    interpreter's modules alone.
+    interpreter's modules alone. Likewise only here does SIGTERM become :class:`Terminated`
+    (Ctrl-C is already ``KeyboardInterrupt``), so a ``kill`` part-way through a write leaves
+    the previous file and no temporary, and exits 143 with one line.
     """
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
+    signal.signal(signal.SIGTERM, _terminate)
     return main()
 
 

@@ -16,10 +16,11 @@ import argparse
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.chargeback import METHODS
 from toolkit.finance.costs import unowned_overage
 from toolkit.finance.money import from_cents, to_cents
-from toolkit.present.export import write_with_companions
+from toolkit.present.export import companion_paths, write_with_companions
 from toolkit.present.text import listing, paragraph, plural
 from toolkit.workspace import Workspace
 
@@ -51,7 +52,13 @@ def _percent(text: str) -> float:
     return value
 
 
+#: The tables written next to ``--out`` (``budgets`` only when the tenant has budgets).
+COMPANIONS = ("costs", "budgets")
+
+
 def run(args) -> int:
+    if args.out is not None:
+        check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
     thresholds = tuple(sorted({args.warn_at / 100, 1.0}))
     data = Workspace.open(args.dir, args.period, thresholds=thresholds)
     table, result = data.priced, data.chargeback(args.method)

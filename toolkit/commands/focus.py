@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.focus import focus_table
 from toolkit.present.export import write_focus
 from toolkit.workspace import Workspace
@@ -17,6 +18,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs([args.out], tenant_inputs(args.dir))
     data = Workspace.open(args.dir, args.period)
     frame = focus_table(data.allocation, data.tenant)
     path = write_focus(frame, args.out)

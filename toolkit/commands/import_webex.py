@@ -11,11 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, day
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.webex.control_hub import load_webex_licenses, load_webex_people
-from toolkit.present.export import write_table
+from toolkit.present.export import write_tables
 from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
+
+#: The files written into ``--out``.
+OUTPUTS = ("users.csv", "licenses.csv", "reconciliation.csv")
 
 
 def register(subparsers) -> None:
@@ -38,18 +42,19 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    out: Path = args.out
+    check_outputs([out / name for name in OUTPUTS],
+                  [args.licenses, args.people, args.names, _tenant_file(args.tenant)],
+                  folders=[out])
     tenant = load_tenant(args.tenant) if args.tenant else None
     licenses = load_webex_licenses(args.licenses, names=args.names,
                                    usage_types=tenant.usage_types if tenant else None)
     people = load_webex_people(args.people, licenses, user_id=args.user_id)
     findings = reconcile(tenant, licenses, on=args.on) if tenant else \
         unmatched_licenses(licenses)
-    out: Path = args.out
-    written = [
-        write_table(people[USER_COLUMNS + USER_OPTIONAL], out / "users.csv"),
-        write_table(licenses, out / "licenses.csv"),
-        write_table(findings, out / "reconciliation.csv"),
-    ]
+    tables = (people[USER_COLUMNS + USER_OPTIONAL], licenses, findings)
+    written = write_tables({out / name: table
+                            for name, table in zip(OUTPUTS, tables, strict=True)})
     mapped = int(licenses["usage_type"].notna().sum())
     print(f"read {len(licenses):,} licenses ({mapped:,} mapped to a usage type) and "
           f"{people['user_id'].nunique():,} Contact Center users "
@@ -64,3 +69,8 @@ def run(args) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _tenant_file(path: Path | None) -> Path | None:
+    """What ``--tenant`` reads: its tenant file alone (users.csv next to it is not read)."""
+    return None if path is None else tenant_inputs(path)[0]

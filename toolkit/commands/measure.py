@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.commands.cli import COMMANDS, interval
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.inputs.session_sources import CSV_SOURCE, load_session_source, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
@@ -32,7 +33,7 @@ from toolkit.inputs.webex.agents import match_agents
 from toolkit.inputs.webex.search import load_ai_agent_sessions
 from toolkit.metering import measure_sessions
 from toolkit.policy import LICENSE_MODELS, Metering
-from toolkit.present.export import write_table
+from toolkit.present.export import write_tables
 
 SHOWN_FINDINGS = 10
 
@@ -70,6 +71,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_outputs([args.out, *([args.findings] if args.findings else [])],
+                  [args.sessions, args.users, args.ai_sessions,
+                   tenant_inputs(args.tenant)[0] if args.tenant else None])
     tenant = load_tenant(args.tenant) if args.tenant else None
     zone = tenant.timezone if tenant else "UTC"
     policy = tenant.metering if tenant else Metering()
@@ -87,7 +91,8 @@ def run(args) -> int:
                              timezone=zone, metering=policy)
     if args.ai_sessions:
         usage = _with_ai_agents(usage, load_ai_agent_sessions(args.ai_sessions), zone)
-    path = write_table(usage, args.out)
+    outputs = {args.out: usage} | ({args.findings: imported.findings} if args.findings else {})
+    path = write_tables(outputs)[0]  # usage and findings together, or neither
     _report(imported.findings, args.findings)
     every = f"every {policy.interval}" if args.license_model == "concurrent" else "per day"
     held = "" if pd.Timedelta(policy.min_duration) == pd.Timedelta(0) else \
@@ -130,4 +135,4 @@ def _report(findings: pd.DataFrame, out: Path | None) -> None:
             more = len(findings) - SHOWN_FINDINGS
             print(f"  ... {more} more" + ("" if out else " (write them all with --findings)"))
     if out is not None:
-        print(f"wrote {write_table(findings, out)}")
+        print(f"wrote {out}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.errors import InputError, Problem
 
 
@@ -60,6 +61,7 @@ def run(args) -> int:
     from toolkit.workspace import Workspace
 
     formats = formats_of(args.format)
+    check_outputs([], tenant_inputs(args.dir), folders=[args.out])
     book = Workspace.open(args.dir, args.period, args.as_of)
     window = review_window(book, args.first, args.last)
     wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))

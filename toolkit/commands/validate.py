@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.atomic import write_text
 from toolkit.commands.cli import COMMANDS, day, horizon_days, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.findings import alike
@@ -68,6 +69,8 @@ def evaluation_day(data, given: dt.date | None) -> tuple[dt.date, str]:
 
 
 def run(args) -> int:
+    if args.plan:
+        _check_plan(args)
     data = Workspace.open(args.dir)
     on, source = evaluation_day(data, args.on)
     findings = validate(data.tenant, data.users, on, args.horizon)
@@ -140,12 +143,21 @@ def _write_bodies(data, plan: pd.DataFrame, path: Path, licenses_path) -> None:
     licenses = _licenses(data, licenses_path)
     bodies = plan_to_patch_bodies(plan, licenses)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(bodies, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(bodies, indent=2, ensure_ascii=False) + "\n")
     notes = license_operations(plan, licenses)["note"].dropna()
     made = plural(len(bodies), "PATCH /v1/licenses/users body", "PATCH /v1/licenses/users bodies")
     print(f"\nwrote {path}: {made} for {plural(len(plan), 'mapping')} to move (nothing is sent)")
     for note, count in notes.value_counts(sort=False).sort_index().items():
         print(paragraph(f"{plural(int(count), 'mapping')}: {note}", "    ", first_indent="  "))
+
+
+def _check_plan(args) -> None:
+    """``--plan`` is none of the files validate reads (the tenant's, the license export)."""
+    # imported here: ``owners`` imports this module and writes nothing
+    from toolkit.commands.outputs import check_outputs, tenant_inputs
+
+    tenant = tenant_inputs(args.dir)
+    check_outputs([args.plan], [*tenant, args.licenses or tenant[0].parent / LICENSES_FILE])
 
 
 def _licenses(data, given: Path | None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
+from toolkit.commands.outputs import check_outputs, tenant_inputs
 
 
 def register(subparsers) -> None:
@@ -36,6 +37,7 @@ def run(args) -> int:
     from toolkit.present.workbook import write_workbook
     from toolkit.workspace import Workspace
 
+    check_outputs([args.out], tenant_inputs(args.dir))
     book = Workspace.open(args.dir, args.period, args.as_of)
     window = review_window(book, args.first, args.last)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "

@@ -67,9 +67,13 @@ def table_file(directory: Path, file: str) -> tuple[Path | None, list[Problem]]:
 
     Both at once is a problem: which one is current would be a guess.
     """
-    found = [path for path in (directory / file, directory / Path(file).with_suffix(".parquet"))
-             if path.exists()]
+    found = [path for path in table_files(directory, file) if path.exists()]
     if len(found) > 1:
         return None, [Problem(str(found[1]), "", "", None,
                               f"either {found[0].name} or {found[1].name}, not both")]
     return (found[0] if found else None), []
+
+
+def table_files(directory: Path, file: str) -> tuple[Path, Path]:
+    """The two names one table may have in ``directory``: ``usage.csv`` and ``usage.parquet``."""
+    return directory / file, directory / Path(file).with_suffix(".parquet")

@@ -9,6 +9,9 @@ Excel has no time zones: in an XLSX file, tz-aware timestamps are written as the
 wall-clock time of their own zone (the tenant's: loaders read times there), without offset.
 CSV keeps them as ISO text with the offset. Two runs on the same data write byte-identical
 files: the workbook's document timestamps and its zip entries' dates are fixed.
+
+Every write is atomic (:mod:`toolkit.atomic`): a failure part-way leaves the previous files as
+they were, and the files of one call land together or not at all.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from toolkit.atomic import atomic_paths
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -43,27 +49,54 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = None,
                 first_sheet: str = "data") -> Path:
-    """Write ``frame`` to ``path`` as CSV, Parquet or XLSX (by extension).
+    """Write ``frame`` to ``path`` as CSV, Parquet or XLSX (by extension), atomically.
 
     ``sheets`` adds further named frames as extra sheets of an XLSX file, after ``frame``'s
     own sheet, ``first_sheet``.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    return _write_together({Path(path): (frame, {first_sheet: frame, **(sheets or {})})})[0]
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame] | Mapping[Path, pd.DataFrame]) -> list[Path]:
+    """Write each frame to its path (format by extension): all of them, or none.
+
+    Every table is written to a temporary file next to its target first; only when all are
+    complete do they replace their targets (:mod:`toolkit.atomic`), so a full disk part-way
+    leaves every previous file as it was. A command whose outputs belong together (usage and
+    its findings, an import's three tables) writes them with one call.
+    """
+    return _write_together({Path(path): (frame, None) for path, frame in tables.items()})
+
+
+def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None]]) -> list[Path]:
+    for path in tables:
+        _check_format(path)
+    for path in tables:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_paths(*tables) as temps:
+        for temp, (path, (frame, sheets)) in zip(temps, tables.items(), strict=True):
+            _write_one(frame, temp, path.suffix.lower(), sheets)
+    return list(tables)
+
+
+def _check_format(path: Path) -> None:
+    if path.suffix.lower() not in FORMATS:
         raise ValueError(f"unsupported output {path.name!r}: use one of {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None) -> None:
+    """Write one table to ``path`` (a temporary) in the format of ``suffix``; an XLSX file
+    gets the named ``sheets`` (default: ``frame`` alone, as sheet ``data``)."""
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
     elif suffix == ".csv":
         neutralize_formulas(_plain(frame)).to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path) as writer:
-            for name, table in {first_sheet: frame, **(sheets or {})}.items():
+            for name, table in (sheets or {"data": frame}).items():
                 neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
                                                                   index=False)
         _fix_workbook_dates(path)
-    return path
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,15 +152,28 @@ def write_with_companions(frame: pd.DataFrame, path: str | Path,
     """Write ``frame`` to ``path`` and each companion table next to it.
 
     An XLSX file takes the companions as extra sheets; other formats get one file each,
-    ``NAME.<companion>.EXT``, so a CSV stays one table per file.
+    ``NAME.<companion>.EXT``, so a CSV stays one table per file. All are written or none.
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         return [write_table(frame, path, sheets=companions)]
-    return [write_table(frame, path)] + [
-        write_table(table, path.with_suffix(f".{name}{path.suffix}"))
-        for name, table in companions.items()
-    ]
+    return write_tables({path: frame} | {companion_path(path, name): table
+                                         for name, table in companions.items()})
+
+
+def companion_path(path: str | Path, name: str) -> Path:
+    """Where companion ``name`` of ``path`` goes when it is not a sheet: ``X.csv`` →
+    ``X.<name>.csv`` (an XLSX file holds it as a sheet instead)."""
+    path = Path(path)
+    return path.with_suffix(f".{name}{path.suffix}")
+
+
+def companion_paths(path: str | Path, names: Iterable[str]) -> list[Path]:
+    """Every file :func:`write_with_companions` writes for ``path`` and companions ``names``."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return [path]
+    return [path, *(companion_path(path, name) for name in names)]
 
 
 def write_focus(frame: pd.DataFrame, path: str | Path) -> Path:

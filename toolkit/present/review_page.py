@@ -31,6 +31,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from matplotlib import rc_context
 
+from toolkit.atomic import atomic_paths
 from toolkit.present import plots
 from toolkit.present.report import Review
 from toolkit.present.words import date_text, money_text, span_text
@@ -375,20 +376,27 @@ def tenant_html(roll_up: Review, departments: Iterable[Review]) -> str:
 # --- PDF ------------------------------------------------------------------------------------
 
 def write_pdfs(pages: dict[Path, str]) -> list[Path]:
-    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on).
+    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on), all of
+    them or none (:mod:`toolkit.atomic`)."""
+    if not pages:
+        return []
+    with atomic_paths(*pages) as temporaries:
+        print_pdfs(dict(zip(temporaries, pages.values(), strict=True)))
+    return list(pages)
+
+
+def print_pdfs(pages: dict[Path, str]) -> None:
+    """Print each HTML page to its path (the caller makes the write atomic).
 
     Playwright's synchronous API refuses to run where an asyncio loop is running (a Jupyter
     kernel, another Playwright session), so the printing runs in a thread of its own.
     """
-    if not pages:
-        return []
     if not CHROMIUM.exists():
         raise OSError(f"PDF output needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
     if importlib.util.find_spec("playwright") is None:
         raise OSError("PDF output needs Playwright: pip install 'multisub[pdf]'")
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(_print_pdfs, pages).result()
-    return list(pages)
 
 
 def _print_pdfs(pages: dict[Path, str]) -> None:
@@ -415,11 +423,12 @@ REVIEW_FORMATS = ("html", "pdf")
 def write_reviews(book, window, departments: list[str], out_dir: str | Path,
                   formats: Iterable[str] = ("html",), tenant: bool = False) -> list[Path]:
     """Write one review per department (or, with ``tenant``, one roll-up of all of them) in
-    each format; returns the paths written, HTML first."""
+    each format; returns the paths written, HTML first. The files land together or not at
+    all: every page is written (and every PDF printed) to a temporary file first, and they
+    replace their targets only when all are complete (:mod:`toolkit.atomic`)."""
     from toolkit.present.report import department_review, file_name, file_names
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     reviews = [department_review(book, d, window) for d in departments]
     if tenant:
         pages = {file_name(book.tenant.name, ""): tenant_html(
@@ -427,12 +436,13 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     else:
         names = file_names(departments, "")
         pages = {names[r.title]: department_html(r) for r in reviews}
-    written = []
-    if "html" in formats:
-        for stem, html in pages.items():
-            target = out / f"{stem}.html"
-            target.write_text(html, encoding="utf-8")
-            written.append(target)
-    if "pdf" in formats:
-        written += write_pdfs({out / f"{stem}.pdf": html for stem, html in pages.items()})
-    return written
+    html = {out / f"{stem}.html": page for stem, page in pages.items()} \
+        if "html" in formats else {}
+    pdf = {out / f"{stem}.pdf": page for stem, page in pages.items()} if "pdf" in formats else {}
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_paths(*html, *pdf) as temporaries:
+        for temporary, page in zip(temporaries, html.values(), strict=False):
+            temporary.write_text(page, encoding="utf-8")
+        if pdf:
+            print_pdfs(dict(zip(temporaries[len(html):], pdf.values(), strict=True)))
+    return [*html, *pdf]

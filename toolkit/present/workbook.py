@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.atomic import atomic_paths
 from toolkit.present.export import neutralize_formulas
 from toolkit.present.report import Review, Window, department_review
 from toolkit.present.words import date_text, period_text, rule_title
@@ -31,14 +32,24 @@ MAX_WIDTH = 80
 
 
 def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
-    """Write the tenant's review over ``window`` to ``path`` (an ``.xlsx`` file)."""
-    import xlsxwriter
-
+    """Write the tenant's review over ``window`` to ``path`` (an ``.xlsx`` file), atomically:
+    a failure part-way leaves the previous workbook as it was (:mod:`toolkit.atomic`)."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"the workbook must be an .xlsx file, not {path.name!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tenant = department_review(book, None, window)
+    with atomic_paths(path) as (temporary,):
+        _write_sheets(book, window, tenant, temporary)
+    return path
+
+
+def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -> None:
+    """The six sheets into ``path``; XlsxWriter's own error for a file it could not write
+    becomes the ``OSError`` behind it, which the atomic write reports with the target."""
+    import xlsxwriter
+    from xlsxwriter.exceptions import XlsxFileError
+
     workbook = xlsxwriter.Workbook(str(path), {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         "nan_inf_to_errors": False})
@@ -54,8 +65,11 @@ def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
         _table(workbook, formats, "Budget", _budget(tenant))
         _table(workbook, formats, "Findings", _findings(tenant))
     finally:
-        workbook.close()
-    return path
+        try:
+            workbook.close()
+        except XlsxFileError as error:
+            cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else None
+            raise cause or OSError(str(error)) from error
 
 
 def _formats(workbook, currency: str) -> dict:
