@@ -55,7 +55,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = Non
     return _write_together({Path(path): (frame, sheets)})[0]
 
 
-def write_tables(tables: Mapping[str | Path, pd.DataFrame]) -> list[Path]:
+def write_tables(tables: Mapping[Path, pd.DataFrame] | Mapping[str, pd.DataFrame]) -> list[Path]:
     """Write each frame to its path (format by extension): all of them, or none.
 
     Every table is written to a temporary file next to its target first; only when all are
