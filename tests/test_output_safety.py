@@ -66,6 +66,14 @@ SUCCESS = {"plan-csv": 1, "plan-json": 1}
 NATIVE = {"allocate-parquet", "focus-parquet"}
 
 
+def run(args: list[str]) -> int:
+    """``main`` in-process; Ctrl-C escaping it is a failure here, not the end of the session."""
+    try:
+        return main(args)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped main(): a traceback, not one line")
+
+
 def argv(name: str, out: Path) -> list[str]:
     return [str(arg).replace("{out}", str(out)) for arg in WRITERS[name][0]]
 
@@ -174,7 +182,7 @@ def test_a_write_failing_part_way_leaves_every_previous_file(name, fault, sizes,
     free = sum(sizes[name].values()) - last + last // 2
     error, status, message = FAULTS[fault]
     fill_disk(monkeypatch, out, free, error)
-    assert main(argv(name, out)) == status
+    assert run(argv(name, out)) == status
     err = capsys.readouterr().err
     assert "Traceback" not in err and ".partial" not in err
     [line] = lines_of(err)
@@ -409,7 +417,7 @@ def test_ctrl_c_while_reading_is_one_line_and_status_130(command, tmp_path, monk
         raise KeyboardInterrupt
 
     monkeypatch.setattr(toolkit.inputs.dataset, "load_tenant", interrupted)
-    assert main([part.replace("{out}", str(tmp_path)) for part in command]) == 130
+    assert run([part.replace("{out}", str(tmp_path)) for part in command]) == 130
     assert capsys.readouterr().err == f"multisub {command[0]}: interrupted\n"
     assert list(tmp_path.iterdir()) == []
 
@@ -421,7 +429,7 @@ def test_ctrl_c_before_the_command_is_known_is_quiet(monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "build_parser", interrupted)
-    assert main(["allocate", "--out", "x.csv"]) == 130
+    assert run(["allocate", "--out", "x.csv"]) == 130
     assert capsys.readouterr().err == "multisub allocate: interrupted\n"
 
 
