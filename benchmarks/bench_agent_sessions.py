@@ -27,7 +27,7 @@ import pandas as pd
 from _common import best_of, machine
 
 from toolkit.commands.cli import main as cli
-from toolkit.inputs.search import load_agent_sessions
+from toolkit.inputs.webex.search import load_agent_sessions
 from toolkit.metering import measure_sessions
 
 START_MS = 1_759_276_800_000  # 2025-10-01T00:00:00Z

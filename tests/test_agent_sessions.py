@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit import InputError
-from toolkit.inputs.search import load_agent_sessions
+from toolkit.inputs.webex.search import load_agent_sessions
 from toolkit.policy import Metering
 
 PAGES = Path(__file__).parent / "fixtures" / "search" / "agent_sessions"

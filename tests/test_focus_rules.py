@@ -32,10 +32,10 @@ VALIDATOR_QUIRKS = {"InvoiceId-C-005-C"}
 
 @pytest.fixture(scope="module")
 def sample_focus() -> pd.DataFrame:
-    from toolkit.inputs.dataset import load_and_allocate
+    from toolkit.workspace import Workspace
 
-    data, allocation = load_and_allocate(sample_dir(), "M")
-    return focus_table(allocation, data.tenant)
+    data = Workspace.open(sample_dir(), "M")
+    return focus_table(data.allocation, data.tenant)
 
 
 def test_purchases_are_billed_now_and_effective_on_the_usage_they_cover(sample_focus):

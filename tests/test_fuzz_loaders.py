@@ -21,7 +21,7 @@ from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.usage import load_usage
 from toolkit.inputs.users import load_users
-from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.inputs.webex.control_hub import load_webex_licenses, load_webex_people
 from toolkit.resources import sample_dir
 
 ROOT = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from toolkit import InputError
-from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.inputs.webex.control_hub import load_webex_licenses, load_webex_people
 
 NAME = "Contact Center Standard Agent"
 

@@ -2,9 +2,13 @@
 
 The rules engine (the modules at the top of ``toolkit``) imports no wing; ``inputs`` imports
 only the engine; ``finance`` and ``provisioning`` import the engine and never ``present``;
-nothing imports ``commands``. ``toolkit/__init__.py`` (the public facade, which loads its
-names lazily) and ``toolkit.sample`` (the bundled tenant's generator, a tool that may use
-every layer) stand outside the rule, and only ``commands`` and tests may import ``sample``.
+``workspace`` (the chain's one home) sits above them and below ``present`` and ``commands``;
+``portfolio`` (many tenants, each with its review) sits above the workspace and ``present``;
+nothing imports ``commands``.
+``toolkit/__init__.py`` (the public facade, which loads its names lazily) stands outside the
+rule. ``toolkit.sample`` (the bundled tenant's generator) is a tool at the level of
+``commands``: it writes a tenant directory and reads it back through the workspace, as an
+analyst would, and only ``commands`` and tests may import it.
 """
 
 from __future__ import annotations
@@ -15,16 +19,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
-WINGS = ("inputs", "finance", "provisioning", "present", "commands")
+WINGS = ("inputs", "finance", "provisioning", "workspace", "portfolio", "present", "commands")
 #: What each layer may import, besides itself and the engine.
 ALLOWED = {
     "engine": set(),
     "inputs": set(),
     "finance": set(),
     "provisioning": set(),
-    "present": {"inputs", "finance", "provisioning"},
-    "commands": {"inputs", "finance", "provisioning", "present", "sample"},
-    "sample": {"inputs", "finance", "provisioning", "present"},
+    "workspace": {"inputs", "finance", "provisioning"},
+    "portfolio": {"inputs", "finance", "provisioning", "workspace", "present"},
+    "present": {"inputs", "finance", "provisioning", "workspace"},
+    "commands": {"inputs", "finance", "provisioning", "workspace", "portfolio", "present",
+                 "sample"},
+    "sample": {"inputs", "finance", "provisioning", "workspace", "present"},
 }
 
 
@@ -91,3 +98,15 @@ def test_facade_names_resolve():
 ])
 def test_layer_names(module, layer):
     assert layer_of(module) == layer
+
+
+def test_facade_type_block_is_the_homes_table():
+    """The facade's ``TYPE_CHECKING`` block is written from ``_HOMES`` (one line per name, in
+    the table's order of modules): both must say the same, so a name added to one is in both."""
+    import toolkit
+
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If))
+    typed = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+             for alias in node.names}
+    assert typed == toolkit._HOMES

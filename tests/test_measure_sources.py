@@ -10,8 +10,8 @@ import yaml
 
 from toolkit import InputError
 from toolkit.commands.cli import main
-from toolkit.inputs.activities import load_agent_activities
 from toolkit.inputs.session_sources import session_source
+from toolkit.inputs.webex.activities import load_agent_activities
 from toolkit.resources import sample_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from toolkit import load_agent_sessions, load_ai_agent_sessions, load_webex_licenses
 from toolkit.commands.cli import main
-from toolkit.inputs.pull import search_windows
+from toolkit.inputs.webex.pull import search_windows
 
 TOKEN = "tok-3f9c2a71-never-on-disk"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -11,7 +11,7 @@ import pytest
 from builders import D, subscription, tenant, term
 from toolkit.commands.cli import main
 from toolkit.inputs.tenant_file import save_tenant
-from toolkit.inputs.webex import load_webex_licenses
+from toolkit.inputs.webex.control_hub import load_webex_licenses
 from toolkit.provisioning.reconcile import FINDING_COLUMNS, reconcile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webex"

@@ -1,6 +1,6 @@
 """Allocating a usage file in chunks (issue 13): the same result as loading it whole, and the
 same problems, each at its row of the whole file. "Same result" is defined in
-:mod:`toolkit.inputs.stream`: pooled and per-subscription figures equal (to rounding of the
+:mod:`toolkit.workspace.stream`: pooled and per-subscription figures equal (to rounding of the
 grouped sums), unallocated quantities equal per day, period, type, subscription, user and
 reason."""
 
@@ -18,10 +18,17 @@ from toolkit.allocation import allocate
 from toolkit.errors import InputError
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
 from toolkit.inputs.dataset import load_tenant_dir
-from toolkit.inputs.stream import _chunks, _groups, _in_order, allocate_file, reduce_usage, vouched
 from toolkit.inputs.typed import typed_frame
 from toolkit.inputs.usage import USAGE_KINDS, load_usage, typed_usage_problems
 from toolkit.resources import sample_dir
+from toolkit.workspace.stream import (
+    _chunks,
+    _groups,
+    _in_order,
+    allocate_file,
+    reduce_usage,
+    vouched,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from toolkit.commands.cli import main
 from toolkit.errors import InputError
 from toolkit.inputs.users import load_users
-from toolkit.inputs.webex import LICENSE_NAMES, load_webex_licenses, load_webex_people
+from toolkit.inputs.webex.control_hub import LICENSE_NAMES, load_webex_licenses, load_webex_people
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webex"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "Allocation": "toolkit.allocation",
     "allocate": "toolkit.allocation",
-    "allocate_file": "toolkit.inputs.stream",
+    "allocate_file": "toolkit.workspace.stream",
     "InputError": "toolkit.errors",
     "Problem": "toolkit.errors",
     "budget_vs_actual": "toolkit.finance.budgets",
@@ -25,16 +25,16 @@ _HOMES = {
     "overage_price": "toolkit.finance.costs",
     "focus_table": "toolkit.finance.focus",
     "load_budgets": "toolkit.inputs.budgets",
-    "load_agent_sessions": "toolkit.inputs.search",
-    "load_ai_agent_sessions": "toolkit.inputs.search",
-    "SessionImport": "toolkit.inputs.session_records",
+    "load_agent_sessions": "toolkit.inputs.webex.search",
+    "load_ai_agent_sessions": "toolkit.inputs.webex.search",
+    "SessionImport": "toolkit.inputs.webex.session_records",
     "load_sessions": "toolkit.inputs.sessions",
     "load_tenant": "toolkit.inputs.tenant_file",
     "save_tenant": "toolkit.inputs.tenant_file",
     "load_usage": "toolkit.inputs.usage",
     "load_users": "toolkit.inputs.users",
-    "load_webex_licenses": "toolkit.inputs.webex",
-    "load_webex_people": "toolkit.inputs.webex",
+    "load_webex_licenses": "toolkit.inputs.webex.control_hub",
+    "load_webex_people": "toolkit.inputs.webex.control_hub",
     "measure_sessions": "toolkit.metering",
     "policy_effect": "toolkit.metering",
     "Line": "toolkit.model",
@@ -48,6 +48,11 @@ _HOMES = {
     "plan_to_csv": "toolkit.present.export",
     "department_review": "toolkit.present.report",
     "load_book": "toolkit.present.report",
+    "explorer": "toolkit.present.ui",
+    "ownership_whatif": "toolkit.present.ui",
+    "shifts_table": "toolkit.present.ui",
+    "owner_changes_explained": "toolkit.explain",
+    "Workspace": "toolkit.workspace",
     "write_workbook": "toolkit.present.workbook",
     "access_calendar": "toolkit.provisioning.access",
     "reconcile": "toolkit.provisioning.reconcile",
@@ -78,23 +83,23 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.allocation import allocate as allocate
     from toolkit.errors import InputError as InputError
     from toolkit.errors import Problem as Problem
+    from toolkit.explain import owner_changes_explained as owner_changes_explained
     from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
     from toolkit.finance.chargeback import chargeback as chargeback
     from toolkit.finance.costs import costs as costs
     from toolkit.finance.costs import overage_price as overage_price
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.inputs.budgets import load_budgets as load_budgets
-    from toolkit.inputs.search import load_agent_sessions as load_agent_sessions
-    from toolkit.inputs.search import load_ai_agent_sessions as load_ai_agent_sessions
-    from toolkit.inputs.session_records import SessionImport as SessionImport
     from toolkit.inputs.sessions import load_sessions as load_sessions
-    from toolkit.inputs.stream import allocate_file as allocate_file
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
     from toolkit.inputs.usage import load_usage as load_usage
     from toolkit.inputs.users import load_users as load_users
-    from toolkit.inputs.webex import load_webex_licenses as load_webex_licenses
-    from toolkit.inputs.webex import load_webex_people as load_webex_people
+    from toolkit.inputs.webex.control_hub import load_webex_licenses as load_webex_licenses
+    from toolkit.inputs.webex.control_hub import load_webex_people as load_webex_people
+    from toolkit.inputs.webex.search import load_agent_sessions as load_agent_sessions
+    from toolkit.inputs.webex.search import load_ai_agent_sessions as load_ai_agent_sessions
+    from toolkit.inputs.webex.session_records import SessionImport as SessionImport
     from toolkit.metering import measure_sessions as measure_sessions
     from toolkit.metering import policy_effect as policy_effect
     from toolkit.model import Line as Line
@@ -108,6 +113,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.present.export import plan_to_csv as plan_to_csv
     from toolkit.present.report import department_review as department_review
     from toolkit.present.report import load_book as load_book
+    from toolkit.present.ui import explorer as explorer
+    from toolkit.present.ui import ownership_whatif as ownership_whatif
+    from toolkit.present.ui import shifts_table as shifts_table
     from toolkit.present.workbook import write_workbook as write_workbook
     from toolkit.provisioning.access import access_calendar as access_calendar
     from toolkit.provisioning.reconcile import reconcile as reconcile
@@ -116,3 +124,5 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.provisioning.validation import validate as validate
     from toolkit.timeline import ownership_timeline as ownership_timeline
     from toolkit.timeline import primary_timeline as primary_timeline
+    from toolkit.workspace import Workspace as Workspace
+    from toolkit.workspace.stream import allocate_file as allocate_file

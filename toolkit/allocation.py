@@ -91,7 +91,6 @@ class UnallocatedFrame(pa.DataFrameModel):
 
 
 POOLED_COLUMNS = list(PooledFrame.to_schema().columns)
-BY_SUB_COLUMNS = list(BySubscriptionFrame.to_schema().columns)
 UNALLOCATED_COLUMNS = list(UnallocatedFrame.to_schema().columns)
 
 

@@ -24,7 +24,7 @@ interval (the earliest such instant on ties). The rows of one interval therefore
 exactly to the tenant's interval peak, and allocation's coincident peak stays exact.
 
 Each user counts toward the subscription they are mapped to at that instant
-(:func:`toolkit.inputs.users.subscriptions_of_users`, with the optional ``start``/``end`` mapping
+(:func:`toolkit.mapping.subscriptions_of_users`, with the optional ``start``/``end`` mapping
 columns), under the agent license type they hold at that instant (Premium wins when both
 are held, as Webex applies it). Users not in the users table, or mapped to nothing, are
 counted with an empty ``subscription_id``: allocation then attributes them pro rata (M5),
@@ -316,8 +316,8 @@ def _run_starts(codes: np.ndarray) -> np.ndarray:
 def _mapping_changes(users, user_ids):
     """Instants (µs) at which some user's mapping starts or ends, with the user's code.
 
-    ``users`` went through :func:`toolkit.inputs.users.checked_users`: its bounds are tz-aware, read
-    by the same rule :func:`toolkit.inputs.users.active_user_rows` applies when it probes them.
+    ``users`` went through :func:`toolkit.frames.checked_users`: its bounds are tz-aware, read
+    by the same rule :func:`toolkit.mapping.active_user_rows` applies when it probes them.
     """
     if users is None:
         return np.empty(0, np.int64), np.empty(0, np.int64)

@@ -129,7 +129,18 @@ class Tenant:
         return Timelines(self)
 
     def primary(self, on: dt.date | str) -> str | None:
-        """R2: the oldest active subscription on the day, or ``None``."""
+        """R2: the oldest active subscription on the day, or ``None``.
+
+        Parameters
+        ----------
+        on : date or ISO text
+            The day asked about (a calendar day in the tenant's zone).
+
+        Returns
+        -------
+        str or None
+            The primary subscription's id; ``None`` when no subscription is active that day.
+        """
         return self.timelines.primary_on(as_date(on))
 
     def overage_owner(self, usage_type: str, on: dt.date | str) -> str | None:
@@ -137,11 +148,37 @@ class Tenant:
 
         For per-subscription types (``wfo``) each subscription owns its own overage, so there
         is no single tenant-wide owner and this returns ``None``.
+
+        Parameters
+        ----------
+        usage_type : str
+            A usage type of the tenant's policy table (ValueError naming the known ones
+            otherwise).
+        on : date or ISO text
+            The day asked about.
+
+        Returns
+        -------
+        str or None
+            The owning subscription's id; ``None`` when nobody owns the type that day.
         """
         return self.timelines.owner_on(usage_type, as_date(on))
 
     def explain_owner(self, usage_type: str, on: dt.date | str) -> str:
-        """A plain-language sentence: who owns the type's overage that day, and why."""
+        """A plain-language sentence: who owns the type's overage that day, and why.
+
+        Parameters
+        ----------
+        usage_type : str
+            A usage type of the tenant's policy table.
+        on : date or ISO text
+            The day asked about.
+
+        Returns
+        -------
+        str
+            One sentence naming the owner, the rule and the competitors it beat.
+        """
         return explain_owner(self, usage_type, as_date(on))
 
 

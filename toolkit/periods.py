@@ -100,3 +100,16 @@ def as_of_date(usage: pd.DataFrame | None, timezone: str, freq: str = "M") -> dt
         return None
     last = int(local_days(usage["timestamp"], timezone).max())
     return pd.Period(np.datetime64(last, "D"), freq=freq).end_time.date()
+
+
+def last_complete_period(day: dt.date, freq: str) -> pd.Period:
+    """The last period of ``freq`` that has ended on or before ``day``."""
+    period = pd.Period(day, freq=freq)
+    return period if period.end_time.date() <= day else period - 1
+
+
+def default_bounds(as_of: dt.date, freq: str = "M") -> tuple[pd.Period, pd.Period]:
+    """A review's default periods: the last complete quarter on or before ``as_of``, as its
+    first and last period of ``freq``."""
+    quarter = last_complete_period(as_of, "Q")
+    return pd.Period(quarter.start_time, freq=freq), pd.Period(quarter.end_time, freq=freq)

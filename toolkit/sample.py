@@ -10,6 +10,7 @@ overage. Run ``python -m toolkit.sample [DIR]`` to regenerate; same seed, same f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -21,8 +22,8 @@ import pandas as pd
 
 from toolkit.frames import SESSION_COLUMNS
 from toolkit.inputs.budgets import BUDGET_COLUMNS
-from toolkit.inputs.pages import PULL_STATE
 from toolkit.inputs.tenant_file import save_tenant
+from toolkit.inputs.webex.pages import PULL_STATE
 from toolkit.model import Line, Subscription, Tenant, Term
 from toolkit.resources import sample_dir
 
@@ -339,6 +340,37 @@ def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
     return directory
 
 
+def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) -> Path:
+    """A synthetic portfolio for :mod:`toolkit.portfolio`: ``tenants`` variants of the sample
+    tenant in subfolders ``tenant-001``, ``tenant-002``, …, seeded and of varied sizes.
+
+    Each variant has its own name, its own random usage, a usage level between 70% and 130%
+    of the sample's (so some run into overage and some do not) and a history of 6 to 34
+    months; every fifth is billed in USD, so a roll-up must keep currencies apart. Variants
+    carry no budgets, raw pages or sessions: the portfolio needs only what allocation reads.
+    The same seed writes the same bytes.
+    """
+    directory = Path(directory)
+    base = sample_tenant()
+    for number in range(1, tenants + 1):
+        rng = np.random.default_rng([seed, number])
+        tenant = dataclasses.replace(base, name=f"Portfolio tenant {number:03d}",
+                                     currency="USD" if number % 5 == 0 else base.currency)
+        folder = directory / f"tenant-{number:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_tenant(tenant, folder / "tenant.yaml")
+        users = sample_users(tenant, rng)
+        users.to_csv(folder / "users.csv", index=False)
+        usage = sample_usage(tenant, users, rng)
+        months = int(rng.integers(6, 35))
+        first = (pd.Period(USAGE_END, freq="M") - months).start_time.strftime("%Y-%m-%d")
+        usage = usage[usage["timestamp"] >= first].reset_index(drop=True)
+        level = rng.uniform(0.7, 1.3)
+        usage["quantity"] = np.maximum(np.round(usage["quantity"] * level), 1).astype(int)
+        usage.to_csv(folder / "usage.csv", index=False)
+    return directory
+
+
 #: Raw Search API pages of the sample: what ``multisub pull`` would have saved when run at
 #: PULL_TO (local time) for October 2026. Agent sessions cover the whole pull; AI Agent
 #: sessions (a thousand a day) only its last two days, to keep ``data/`` small.
@@ -441,14 +473,16 @@ def _write_pages(folder: Path, window_and_pages: tuple[dict, list[dict]]) -> Non
 
 def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
     """Budgets set from what the written sample costs, read back as any analyst would."""
-    from toolkit.allocation import allocate
-    from toolkit.finance.chargeback import chargeback
-    from toolkit.inputs.dataset import load_tenant_dir
+    from toolkit.workspace import Workspace
 
-    data = load_tenant_dir(directory)
-    billed = chargeback(allocate(data.tenant, data.usage, data.users), data.tenant, "billed")
-    return sample_budgets(data.tenant, billed, seed)
+    data = Workspace.open(directory)
+    return sample_budgets(data.tenant, data.billed, seed)
 
 
 if __name__ == "__main__":
-    print(write_sample(sys.argv[1] if len(sys.argv) > 1 else None))
+    # python -m toolkit.sample [DIR]                      the bundled sample (or into DIR)
+    # python -m toolkit.sample --portfolio N DIR          a synthetic portfolio of N tenants
+    if sys.argv[1:2] == ["--portfolio"] and len(sys.argv) == 4:
+        print(write_portfolio(sys.argv[3], int(sys.argv[2])))
+    else:
+        print(write_sample(sys.argv[1] if len(sys.argv) > 1 else None))

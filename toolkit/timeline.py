@@ -170,6 +170,15 @@ def primary_timeline(tenant: Tenant) -> pd.DataFrame:
 
     ``end`` is NaT while the stretch is still open. Days with no active subscription at all
     appear as gaps between rows.
+
+    Parameters
+    ----------
+    tenant : Tenant
+
+    Returns
+    -------
+    DataFrame
+        ``start, end`` (datetime64, day resolution, ``end`` exclusive) and ``subscription_id``.
     """
     return tenant.timelines.primary_frame.copy()
 
@@ -180,6 +189,16 @@ def ownership_timeline(tenant: Tenant) -> pd.DataFrame:
     Columns ``usage_type, start, end, owner``, sorted by type and start; a gap between a
     type's rows is a stretch with no owner (e.g. nobody holds the type). Per-subscription
     types (``wfo``) have no tenant-wide owner and do not appear.
+
+    Parameters
+    ----------
+    tenant : Tenant
+
+    Returns
+    -------
+    DataFrame
+        ``usage_type, start, end, owner``; ``start``/``end`` datetime64 at day resolution,
+        ``end`` exclusive and NaT while open.
     """
     return tenant.timelines.ownership_frame.copy()
 

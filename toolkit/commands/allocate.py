@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
-from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import companion_paths, write_with_companions
+from toolkit.workspace import Workspace
 
 COMPANIONS = ("pooled", "unallocated")
 
@@ -24,11 +24,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
-    data, result = load_and_allocate(args.dir, args.period)
+    data = Workspace.open(args.dir, args.period)
+    result = data.allocation
+    assert data.usage is not None  # the allocation refuses a tenant without usage
     companions = dict(zip(COMPANIONS, (result.pooled, result.unallocated), strict=True))
     written = write_with_companions(result.by_subscription, args.out, companions)
     print(f"allocated {len(data.usage):,} usage rows of {data.tenant.name} (as of "
-          f"{data.as_of(args.period)}) into "
+          f"{data.as_of}) into "
           f"{len(result.by_subscription):,} rows; {len(result.unallocated):,} unallocated")
     for path in written:
         print(f"wrote {path}")

@@ -39,6 +39,7 @@ COMMANDS = {
     "report": "cost reviews for department heads, as HTML and PDF",
     "workbook": "the cost review as an Excel workbook",
     "pull": "raw pages (licenses, people, agent and AI agent sessions) from a live Webex tenant",
+    "portfolio": "many tenants at once, on Dask: one roll-up of money, peaks and risks",
 }
 EXIT_INPUT_ERROR = 2
 #: What a shell reports for a program whose reader went away (128 + SIGPIPE), e.g. ``| head``.

@@ -17,15 +17,12 @@ from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
-from toolkit.finance.budgets import budget_vs_actual
-from toolkit.finance.chargeback import METHODS, chargeback
-from toolkit.finance.costs import costs, unowned_overage
+from toolkit.finance.chargeback import METHODS
+from toolkit.finance.costs import unowned_overage
 from toolkit.finance.money import from_cents, to_cents
-from toolkit.inputs.budgets import load_budgets
-from toolkit.inputs.dataset import load_and_allocate
-from toolkit.model import BUDGETS_FILE
 from toolkit.present.export import companion_paths, write_with_companions
 from toolkit.present.text import listing, paragraph, plural
+from toolkit.workspace import Workspace
 
 #: Default warning threshold, percent of a department-period's budget.
 WARN_AT = 80.0
@@ -62,15 +59,12 @@ COMPANIONS = ("costs", "budgets")
 def run(args) -> int:
     if args.out is not None:
         check_outputs(companion_paths(args.out, COMPANIONS), tenant_inputs(args.dir))
-    data, allocation = load_and_allocate(args.dir, args.period)
-    budget_file = data.directory / BUDGETS_FILE
-    budgets = load_budgets(budget_file, data.tenant, args.period) if budget_file.exists() else None
-    table = costs(allocation, data.tenant)
-    result = chargeback(allocation, data.tenant, args.method, table=table)
-    thresholds = sorted({args.warn_at / 100, 1.0})
-    versus = budget_vs_actual(result, budgets, thresholds) if budgets is not None else None
-    _print_summary(data.tenant, result, args.method, data.as_of(args.period))
-    _print_warnings(allocation)
+    thresholds = tuple(sorted({args.warn_at / 100, 1.0}))
+    data = Workspace.open(args.dir, args.period, thresholds=thresholds)
+    table, result = data.priced, data.chargeback(args.method)
+    versus = data.budgets_for(args.method)
+    _print_summary(data.tenant, result, args.method, data.as_of)
+    _print_warnings(data.allocation)
     if versus is not None:
         print(budget_lines(versus, data.tenant.currency, args.warn_at))
     if args.out is not None:

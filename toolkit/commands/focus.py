@@ -5,8 +5,8 @@ from __future__ import annotations
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.focus import focus_table
-from toolkit.inputs.dataset import load_and_allocate
 from toolkit.present.export import write_focus
+from toolkit.workspace import Workspace
 
 
 def register(subparsers) -> None:
@@ -19,9 +19,9 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     check_outputs([args.out], tenant_inputs(args.dir))
-    data, allocation = load_and_allocate(args.dir, args.period)
-    frame = focus_table(allocation, data.tenant)
+    data = Workspace.open(args.dir, args.period)
+    frame = focus_table(data.allocation, data.tenant)
     path = write_focus(frame, args.out)
     print(f"wrote {len(frame):,} FOCUS charges of {data.tenant.name} (as of "
-          f"{data.as_of(args.period)}) to {path}")
+          f"{data.as_of}) to {path}")
     return 0

@@ -14,7 +14,7 @@ from toolkit.commands.cli import COMMANDS, day
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
-from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.inputs.webex.control_hub import load_webex_licenses, load_webex_people
 from toolkit.present.export import write_tables
 from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
 

@@ -26,10 +26,11 @@ import pandas as pd
 
 from toolkit.commands.cli import COMMANDS, interval
 from toolkit.commands.outputs import check_outputs, tenant_inputs
-from toolkit.inputs.search import load_ai_agent_sessions
-from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
+from toolkit.inputs.session_sources import CSV_SOURCE, load_session_source, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
+from toolkit.inputs.webex.agents import match_agents
+from toolkit.inputs.webex.search import load_ai_agent_sessions
 from toolkit.metering import measure_sessions
 from toolkit.policy import LICENSE_MODELS, Metering
 from toolkit.present.export import write_tables
@@ -81,7 +82,7 @@ def run(args) -> int:
     kind = session_source(args.sessions)
     imported = load_session_source(args.sessions, tenant, as_of=_as_of(args.as_of, zone))
     users = load_users(args.users, tenant) if args.users else None
-    if users is not None and kind != "sessions.csv":
+    if users is not None and kind != CSV_SOURCE:
         imported = match_agents(imported, users)
     if users is None:
         print("multisub measure: warning: no --users, so every usage row is unmapped (no "

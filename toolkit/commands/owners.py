@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from toolkit.commands.cli import COMMANDS, day, tenant_dir_argument
 from toolkit.commands.validate import evaluation_day
-from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.present.text import paragraph
+from toolkit.workspace import Workspace
 
 
 def register(subparsers) -> None:
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    data = load_tenant_dir(args.dir)
+    data = Workspace.open(args.dir)
     tenant = data.tenant
     on, source = evaluation_day(data, args.on)
     primary = tenant.primary(on)

@@ -1,7 +1,7 @@
 """``multisub pull --from DATE --to DATE --out DIR``: raw pages from a live Webex tenant.
 
 Fetches ``/v1/licenses``, ``/v1/people``, and the Search API's Agent Session and AI Agent
-Session records into ``DIR/raw/<source>/`` (see :mod:`toolkit.inputs.pull`); then
+Session records into ``DIR/raw/<source>/`` (see :mod:`toolkit.inputs.webex.pull`); then
 ``multisub measure DIR/raw/agentSession`` and ``multisub import-webex`` read them. A second
 run with the same arguments resumes where the first stopped.
 
@@ -23,7 +23,7 @@ import httpx
 
 from toolkit.commands.cli import COMMANDS
 from toolkit.errors import InputError, Problem
-from toolkit.inputs.pull import (
+from toolkit.inputs.webex.pull import (
     BASE_URL,
     CC_URL,
     CC_URLS,

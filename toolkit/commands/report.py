@@ -43,10 +43,10 @@ def register(subparsers) -> None:
 
 def formats_of(text: str) -> list[str]:
     """``html,pdf`` → ``["html", "pdf"]``; an unknown format is an input problem."""
-    from toolkit.present.review_page import FORMATS
+    from toolkit.present.review_page import REVIEW_FORMATS
 
     wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
-    unknown = [part for part in wanted if part not in FORMATS]
+    unknown = [part for part in wanted if part not in REVIEW_FORMATS]
     if unknown or not wanted:
         raise InputError([Problem("--format", "", "", part, "html or pdf (comma-separated)")
                           for part in (unknown or [text])])
@@ -55,22 +55,17 @@ def formats_of(text: str) -> list[str]:
 
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
-    from toolkit.present.report import (
-        check_departments,
-        check_window,
-        choose_window,
-        date_text,
-        load_book,
-    )
+    from toolkit.commands.review_args import review_window, wanted_departments
     from toolkit.present.review_page import write_reviews
+    from toolkit.present.words import date_text
+    from toolkit.workspace import Workspace
 
     formats = formats_of(args.format)
     check_outputs([], tenant_inputs(args.dir), folders=[args.out])
-    book = load_book(args.dir, args.period, args.as_of)
-    window = choose_window(book.as_of, args.first, args.last, book.freq)
-    check_window(book, window)
+    book = Workspace.open(args.dir, args.period, args.as_of)
+    window = review_window(book, args.first, args.last)
     wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))
-    check_departments(book, wanted)
+    wanted_departments(book, wanted)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
     for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant):

@@ -4,7 +4,7 @@ first, and optionally the remap plan as a worklist or as Webex API request bodie
 
 Exit status 1 when an error-severity finding exists, so a scheduled job or CI step can fail
 on a tenant that has already cut someone off; 0 otherwise; 2 for bad input (handled by the
-CLI). Without ``--on`` the day is the tenant's as-of day (:meth:`TenantData.as_of`: the last
+CLI). Without ``--on`` the day is the tenant's as-of day (:attr:`Workspace.default_as_of`: the last
 day of the last month with usage), the day every other command and notebook uses; a tenant
 directory without usage falls back to the latest date in the tenant file and users table
 (:func:`toolkit.provisioning.validation.latest_date`). Never the machine's clock.
@@ -25,12 +25,12 @@ from toolkit.atomic import write_text
 from toolkit.commands.cli import COMMANDS, day, horizon_days, tenant_dir_argument
 from toolkit.errors import InputError, Problem
 from toolkit.findings import alike
-from toolkit.inputs.dataset import load_tenant_dir
-from toolkit.inputs.webex import load_webex_licenses
+from toolkit.inputs.webex.control_hub import load_webex_licenses
 from toolkit.present.export import plan_to_csv
 from toolkit.present.text import listing, paragraph, plural
 from toolkit.provisioning.remap import license_operations, plan_to_patch_bodies, remap_plan
 from toolkit.provisioning.validation import RULES, SEVERITIES, latest_date, validate
+from toolkit.workspace import Workspace
 
 EXIT_ERRORS = 1
 #: The file ``multisub import-webex`` writes next to users.csv, read for ``--plan FILE.json``.
@@ -62,7 +62,7 @@ def evaluation_day(data, given: dt.date | None) -> tuple[dt.date, str]:
     """The day to validate on and how it was chosen (printed, so nobody guesses)."""
     if given is not None:
         return given, "given"
-    as_of = data.as_of()
+    as_of = data.default_as_of
     if as_of is not None:
         return as_of, AS_OF_SOURCE
     return latest_date(data.tenant, data.users), FALLBACK_SOURCE
@@ -71,7 +71,7 @@ def evaluation_day(data, given: dt.date | None) -> tuple[dt.date, str]:
 def run(args) -> int:
     if args.plan:
         _check_plan(args)
-    data = load_tenant_dir(args.dir)
+    data = Workspace.open(args.dir)
     on, source = evaluation_day(data, args.on)
     findings = validate(data.tenant, data.users, on, args.horizon)
     print(paragraph(f"{data.tenant.name}: validation as of {on} ({source}), horizon "

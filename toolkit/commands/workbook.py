@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.commands.cli import COMMANDS, period_argument, tenant_dir_argument
+from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 
 
@@ -18,11 +18,12 @@ def register(subparsers) -> None:
     tenant_dir_argument(parser)
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx",
                         help="the workbook to write")
-    parser.add_argument("--from", dest="first", metavar="PERIOD",
+    parser.add_argument("--from", dest="first", type=month, metavar="PERIOD",
                         help="first month reviewed (default: the last complete quarter before "
                              "the as-of day)")
-    parser.add_argument("--to", dest="last", metavar="PERIOD", help="last month reviewed")
-    parser.add_argument("--as-of", metavar="DATE",
+    parser.add_argument("--to", dest="last", type=month, metavar="PERIOD",
+                        help="last month reviewed")
+    parser.add_argument("--as-of", type=day, metavar="DATE",
                         help="the day the figures are as of (default: the last day of the "
                              "last month with usage)")
     period_argument(parser)
@@ -31,13 +32,14 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
-    from toolkit.present.report import check_window, choose_window, date_text, load_book
+    from toolkit.commands.review_args import review_window
+    from toolkit.present.words import date_text
     from toolkit.present.workbook import write_workbook
+    from toolkit.workspace import Workspace
 
     check_outputs([args.out], tenant_inputs(args.dir))
-    book = load_book(args.dir, args.period, args.as_of)
-    window = choose_window(book.as_of, args.first, args.last, book.freq)
-    check_window(book, window)
+    book = Workspace.open(args.dir, args.period, args.as_of)
+    window = review_window(book, args.first, args.last)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
     print(f"wrote {write_workbook(book, window, args.out)}")

@@ -10,7 +10,6 @@ tenants), and what each department pays before and after (allocating the same us
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -29,7 +28,6 @@ PRIMARY_ROW = "(primary)"
 #: The "file" that problems of a scenario tenant name.
 SCENARIO = "what-if tenant"
 #: ``subscriptions[2]`` in a problem's place is shown as that subscription's id.
-_SUBSCRIPTION_PLACE = re.compile(r"\bsubscriptions\[(\d+)\]")
 
 
 def expire(tenant: Tenant, subscription_id: str, on: dt.date) -> Tenant:

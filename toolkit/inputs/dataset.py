@@ -78,14 +78,3 @@ def table_files(directory: Path, file: str) -> tuple[Path, Path]:
     """The two names one table may have in ``directory``: ``usage.csv`` and ``usage.parquet``."""
     return directory / file, directory / Path(file).with_suffix(".parquet")
 
-
-def load_and_allocate(directory: str | Path, period: str = "M"):
-    """The tenant directory and its usage allocated: what most commands and reports start
-    from. A directory without ``usage.csv`` is an input problem here, not an empty result."""
-    from toolkit.allocation import allocate
-
-    data = load_tenant_dir(directory)
-    if data.usage is None:
-        raise InputError([Problem(str(data.directory / USAGE_FILE), "", "", None,
-                                  "a usage.csv (or usage.parquet) file in the tenant directory")])
-    return data, allocate(data.tenant, data.usage, data.users, period=period)

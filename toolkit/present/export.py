@@ -47,12 +47,14 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = None) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = None,
+                first_sheet: str = "data") -> Path:
     """Write ``frame`` to ``path`` as CSV, Parquet or XLSX (by extension), atomically.
 
-    ``sheets`` adds further named frames as extra sheets of an XLSX file.
+    ``sheets`` adds further named frames as extra sheets of an XLSX file, after ``frame``'s
+    own sheet, ``first_sheet``.
     """
-    return _write_together({Path(path): (frame, sheets)})[0]
+    return _write_together({Path(path): (frame, sheets, first_sheet)})[0]
 
 
 def write_tables(tables: Mapping[Path, pd.DataFrame] | Mapping[str, pd.DataFrame]) -> list[Path]:
@@ -63,17 +65,17 @@ def write_tables(tables: Mapping[Path, pd.DataFrame] | Mapping[str, pd.DataFrame
     leaves every previous file as it was. A command whose outputs belong together (usage and
     its findings, an import's three tables) writes them with one call.
     """
-    return _write_together({Path(path): (frame, None) for path, frame in tables.items()})
+    return _write_together({Path(path): (frame, None, "data") for path, frame in tables.items()})
 
 
-def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None]]) -> list[Path]:
+def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None, str]]) -> list[Path]:
     for path in tables:
         _check_format(path)
     for path in tables:
         path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_paths(*tables) as temps:
-        for temp, (path, (frame, sheets)) in zip(temps, tables.items(), strict=True):
-            _write_one(frame, temp, path.suffix.lower(), sheets)
+        for temp, (path, (frame, sheets, first)) in zip(temps, tables.items(), strict=True):
+            _write_one(frame, temp, path.suffix.lower(), sheets, first)
     return list(tables)
 
 
@@ -82,7 +84,8 @@ def _check_format(path: Path) -> None:
         raise ValueError(f"unsupported output {path.name!r}: use one of {', '.join(FORMATS)}")
 
 
-def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None) -> None:
+def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None,
+               first_sheet: str) -> None:
     """Write one table to ``path`` (a temporary) in the format of ``suffix``."""
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
@@ -90,7 +93,7 @@ def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None
         neutralize_formulas(_plain(frame)).to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path) as writer:
-            for name, table in {"data": frame, **(sheets or {})}.items():
+            for name, table in {first_sheet: frame, **(sheets or {})}.items():
                 neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
                                                                   index=False)
         _fix_workbook_dates(path)

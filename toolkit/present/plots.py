@@ -374,7 +374,7 @@ def views_chart(billed: pd.DataFrame, caused: pd.DataFrame, currency: str, title
 
 def budget_chart(comparison: pd.DataFrame, currency: str, title: str) -> Figure:
     """Actual spend per period as bars against the budget as a line (``period, budget,
-    actual``, e.g. :func:`toolkit.inputs.budgets.budget_vs_actual` for one department); months over
+    actual``, e.g. :func:`toolkit.finance.budgets.budget_vs_actual` for one department); months over
     budget are drawn in the overage color."""
     rows = comparison.sort_values("period")
     figure, ax = _money_axes(title, currency)

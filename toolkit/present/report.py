@@ -27,17 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.allocation import Allocation
-from toolkit.errors import InputError, Problem
-from toolkit.finance.budgets import budget_vs_actual
-from toolkit.finance.chargeback import chargeback
-from toolkit.finance.costs import costs
-from toolkit.finance.forecast import forecast
+from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.findings import alike
-from toolkit.inputs.dataset import load_and_allocate
-from toolkit.model import Tenant, as_date
-from toolkit.periods import as_of_date, select_periods
+from toolkit.model import as_date
+from toolkit.periods import default_bounds, select_periods
 from toolkit.present.words import (
     date_text,
     money_text,
@@ -46,7 +40,8 @@ from toolkit.present.words import (
     span_text,
     type_name,
 )
-from toolkit.provisioning.validation import OFFER_NAMES, validate
+from toolkit.provisioning.validation import OFFER_NAMES
+from toolkit.workspace import Workspace
 
 MONEY = ("committed_cost", "overage_cost", "total_cost")
 
@@ -87,37 +82,19 @@ class Window:
         return span_text(self.first, self.last)
 
 
-def last_complete_period(day: dt.date, freq: str) -> pd.Period:
-    """The last period of ``freq`` that has ended on or before ``day``."""
-    period = pd.Period(day, freq=freq)
-    return period if period.end_time.date() <= day else period - 1
-
-
 def default_window(as_of: dt.date, freq: str = "M") -> Window:
     """The last complete quarter on or before ``as_of``, in periods of ``freq``."""
-    quarter = last_complete_period(as_of, "Q")
-    first = pd.Period(quarter.start_time, freq=freq)
-    return Window(first, pd.Period(quarter.end_time, freq=freq), as_of)
-
-
-def _period_arg(value, option: str, freq: str, problems: list[Problem]) -> pd.Period | None:
-    if value is None or value == "":
-        return None
-    try:
-        return pd.Period(str(value), freq=freq)
-    except (ValueError, TypeError, OverflowError):
-        problems.append(Problem(option, "", "", value, "a period such as 2026-07"))
-        return None
+    return Window(*default_bounds(as_of, freq), as_of)
 
 
 def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M") -> Window:
-    """The window for ``--from``/``--to``: both default to the last complete quarter; one
-    alone keeps the quarter's length. Unreadable or reversed bounds are input problems."""
+    """The reviewed window from optional first and last periods (text such as ``2026-07`` or
+    Periods): both default to the last complete quarter; one alone keeps the quarter's length.
+    Unreadable or reversed bounds are input problems named ``first``/``last``."""
     problems: list[Problem] = []
-    start = _period_arg(first, "--from", freq, problems)
-    end = _period_arg(last, "--to", freq, problems)
-    if problems:
-        raise InputError(problems)
+    start = _period(first, "first", freq, problems)
+    end = _period(last, "last", freq, problems)
+    raise_if_any(problems)
     default = default_window(as_of, freq)
     if start is None and end is None:
         return default
@@ -127,89 +104,34 @@ def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M") -> Win
     if start is None:
         start = end - (default.length - 1)
     if start > end:
-        raise InputError([Problem("--from", "", "", str(start),
-                                  f"a period no later than --to {end}")])
+        raise InputError([Problem("first", "", "", str(start),
+                                  f"a period no later than the last one, {end}")])
     return Window(start, end, as_of)
 
 
-# --- the tenant, computed once ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Book:
-    """A tenant directory loaded, allocated, priced, charged back and validated once."""
-
-    tenant: Tenant
-    users: pd.DataFrame | None
-    directory: Path
-    allocation: Allocation
-    priced: pd.DataFrame  # costs(): per period, usage type, subscription
-    billed: pd.DataFrame  # chargeback, billed view, every period
-    caused: pd.DataFrame  # chargeback, caused view
-    budgets: pd.DataFrame | None  # budget_vs_actual of every period, None: no budgets.csv
-    forecast: pd.DataFrame  # run-rate forecast after the as-of period
-    findings: pd.DataFrame  # validate() on the as-of day
-    as_of: dt.date
-
-    @property
-    def departments(self) -> list[str]:
-        return sorted(set(self.tenant.departments.values()))
-
-    @property
-    def freq(self) -> str:
-        return self.allocation.period
-
-    @property
-    def currency(self) -> str:
-        return self.tenant.currency
-
-
-def load_book(directory: str | Path, period: str = "M", as_of=None) -> Book:
-    """Load and compute everything a review shows (see the module docstring)."""
-    data, allocation = load_and_allocate(directory, period)
-    tenant = data.tenant
-    day = (as_of_date(data.usage, tenant.timezone, period) if as_of in (None, "")
-           else _as_of_arg(as_of))
-    if day is None:  # no usage at all: load_and_allocate has refused that already
-        raise InputError([Problem("usage", "", "", None, "at least one usage row")])
-    priced = costs(allocation, tenant)
-    billed = chargeback(allocation, tenant, "billed", table=priced)
-    caused = chargeback(allocation, tenant, "caused", table=priced)
-    budgets = None if data.budgets is None else budget_vs_actual(billed, data.budgets)
-    trusted = last_complete_period(day, period)
-    return Book(tenant=tenant, users=data.users, directory=data.directory,
-                allocation=allocation, priced=priced, billed=billed, caused=caused,
-                budgets=budgets, forecast=forecast(allocation, trusted),
-                findings=validate(tenant, data.users, on=day), as_of=day)
-
-
-def _as_of_arg(value) -> dt.date:
+def _period(value, name: str, freq: str, problems: list[Problem]) -> pd.Period | None:
+    if value is None or value == "":
+        return None
     try:
-        return as_date(value)
-    except (ValueError, TypeError):
-        raise InputError([Problem("--as-of", "", "", value, "a date such as 2026-10-31")]) \
-            from None
+        return pd.Period(str(value), freq=freq)
+    except (ValueError, TypeError, OverflowError):
+        problems.append(Problem(name, "", "", value, "a period such as 2026-07"))
+        return None
 
 
-def check_window(book: Book, window: Window) -> None:
-    """A review covers months with figures: it may not end after the as-of month, nor end
-    before the first month with usage (it would be a report of zeros)."""
-    periods = book.allocation.by_subscription["period"]
-    first, last = periods.min(), last_complete_period(book.as_of, book.freq)
-    if window.last > last:
-        raise InputError([Problem("--to", "", "", str(window.last),
-                                  f"a period no later than {last}, the last complete one "
-                                  f"on the as-of day {book.as_of}")])
-    if window.last < first:
-        raise InputError([Problem("--to", "", "", str(window.last),
-                                  f"a period no earlier than {first}, the first with usage")])
-
-
-def check_departments(book: Book, wanted: list[str]) -> None:
-    """Every wanted department must own a subscription of the tenant (all listed at once)."""
-    unknown = [name for name in wanted if name not in book.departments]
+def check_departments(book: Workspace, wanted: list[str], name: str = "department") -> None:
+    """Every wanted department must own a subscription of the tenant (all listed at once);
+    ``name`` is how the caller calls the argument (``--department`` on the command line)."""
+    unknown = [department for department in wanted if department not in book.departments]
     if unknown:
         expected = "a department owning a subscription: " + ", ".join(book.departments)
-        raise InputError([Problem("--department", "", "", name, expected) for name in unknown])
+        raise InputError([Problem(name, "", "", department, expected) for department in unknown])
+
+
+def load_book(directory: str | Path, period: str = "M", as_of=None) -> Workspace:
+    """The tenant directory as a :class:`~toolkit.workspace.Workspace` (the name the review
+    and notebook 4 have always used; the chain itself lives in the workspace)."""
+    return Workspace.open(directory, period, as_of)
 
 
 # --- one department's review ------------------------------------------------------------------
@@ -218,7 +140,7 @@ def check_departments(book: Book, wanted: list[str]) -> None:
 class Review:
     """The figures of one review: a department's, or (``department`` None) the tenant's."""
 
-    book: Book
+    book: Workspace
     window: Window
     department: str | None
     subscriptions: tuple[str, ...]
@@ -389,23 +311,50 @@ class Review:
         return groups
 
     def department_table(self) -> pd.DataFrame:
-        """The tenant roll-up: one row per department."""
+        """The tenant roll-up: one row per department, summed from this review's own rows."""
         c = self.currency
+        billed, previous = _by_department(self.billed), _by_department(self.previous)
+        caused = _by_department(self.caused)
+        budgets = _budget_by_department(self.budget)
         rows = []
         for department in self.book.departments:
-            part = department_review(self.book, department, self.window)
-            budget = part.budget_cents
+            now, before = billed.get(department, {}), previous.get(department, {})
+            cents, cents_before = now.get("total_cost", 0), before.get("total_cost", 0)
+            budget = budgets.get(department)
             rows.append({
                 "Department": department,
-                f"Billed ({c})": _amount(part.billed_cents),
+                f"Billed ({c})": _amount(cents),
                 f"Budget ({c})": np.nan if budget is None else _amount(budget),
-                "Share of budget": (part.billed_cents / budget) if budget else np.nan,
-                f"Billed before ({c})": _amount(part.previous_cents),
-                f"Change ({c})": _amount(part.billed_cents - part.previous_cents),
-                f"Overage billed ({c})": _amount(part.overage_billed_cents),
-                f"Overage caused ({c})": _amount(part.overage_caused_cents),
+                "Share of budget": (cents / budget) if budget else np.nan,
+                f"Billed before ({c})": _amount(cents_before),
+                f"Change ({c})": _amount(cents - cents_before),
+                f"Overage billed ({c})": _amount(now.get("overage_cost", 0)),
+                f"Overage caused ({c})": _amount(caused.get(department, {}).get("overage_cost",
+                                                                              0)),
             })
         return pd.DataFrame(rows)
+
+
+def _by_department(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Cents of each money column per department (the same sums a department's review makes)."""
+    if frame.empty:
+        return {}
+    cents = pd.DataFrame({c: to_cents(frame[c]) for c in MONEY}, index=frame.index)
+    cents["department"] = frame["department"].to_numpy()
+    return {str(department): {c: int(v) for c, v in row.items()}
+            for department, row in cents.groupby("department")[list(MONEY)].sum().iterrows()}
+
+
+def _budget_by_department(budget: pd.DataFrame | None) -> dict[str, int | None]:
+    """Budget cents per department; None for a department whose budget is missing throughout."""
+    if budget is None:
+        return {}
+    found: dict[str, int | None] = {}
+    for department, rows in budget.groupby("department"):
+        found[str(department)] = (None if rows["budget"].isna().all() else
+                                  _cents(rows.assign(budget=rows["budget"].fillna(0.0)),
+                                         "budget"))
+    return found
 
 
 def _type_cents(priced: pd.DataFrame) -> pd.DataFrame:
@@ -416,7 +365,8 @@ def _type_cents(priced: pd.DataFrame) -> pd.DataFrame:
     return cents.groupby("usage_type", sort=True)[list(MONEY)].sum()
 
 
-def department_review(book: Book, department: str | None, window: Window | None = None) -> Review:
+def department_review(book: Workspace, department: str | None,
+                      window: Window | None = None) -> Review:
     """The review of ``department`` (or of the whole tenant when None) over ``window``
     (default: the last complete quarter before the book's as-of day)."""
     window = window or default_window(book.as_of, book.freq)
@@ -446,7 +396,7 @@ def department_review(book: Book, department: str | None, window: Window | None 
     )
 
 
-def _findings(book: Book, department: str | None, subs: tuple[str, ...]) -> pd.DataFrame:
+def _findings(book: Workspace, department: str | None, subs: tuple[str, ...]) -> pd.DataFrame:
     """Findings about the department's subscriptions, or its users (by department or mapping)."""
     findings = book.findings
     if department is None:
@@ -505,8 +455,8 @@ def _inactive_note(r: Review) -> str:
     """``, when its subscriptions were not active in April 2026 and May 2026``, or nothing."""
     if r.department is None:
         return ""
-    earlier = department_review(r.book, r.department, r.window.previous).monthly()
-    idle = earlier.loc[earlier["Status"] != "active", "Month"].tolist()
+    earlier = r.window.previous.periods
+    idle = [period_text(p) for p in earlier if r._status(p) != "active"]
     if not idle or len(idle) == len(earlier):
         return ""
     months = idle[0] if len(idle) == 1 else ", ".join(idle[:-1]) + f" and {idle[-1]}"

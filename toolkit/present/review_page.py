@@ -417,7 +417,7 @@ def _print_pdfs(pages: dict[Path, str]) -> None:
 
 # --- files ----------------------------------------------------------------------------------
 
-FORMATS = ("html", "pdf")
+REVIEW_FORMATS = ("html", "pdf")
 
 
 def write_reviews(book, window, departments: list[str], out_dir: str | Path,

@@ -25,15 +25,14 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML
 
-from toolkit.allocation import Allocation, allocate
+from toolkit.allocation import Allocation
 from toolkit.finance import whatif
-from toolkit.finance.chargeback import chargeback
-from toolkit.finance.costs import costs as cost_table
 from toolkit.frames import as_usage_frame
 from toolkit.model import Tenant
-from toolkit.periods import as_of_date, select_periods
+from toolkit.periods import select_periods
 from toolkit.present import plots
 from toolkit.present.text import paragraph
+from toolkit.workspace import Workspace
 
 ALL = "(all subscriptions)"
 TABLE_LAYOUT = {"max_height": "320px", "overflow": "auto"}
@@ -111,9 +110,10 @@ class Explorer(widgets.VBox):
 
     def __init__(self, tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
                  period: str = "M"):
-        self.allocation = allocate(tenant, usage, users, period=period)
+        workspace = Workspace(tenant, usage, users, period=period)
+        self.allocation = workspace.allocation
         self.tenant = tenant
-        self.split, self.cost_problem = _with_money(self.allocation, tenant)
+        self.split, self.cost_problem = _with_money(workspace)
         split = self.split
         types = [t for t in tenant.usage_types if t in set(split["usage_type"])]
         if not types:
@@ -216,14 +216,14 @@ class Explorer(widgets.VBox):
                 f"{unit} that period, {overage}")
 
 
-def _with_money(allocation, tenant: Tenant) -> tuple[pd.DataFrame, str]:
+def _with_money(workspace: Workspace) -> tuple[pd.DataFrame, str]:
     """The allocation's rows with their costs beside them, and why not when a price is
     missing: the quantities are still worth exploring, so the dashboard says so instead of
     failing (the ``costs`` command reports the same problem as an input error)."""
     keys = ["period", "usage_type", "subscription_id"]
-    split = allocation.by_subscription
+    split = workspace.allocation.by_subscription
     try:
-        table = cost_table(allocation, tenant)
+        table = workspace.priced
     except ValueError as error:  # an InputError (a missing price) is a ValueError
         return split.assign(**{c: float("nan") for c in MONEY_COLUMNS}), str(error)
     return pd.merge(split, table[keys + MONEY_COLUMNS], on=keys, how="left"), ""
@@ -253,10 +253,10 @@ class OwnershipWhatIf(widgets.VBox):
         if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
             usage = as_usage_frame(usage, tenant.timezone)  # filtered by time on every change
         self.usage = usage
-        if self.as_of is None:  # the same as-of day as every command and notebook
-            self.as_of = as_of_date(usage, tenant.timezone, period)
-        self.allocation = allocate(tenant, usage, users, period=period)
-        self.before_costs = chargeback(self.allocation, tenant, method)
+        before = Workspace(tenant, usage, users, period=period, given_as_of=as_of)
+        self.as_of = before.as_of  # the same as-of day as every command and notebook
+        self.allocation = before.allocation
+        self.before_costs = before.chargeback(method)
         periods = self.allocation.by_subscription["period"]
         self.start = pd.Timestamp(start or periods.min().start_time)
         self.end = pd.Timestamp(end or (periods.max() + 1).start_time)
@@ -341,11 +341,11 @@ class OwnershipWhatIf(widgets.VBox):
             self.after_allocation = None
             self.uncovered = self.uncovered.iloc[:0]
             return whatif.cost_difference(before, before)
-        allocation = allocate(after, recent, self.users, period=freq)
-        self.after_allocation = allocation
+        scenario = Workspace(after, recent, self.users, period=freq)
+        allocation = self.after_allocation = scenario.allocation
         self.uncovered = whatif.uncovered_usage(self.allocation, allocation, self.tenant, first)
         return whatif.with_uncovered(
-            whatif.cost_difference(before, chargeback(allocation, after, self.method)),
+            whatif.cost_difference(before, scenario.chargeback(self.method)),
             self.uncovered)
 
     def _describe(self, on: dt.date) -> str:

@@ -24,13 +24,14 @@ import pandas as pd
 
 from toolkit.atomic import atomic_paths
 from toolkit.present.export import neutralize_formulas
-from toolkit.present.report import Book, Review, Window, department_review
+from toolkit.present.report import Review, Window, department_review
 from toolkit.present.words import date_text, period_text, rule_title
+from toolkit.workspace import Workspace
 
 MAX_WIDTH = 80
 
 
-def write_workbook(book: Book, window: Window, path: str | Path) -> Path:
+def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
     """Write the tenant's review over ``window`` to ``path`` (an ``.xlsx`` file), atomically:
     a failure part-way leaves the previous workbook as it was (:mod:`toolkit.atomic`)."""
     path = Path(path)
@@ -43,7 +44,7 @@ def write_workbook(book: Book, window: Window, path: str | Path) -> Path:
     return path
 
 
-def _write_sheets(book: Book, window: Window, tenant: Review, path: Path) -> None:
+def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -> None:
     """The six sheets into ``path`` (XlsxWriter's error for a file it could not write holds
     the ``OSError`` behind it, which the atomic write reports with the target)."""
     import xlsxwriter
@@ -184,7 +185,7 @@ def _safe(text: str) -> str:
     return str(neutralize_formulas(pd.DataFrame({"t": [text]}))["t"].iloc[0])
 
 
-def _monthly(book: Book, window: Window) -> pd.DataFrame:
+def _monthly(book: Workspace, window: Window) -> pd.DataFrame:
     parts = [department_review(book, d, window).monthly() for d in book.departments]
     for department, part in zip(book.departments, parts, strict=True):
         part.insert(0, "Department", department)

@@ -94,6 +94,21 @@ def validate(tenant: Tenant, users: pd.DataFrame | None = None, on=None,
     ``users`` is a ``load_users`` table (optional ``start``/``end`` bound each mapping row;
     the rows in effect on ``on`` count). Without users only the tenant rules (V1, V5, V7)
     run. Rows are sorted by severity (errors first), then rule order, then subject.
+
+    Parameters
+    ----------
+    tenant : Tenant
+    users : DataFrame, optional
+        The users table (:func:`toolkit.load_users`).
+    on : date or ISO text, optional
+        The evaluation day (default: the latest date the tenant file and the users name).
+    horizon_days : int
+        Days ahead in which a subscription's end puts its users' access at risk (V4).
+
+    Returns
+    -------
+    DataFrame
+        ``rule, severity, subject, message``: one row per finding.
     """
     if horizon_days < 0:
         raise ValueError(f"horizon_days must be at least 0, got {horizon_days}")

@@ -10,7 +10,7 @@ and a session that began in an earlier window than any saved has no login activi
 starts at its first activity, and that is reported.
 
 The sessions then go through the same checks, de-duplication, closing and cutting as Search
-API records (:mod:`toolkit.inputs.session_records`).
+API records (:mod:`toolkit.inputs.webex.session_records`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.findings import findings_frame
-from toolkit.inputs.pages import export_time, page_records
-from toolkit.inputs.session_records import (
+from toolkit.inputs.webex.pages import export_time, page_records
+from toolkit.inputs.webex.session_records import (
     RawSessions,
     SessionImport,
     build_import,

@@ -8,7 +8,7 @@ Two record kinds are read from saved pages (one response per file, any file name
   ``startTime``/``endTime`` epoch milliseconds in UTC, ``endTime`` −1 (or null) and
   ``isActive: true`` while the agent is still logged in. Pages are keyed by session id, not
   time, so page order means nothing; Cisco's own samples hold sessions "active" for months
-  and several active sessions of one agent at once (see :mod:`toolkit.inputs.session_records`
+  and several active sessions of one agent at once (see :mod:`toolkit.inputs.webex.session_records`
   for what is done about it).
 * **Contact AI Agent Session records** (``{"data": {"contactAIAgentSession": {<list>: [...],
   ...}}}``) → ``ai_agent`` usage, one unit per session on its start instant:
@@ -30,8 +30,8 @@ import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
-from toolkit.inputs.pages import describe, export_time, iter_pages, page_records
-from toolkit.inputs.session_records import RawSessions, SessionImport, build_import
+from toolkit.inputs.webex.pages import describe, export_time, iter_pages, page_records
+from toolkit.inputs.webex.session_records import RawSessions, SessionImport, build_import
 from toolkit.policy import PLAUSIBLE_INSTANTS, Metering
 
 AGENT_SESSION = ("agentSession", "agentSessions")

@@ -40,7 +40,7 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from toolkit.inputs.pages import PULL_STATE
+from toolkit.inputs.webex.pages import PULL_STATE
 
 BASE_URL = "https://webexapis.com"
 #: Contact Center API hosts per data centre (Cisco's samples): pass the tenant's as --cc-url.
