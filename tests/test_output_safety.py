@@ -352,13 +352,14 @@ def _refused(command: list, fragment: str, folder: Path, capsys) -> None:
     (["measure", "{t}/raw/agentSession", "--out"], "{t}/raw/agentSession/usage.csv", None),
     (["measure", PAGES, "--tenant", "{t}", "--out"], "{t}/tenant.yaml", "{t}/tenant.yaml"),
     (["report", "{t}", "--all", "--out"], "{t}/usage.csv", "{t}/usage.csv"),
+    (["portfolio", "{p}", "--workers", "1", "--out"], "{t}/usage.csv", "{t}/usage.csv"),
     (["import-webex", "{t}/raw/agentSession", WEBEX / "people.json", "--out"],
      "{t}/raw/agentSession", "{t}/raw/agentSession"),
 ])
 def test_an_output_that_is_an_input_is_refused_naming_both(command, output, source, tenant,
                                                            capsys):
     def path(text):
-        return str(text).replace("{t}", str(tenant))
+        return str(text).replace("{t}", str(tenant)).replace("{p}", str(tenant.parent))
 
     (tenant.parent / "link.xlsx").symlink_to(tenant / "tenant.yaml")
     os.link(tenant / "users.csv", tenant.parent / "hard.csv")
