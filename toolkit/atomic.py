@@ -83,8 +83,9 @@ def atomic_paths(*targets: str | Path) -> Iterator[list[Path]]:
     The caller writes each temporary path completely (with whatever library it likes); when the
     ``with`` block ends without an exception every temporary is flushed to disk and renamed over
     its target, the last rename after all the writing. If the block raises, nothing is renamed
-    and every temporary is removed; an ``OSError`` (a full disk, a file-size limit) becomes an
-    :class:`OutputError` naming the target.
+    and every temporary is removed; an ``OSError`` (a full disk, a file-size limit), also one
+    a writing library wrapped in its own exception, becomes an :class:`OutputError` naming the
+    target.
     """
     finals = [check_target(target) for target in targets]
     temps: list[Path] = []
@@ -99,11 +100,27 @@ def atomic_paths(*targets: str | Path) -> Iterator[list[Path]]:
         _flush_folders({final.parent for final in finals})
     except OutputError:
         raise
-    except OSError as error:
-        raise _failed(error, targets, temps) from error
+    except Exception as error:  # noqa: BLE001 - only a disk error behind it is translated
+        cause = disk_error(error)
+        if cause is None:
+            raise
+        raise _failed(cause, targets, temps) from error
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+
+
+def disk_error(error: BaseException) -> OSError | None:
+    """The ``OSError`` behind ``error``: itself, or the one a library wrapped in its own
+    exception (XlsxWriter's ``FileCreateError`` holds it as its argument; others chain it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError):
+            return error
+        seen.add(id(error))
+        wrapped = next((a for a in error.args if isinstance(a, OSError)), None)
+        error = wrapped or error.__cause__ or error.__context__  # type: ignore[assignment]
+    return None
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:

@@ -45,16 +45,20 @@ def check_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path | N
     """
     sources = [Path(path) for path in inputs if path is not None]
     problems: list[str] = []
+    refused: list[Path] = []
+    for folder in map(Path, folders):
+        problem = _as_input(folder, sources) or _not_folder(folder)
+        if problem:
+            problems.append(problem)
+            refused.append(folder)
     seen: list[Path] = []
     for output in map(Path, outputs):
+        if any(_inside(output, folder) for folder in refused):
+            continue  # its folder is refused already: one line, not one per file
         problem = _as_input(output, sources) or _repeated(output, seen) or _irregular(output)
         if problem:
             problems.append(problem)
         seen.append(output)
-    for folder in map(Path, folders):
-        problem = _as_input(folder, [s for s in sources if not s.is_dir()]) or _not_folder(folder)
-        if problem:
-            problems.append(problem)
     if problems:
         raise OutputError("\n".join(dict.fromkeys(problems)))
 
@@ -97,7 +101,7 @@ def _irregular(output: Path) -> str | None:
 def _not_folder(folder: Path) -> str | None:
     final = Path(os.path.realpath(folder))
     if final.exists() and not final.is_dir():
-        return f"cannot write into {folder}: it is a file, not a folder"
+        return f"cannot write into {folder}: it is not a folder"
     return None
 
 

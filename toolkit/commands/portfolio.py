@@ -61,19 +61,36 @@ def run(args) -> int:
         print(f"multisub portfolio: no tenant directory (with a tenant.yaml) in {args.source}",
               file=sys.stderr)
         return 2
+    _check_outputs(args, paths)
     args.out.mkdir(parents=True, exist_ok=True)
     reviews = args.out / "reviews" if args.reviews else None
     with _client(args, len(paths)) as client:
         result = portfolio.run(paths, client, as_of=args.as_of, with_focus=True,
                                reviews=reviews, progress=sys.stderr.isatty())
-    written = [portfolio_page.write_workbook(result, args.out / "portfolio.xlsx"),
-               portfolio_page.write_page(result, args.out / "portfolio.html")]
+    workbook, page, focus = (args.out / name for name in OUTPUTS)
+    written = [portfolio_page.write_workbook(result, workbook),
+               portfolio_page.write_page(result, page)]
     if result.focus is not None:
-        written.append(export.write_focus(result.focus, args.out / "portfolio.focus.csv"))
+        written.append(export.write_focus(result.focus, focus))
     _print_summary(result)
     for path in written:
         print(f"wrote {path}")
     return EXIT_SOME_FAILED if len(result.failures) else 0
+
+
+#: The roll-up's files in ``--out``.
+OUTPUTS = ("portfolio.xlsx", "portfolio.html", "portfolio.focus.csv")
+
+
+def _check_outputs(args, paths: list[str]) -> None:
+    """No roll-up file is one of the files read: a local tenant's, or the listing itself."""
+    from toolkit.commands.outputs import check_outputs, tenant_inputs
+
+    local = [Path(path) for path in paths if "://" not in str(path)]
+    inputs = [file for path in local for file in tenant_inputs(path)]
+    listing = [args.source] if args.source.is_file() else []
+    check_outputs([args.out / name for name in OUTPUTS], [*inputs, *listing],
+                  folders=[args.out])
 
 
 class _client:

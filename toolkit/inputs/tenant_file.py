@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from toolkit.atomic import write_text
 from toolkit.checks import AMOUNT_EXPECTED, NAME_RULE, clean_name, is_amount
 from toolkit.errors import InputError, Problem, excerpt, raise_if_any
 from toolkit.inputs.yaml_text import read_yaml
@@ -441,8 +442,8 @@ def _line_to_dict(line: Line, term: Term) -> dict:
 
 
 def save_tenant(tenant: Tenant, path: str | Path) -> Path:
-    """Write the tenant as YAML (to ``path/tenant.yaml`` when ``path`` is a directory)."""
+    """Write the tenant as YAML (to ``path/tenant.yaml`` when ``path`` is a directory),
+    atomically: a failure part-way leaves the previous tenant file (:mod:`toolkit.atomic`)."""
     path = Path(path)
     file = path / TENANT_FILE if path.is_dir() else path
-    file.write_text(yaml.safe_dump(tenant_to_dict(tenant), sort_keys=False), encoding="utf-8")
-    return file
+    return write_text(file, yaml.safe_dump(tenant_to_dict(tenant), sort_keys=False))

@@ -54,10 +54,10 @@ def write_table(frame: pd.DataFrame, path: str | Path, sheets: dict | None = Non
     ``sheets`` adds further named frames as extra sheets of an XLSX file, after ``frame``'s
     own sheet, ``first_sheet``.
     """
-    return _write_together({Path(path): (frame, {first_sheet: frame, **(sheets or {})})})[0]
+    return _write_together({Path(path): (frame, sheets, first_sheet)})[0]
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame] | Mapping[Path, pd.DataFrame]) -> list[Path]:
+def write_tables(tables: Mapping[Path, pd.DataFrame] | Mapping[str, pd.DataFrame]) -> list[Path]:
     """Write each frame to its path (format by extension): all of them, or none.
 
     Every table is written to a temporary file next to its target first; only when all are
@@ -65,17 +65,17 @@ def write_tables(tables: Mapping[str, pd.DataFrame] | Mapping[Path, pd.DataFrame
     leaves every previous file as it was. A command whose outputs belong together (usage and
     its findings, an import's three tables) writes them with one call.
     """
-    return _write_together({Path(path): (frame, None) for path, frame in tables.items()})
+    return _write_together({Path(path): (frame, None, "data") for path, frame in tables.items()})
 
 
-def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None]]) -> list[Path]:
+def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None, str]]) -> list[Path]:
     for path in tables:
         _check_format(path)
     for path in tables:
         path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_paths(*tables) as temps:
-        for temp, (path, (frame, sheets)) in zip(temps, tables.items(), strict=True):
-            _write_one(frame, temp, path.suffix.lower(), sheets)
+        for temp, (path, (frame, sheets, first)) in zip(temps, tables.items(), strict=True):
+            _write_one(frame, temp, path.suffix.lower(), sheets, first)
     return list(tables)
 
 
@@ -84,9 +84,9 @@ def _check_format(path: Path) -> None:
         raise ValueError(f"unsupported output {path.name!r}: use one of {', '.join(FORMATS)}")
 
 
-def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None) -> None:
-    """Write one table to ``path`` (a temporary) in the format of ``suffix``; an XLSX file
-    gets the named ``sheets`` (default: ``frame`` alone, as sheet ``data``)."""
+def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None,
+               first_sheet: str) -> None:
+    """Write one table to ``path`` (a temporary) in the format of ``suffix``."""
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
     elif suffix == ".csv":

@@ -45,10 +45,9 @@ def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
 
 
 def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -> None:
-    """The six sheets into ``path``; XlsxWriter's own error for a file it could not write
-    becomes the ``OSError`` behind it, which the atomic write reports with the target."""
+    """The six sheets into ``path`` (XlsxWriter's error for a file it could not write holds
+    the ``OSError`` behind it, which the atomic write reports with the target)."""
     import xlsxwriter
-    from xlsxwriter.exceptions import XlsxFileError
 
     workbook = xlsxwriter.Workbook(str(path), {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -65,11 +64,7 @@ def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -
         _table(workbook, formats, "Budget", _budget(tenant))
         _table(workbook, formats, "Findings", _findings(tenant))
     finally:
-        try:
-            workbook.close()
-        except XlsxFileError as error:
-            cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else None
-            raise cause or OSError(str(error)) from error
+        workbook.close()
 
 
 def _formats(workbook, currency: str) -> dict:
