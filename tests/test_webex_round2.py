@@ -150,3 +150,119 @@ def test_daily_peaks_of_cisco_simple_query_begin_at_new_york_midnight_after_dst(
     expected = {d: v for d, v in expected.items() if v}
     got = {t.date(): int(q) for t, q in zip(local, usage["quantity"], strict=True)}
     assert got == expected
+
+
+# --- 2. real subscription ids -------------------------------------------------------------
+
+REAL_ID = "trialSub.e57285a3-0b1f-4bb4-9f0b-2bd8c0a1e3f7"
+
+
+def test_a_real_subscription_id_from_v1_licenses_is_accepted(tmp_path):
+    from toolkit.inputs.tenant_file import load_tenant
+    from toolkit.resources import sample_dir
+
+    text = (sample_dir() / "tenant.yaml").read_text(encoding="utf-8")
+    first = load_tenant(sample_dir() / "tenant.yaml").subscriptions[0].id
+    (tmp_path / "tenant.yaml").write_text(text.replace(first, f" {REAL_ID} "),
+                                          encoding="utf-8")
+    ids = [s.id for s in load_tenant(tmp_path / "tenant.yaml").subscriptions]
+    assert ids[0] == REAL_ID and first not in ids
+
+
+@pytest.mark.parametrize("bad", ["''", "'   '"])
+def test_a_blank_subscription_id_is_still_refused(tmp_path, bad):
+    from toolkit import InputError
+    from toolkit.inputs.tenant_file import load_tenant
+    from toolkit.resources import sample_dir
+
+    text = (sample_dir() / "tenant.yaml").read_text(encoding="utf-8")
+    first = load_tenant(sample_dir() / "tenant.yaml").subscriptions[0].id
+    (tmp_path / "tenant.yaml").write_text(text.replace(first, bad, 1), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_tenant(tmp_path / "tenant.yaml")
+    assert any(".id" in p.where or p.column == "id" or "id" in p.where
+               for p in caught.value.problems)
+
+
+# --- 3. import-webex writes the person id; measure joins agentId on it ----------------------
+
+def _person_id(uuid: str) -> str:
+    import base64
+    return base64.b64encode(f"ciscospark://us/PEOPLE/{uuid}".encode()).decode().rstrip("=")
+
+
+AGENTS = {  # Cisco's agent ids (UUIDs, as in the Search API samples) → license held
+    "7a8447da-28b4-4266-8765-b19afece4326": "Contact Center Premium Agent",
+    "3c7a4b5e-9f0d-4c8e-a1b2-6d5e4f3a2b1c": "Contact Center Standard Agent",
+}
+
+
+def _webex_export(folder: Path) -> None:
+    """A /v1/licenses and a /v1/people response in the OpenAPI examples' shapes."""
+    licenses = {"items": [
+        {"id": f"LIC-{n}", "name": name, "totalUnits": 5, "consumedUnits": 1,
+         "consumedByUsers": 1, "consumedByWorkspaces": 0, "subscriptionId": REAL_ID,
+         "siteUrl": "aurora.webex.com", "siteType": "Control Hub managed site"}
+        for n, name in enumerate(sorted(set(AGENTS.values())))]}
+    by_name = {item["name"]: item["id"] for item in licenses["items"]}
+    people = {"items": [
+        {"id": _person_id(uuid), "emails": [f"agent{i}@aurora.example"],
+         "displayName": f"Agent {i}", "department": "Sales", "licenses": [by_name[name]],
+         "type": "person", "status": "active"}
+        for i, (uuid, name) in enumerate(AGENTS.items())], "notFoundIds": []}
+    (folder / "licenses.json").write_text(json.dumps(licenses), encoding="utf-8")
+    (folder / "people.json").write_text(json.dumps(people), encoding="utf-8")
+
+
+def _pages(folder: Path, records: list[dict], next_page: bool = False, cursor=None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    page = {"data": {"agentSession": {"agentSessions": records, "pageInfo": {
+        "hasNextPage": next_page, "endCursor": cursor}}}}
+    (folder / "page-1.json").write_text(json.dumps(page), encoding="utf-8")
+    return folder
+
+
+def _record(n: int, agent: str, start_ms: int, end_ms: int) -> dict:
+    return {"agentSessionId": f"s-{n}", "agentId": agent, "startTime": start_ms,
+            "endTime": end_ms, "isActive": end_ms == -1}
+
+
+T0 = 1_790_000_000_000  # 2026-09-21, epoch ms
+
+
+def test_import_webex_then_measure_joins_agents_without_a_flag(tmp_path, capsys):
+    from toolkit.commands.cli import main
+
+    _webex_export(tmp_path)
+    premium, standard = AGENTS
+    _pages(tmp_path / "pages", [_record(1, premium, T0, T0 + 3_600_000),
+                                _record(2, standard, T0, T0 + 1_800_000)])
+    assert main(["import-webex", str(tmp_path / "licenses.json"),
+                 str(tmp_path / "people.json"), "--out", str(tmp_path)]) == 0
+    users = pd.read_csv(tmp_path / "users.csv")
+    assert sorted(users["webex_agent_id"]) == sorted(_person_id(u) for u in AGENTS)
+    assert main(["measure", str(tmp_path / "pages"), "--users", str(tmp_path / "users.csv"),
+                 "--out", str(tmp_path / "usage.csv")]) == 0
+    assert "agent-unmatched" not in capsys.readouterr().out
+    usage = pd.read_csv(tmp_path / "usage.csv", keep_default_na=False)
+    peak = usage.groupby(["usage_type", "subscription_id"])["quantity"].max().to_dict()
+    assert peak == {("cc_premium_agent", REAL_ID): 1.0, ("cc_standard_agent", REAL_ID): 1.0}
+
+
+def test_ciscos_openapi_people_example_names_the_missing_license_and_the_person():
+    """Cisco's own /v1/people example holds a license its /v1/licenses example lacks."""
+    from toolkit import InputError
+    from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+
+    people = json.loads((CISCO / "openapi_people_example.json").read_text())["items"]
+    listed = {i["id"] for i in json.loads(
+        (CISCO / "openapi_licenses_example.json").read_text())["items"]}
+    held = [part for lic in people[0]["licenses"] for part in lic.split(",")]
+    missing = [lic for lic in held if lic not in listed]
+    assert len(missing) == 1  # counted here, from the files
+    licenses = load_webex_licenses(CISCO / "openapi_licenses_example.json")
+    with pytest.raises(InputError) as caught:
+        load_webex_people(CISCO / "openapi_people_example.json", licenses)
+    (problem,) = caught.value.problems
+    assert missing[0] in str(problem)
+    assert people[0]["emails"][0] in str(problem) and people[0]["displayName"] in str(problem)

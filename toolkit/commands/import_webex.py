@@ -1,7 +1,8 @@
 """``multisub import-webex LICENSES.json PEOPLE.json --out DIR [--tenant DIR]``.
 
 Turns saved ``GET /v1/licenses`` and ``GET /v1/people`` responses (files or folders of pages)
-into ``DIR/users.csv``, ``DIR/licenses.csv`` (every license, Contact Center or not, marked)
+into ``DIR/users.csv`` (with each person's Webex id as ``webex_agent_id``, which ``measure``
+joins a session's ``agentId`` on), ``DIR/licenses.csv`` (every license, Contact Center or not, marked)
 and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml against Webex's
 totalUnits; without it, the licenses that could not be mapped to a usage type.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from toolkit.commands.cli import COMMANDS, day
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
-from toolkit.inputs.webex import load_webex_licenses, load_webex_people
+from toolkit.inputs.webex import PERSON_COLUMNS, load_webex_licenses, load_webex_people
 from toolkit.present.export import write_table
 from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
 
@@ -46,7 +47,7 @@ def run(args) -> int:
         unmatched_licenses(licenses)
     out: Path = args.out
     written = [
-        write_table(people[USER_COLUMNS + USER_OPTIONAL], out / "users.csv"),
+        write_table(people[USER_COLUMNS + USER_OPTIONAL + PERSON_COLUMNS], out / "users.csv"),
         write_table(licenses, out / "licenses.csv"),
         write_table(findings, out / "reconciliation.csv"),
     ]
