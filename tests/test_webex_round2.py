@@ -266,3 +266,117 @@ def test_ciscos_openapi_people_example_names_the_missing_license_and_the_person(
     (problem,) = caught.value.problems
     assert missing[0] in str(problem)
     assert people[0]["emails"][0] in str(problem) and people[0]["displayName"] in str(problem)
+
+
+# --- 4. a partial export says so ----------------------------------------------------------
+
+def _cisco_page(name: str) -> dict:
+    return json.loads((CISCO / name).read_text())
+
+
+def test_ciscos_first_page_of_a_longer_result_is_a_partial_export_warning(tmp_path):
+    from toolkit.inputs.search import load_agent_sessions
+
+    name = "agentSession_simple_query.json"
+    info = _cisco_page(name)["data"]["agentSession"]["pageInfo"]
+    assert info["hasNextPage"] is True  # read here: Cisco's page 1 of a longer result
+    imported = load_agent_sessions(CISCO / name)
+    partial = imported.findings[imported.findings["rule"] == "pages-incomplete"]
+    assert list(partial["severity"]) == ["warning"]
+    assert info["endCursor"] in partial["message"].iloc[0]
+    assert partial["subject"].iloc[0] == str(CISCO / name)
+
+
+def test_a_folder_whose_last_page_is_there_is_complete(tmp_path):
+    from toolkit.inputs.search import load_agent_sessions
+
+    page = _cisco_page("agentSession_simple_query.json")
+    records = page["data"]["agentSession"]["agentSessions"]
+    folder = tmp_path / "pages"
+    _pages(folder, records[:100], next_page=True, cursor=records[99]["agentSessionId"])
+    (folder / "page-2.json").write_text(json.dumps({"data": {"agentSession": {
+        "agentSessions": records[100:], "pageInfo": {"hasNextPage": False,
+                                                     "endCursor": None}}}}))
+    found = load_agent_sessions(folder).findings
+    assert "pages-incomplete" not in set(found["rule"])
+    (folder / "page-2.json").unlink()
+    found = load_agent_sessions(folder).findings
+    assert list(found.loc[found["rule"] == "pages-incomplete", "subject"]) == [
+        str(folder / "page-1.json")]
+
+
+def test_measure_strict_refuses_a_partial_export(tmp_path, capsys):
+    from toolkit.commands.cli import main
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "p.json").write_bytes((CISCO / "agentSession_simple_query.json").read_bytes())
+    out = tmp_path / "usage.csv"
+    assert main(["measure", str(folder), "--out", str(out)]) == 0
+    assert "warning: pages-incomplete" in capsys.readouterr().out
+    assert main(["measure", str(folder), "--out", str(tmp_path / "u2.csv"), "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert "hasNextPage" in err and "Traceback" not in err
+    assert not (tmp_path / "u2.csv").exists()
+
+
+# --- 5. an empty page in a folder of pages is named ---------------------------------------
+
+@pytest.mark.parametrize("content", [b"", b"   \n"])
+def test_an_empty_page_file_is_named_not_taken_for_a_csv(tmp_path, capsys, content):
+    from toolkit.commands.cli import main
+
+    folder = tmp_path / "pages"
+    records = _cisco_page("agentSession_simple_filtering.json")
+    folder.mkdir()
+    (folder / "page-1.json").write_text(json.dumps(records))
+    (folder / "page-0.json").write_bytes(content)  # sorts first
+    assert main(["measure", str(folder), "--out", str(tmp_path / "u.csv")]) == 2
+    err = capsys.readouterr().err
+    assert str(folder / "page-0.json") in err and "empty" in err
+    assert "CSV" not in err and str(folder / "page-1.json") not in err
+
+
+def test_a_folder_of_one_empty_page_is_named(tmp_path, capsys):
+    from toolkit.commands.cli import main
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "page-1.json").write_bytes(b"")
+    assert main(["measure", str(folder), "--out", str(tmp_path / "u.csv")]) == 2
+    err = capsys.readouterr().err
+    assert str(folder / "page-1.json") in err and "CSV" not in err
+
+
+# --- also: aggregation and taskDetails pages, open sessions closed at the latest instant ----
+
+@pytest.mark.parametrize("name, what", [
+    ("agentSession_aggregation_query.json", "aggregation"),
+    ("taskDetails_filtering_using_compound_operators.json", "taskDetails"),
+])
+def test_a_page_of_another_kind_is_one_line_saying_what_it_is(tmp_path, capsys, name, what):
+    from toolkit.commands.cli import main
+
+    assert main(["measure", str(CISCO / name), "--out", str(tmp_path / "u.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem in the input" in err and what in err and "agentSession" in err
+
+
+def test_open_sessions_ended_at_the_latest_instant_are_a_warning(tmp_path):
+    from toolkit.commands.cli import main
+
+    name = "agentSession_filtering_on_object_types.json"
+    records = _cisco_page(name)["data"]["agentSession"]["agentSessions"]
+    active = [r for r in records if r["isActive"]]
+    latest = max(max(r["startTime"], r["endTime"]) for r in records)
+    findings = tmp_path / "findings.csv"
+    assert main(["measure", str(CISCO / name), "--out", str(tmp_path / "u.csv"),
+                 "--findings", str(findings)]) == 0
+    table = pd.read_csv(findings)
+    (row,) = table[table["rule"] == "sessions-closed-at-latest"].itertuples()
+    stamp = pd.Timestamp(latest, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
+    assert row.severity == "warning" and f"{len(active)} session(s)" in row.message
+    assert stamp in row.message and "--as-of" in row.message
+    assert main(["measure", str(CISCO / name), "--out", str(tmp_path / "u.csv"),
+                 "--findings", str(findings), "--as-of", "2023-12-01T00:00:00Z"]) == 0
+    assert "sessions-closed-at-latest" not in set(pd.read_csv(findings)["rule"])

@@ -2,9 +2,9 @@
 
 Turns saved ``GET /v1/licenses`` and ``GET /v1/people`` responses (files or folders of pages)
 into ``DIR/users.csv`` (with each person's Webex id as ``webex_agent_id``, which ``measure``
-joins a session's ``agentId`` on), ``DIR/licenses.csv`` (every license, Contact Center or not, marked)
-and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml against Webex's
-totalUnits; without it, the licenses that could not be mapped to a usage type.
+joins a session's ``agentId`` on), ``DIR/licenses.csv`` (every license, Contact Center or
+not, marked) and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml
+against Webex's totalUnits; without it, the licenses that could not be mapped to a usage type.
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ SESSIONS is a ``sessions.csv``, a folder (or file) of Search API ``agentSession`
 ``/v1/agents/activities`` pages: the kind is recognised from the content. Sessions still
 active in the pages end at ``--as-of`` (ISO 8601; default the pull's end, else the latest
 instant in the records) and sessions longer than ``metering.max_session`` are cut; each such
-change is printed and, with ``--findings FILE``, written out. ``--ai-sessions`` adds Contact
+change is printed and, with ``--findings FILE``, written out. A page saying more follows
+(``hasNextPage``) when no saved page continues its ``endCursor`` is a warning (a partial
+export; an error with ``--strict``), and so is ending open sessions at the latest instant
+in the records for want of an extraction time. ``--ai-sessions`` adds Contact
 AI Agent Session pages as ``ai_agent`` usage.
 """
 
@@ -25,7 +28,9 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.commands.cli import COMMANDS, interval
-from toolkit.inputs.search import load_ai_agent_sessions
+from toolkit.errors import Problem, raise_if_any
+from toolkit.findings import by_severity
+from toolkit.inputs.search import PARTIAL_EXPORT, load_ai_agent_sessions
 from toolkit.inputs.session_sources import load_session_source, match_agents, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
@@ -63,6 +68,9 @@ def register(subparsers) -> None:
     parser.add_argument("--ai-sessions", type=Path, metavar="PAGES",
                         help="also count Contact AI Agent Session pages (file or folder): one "
                              "ai_agent unit per session, on its start")
+    parser.add_argument("--strict", action="store_true",
+                        help="a partial export (a page saying more follows when no saved "
+                             "page does) is an error, not a warning")
     parser.add_argument("--findings", type=Path, metavar="FILE",
                         help="write the findings (sessions closed, cut, merged) to this file")
     parser.set_defaults(run=run)
@@ -76,6 +84,8 @@ def run(args) -> int:
                       args.min_duration or policy.min_duration, policy.max_session)
     kind = session_source(args.sessions)
     imported = load_session_source(args.sessions, tenant, as_of=_as_of(args.as_of, zone))
+    if args.strict:
+        _refuse_partial(imported.findings)
     users = load_users(args.users, tenant) if args.users else None
     if users is not None and kind != "sessions.csv":
         imported = match_agents(imported, users)
@@ -117,13 +127,22 @@ def _as_of(text: str | None, zone: str):
     return stamp.tz_localize(zone) if stamp.tzinfo is None else stamp
 
 
+def _refuse_partial(findings: pd.DataFrame) -> None:
+    """``--strict``: the pages whose continuation is missing, as input errors."""
+    partial = findings[findings["rule"] == PARTIAL_EXPORT]
+    raise_if_any([Problem(row.subject, "pageInfo", "hasNextPage", True,
+                          f"the page continuing it saved beside it ({row.message})")
+                  for row in partial.itertuples(index=False)])
+
+
 def _report(findings: pd.DataFrame, out: Path | None) -> None:
     if findings.empty:
         print("findings: none (no session was closed, cut or merged)")
     else:
         counts = findings["rule"].value_counts(sort=False)
         print("findings: " + ", ".join(f"{n} {rule}" for rule, n in counts.items()))
-        for row in findings.head(SHOWN_FINDINGS).itertuples(index=False):
+        # warnings first: what changes the figures is never hidden behind information
+        for row in by_severity(findings).head(SHOWN_FINDINGS).itertuples(index=False):
             print(f"  {row.severity}: {row.rule}: {row.subject}: {row.message}")
         if len(findings) > SHOWN_FINDINGS:
             more = len(findings) - SHOWN_FINDINGS

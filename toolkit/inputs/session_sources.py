@@ -29,15 +29,20 @@ SOURCES = ("sessions.csv", "agentSession", "activities")
 def session_source(path: str | Path) -> str:
     """Which of :data:`SOURCES` the file or folder holds, judged from its content.
 
-    A file whose first character is not ``{`` or ``[`` is a CSV. For JSON, the first page
+    A folder of pages is recognised by all its files: when any of them starts with ``{`` or
+    ``[`` it is JSON pages, and an empty or unreadable file among them is named by the
+    pages' loader (not taken for a CSV). Otherwise it is a CSV. For JSON, the first page
     that parses and has a known shape decides; when none does, ``agentSession`` (its loader
     then names every problem).
     """
     files = page_files(path)
-    for file in files:
-        head = file.read_bytes()[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    heads = [_head(file) for file in files]
+    if not any(head.startswith((b"{", b"[")) for head in heads):
+        blank = Path(path).is_dir() and not any(heads)
+        return "agentSession" if blank else "sessions.csv"  # a folder of empty pages: named
+    for file, head in zip(files, heads, strict=True):
         if not head.startswith((b"{", b"[")):
-            return "sessions.csv"
+            continue  # empty, unreadable or not JSON: its loader names it
         try:
             payload = json.loads(file.read_bytes())
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -47,6 +52,15 @@ def session_source(path: str | Path) -> str:
         if activity_records(payload) is not None:
             return "activities"
     return "agentSession"
+
+
+def _head(file: Path) -> bytes:
+    """The first bytes of a file past a BOM and white space (empty when unreadable)."""
+    try:
+        with file.open("rb") as handle:
+            return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return b""
 
 
 def load_session_source(path: str | Path, tenant: Tenant | None = None, *,
@@ -73,8 +87,8 @@ def match_agents(imported: SessionImport, users: pd.DataFrame) -> SessionImport:
     agents, a 20-character id of their own. An agent id matches, in this order, a
     ``user_id`` as it is, the optional ``webex_agent_id`` column (what ``import-webex``
     writes: the person id) as it is or the UUID inside it, or the UUID inside a Webex
-    person id used as ``user_id`` (compared without regard to case). Agent ids that match nothing stay as they
-    are (counted unmapped, M5) and are reported, one finding per agent.
+    person id used as ``user_id`` (compared without regard to case). Agent ids that match
+    nothing stay as they are (counted unmapped, M5) and are reported, one finding per agent.
     """
     sessions = imported.sessions
     known = set(users["user_id"].dropna())

@@ -180,10 +180,11 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
     One row per person and Contact Center license with a usage type, mapped to that
     license's subscription. ``user_id`` is the person's first email (``user_id="email"``,
     what agent activity reports show) or the Webex person id (``"id"``); ``webex_agent_id``
-    is always the person id, so that sessions keyed by a Contact Center ``agentId`` join. A person holding an
-    agent license is an ``agent``; one with only other Contact Center licenses is an ``admin``
-    when Webex lists roles for them, else a ``supervisor``. People without any Contact Center
-    license are not Contact Center users: they are counted in ``frame.attrs["skipped"]``.
+    is always the person id, so that sessions keyed by a Contact Center ``agentId`` join.
+    A person holding an agent license is an ``agent``; one with only other Contact Center
+    licenses is an ``admin`` when Webex lists roles for them, else a ``supervisor``.
+    People without any Contact Center license are not Contact Center users: they are counted
+    in ``frame.attrs["skipped"]``.
     People whose only Contact Center licenses have names the table does not know are not
     rows either (their usage type is unknown), but they are not dropped silently: their ids
     are listed in ``frame.attrs["unknown_license_only"]``. A license listed twice for a person
