@@ -35,6 +35,7 @@ _HOMES = {
     "load_users": "toolkit.inputs.users",
     "load_webex_licenses": "toolkit.inputs.webex.control_hub",
     "load_webex_people": "toolkit.inputs.webex.control_hub",
+    "match_agents": "toolkit.inputs.webex.agents",
     "measure_sessions": "toolkit.metering",
     "policy_effect": "toolkit.metering",
     "Line": "toolkit.model",
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.inputs.tenant_file import save_tenant as save_tenant
     from toolkit.inputs.usage import load_usage as load_usage
     from toolkit.inputs.users import load_users as load_users
+    from toolkit.inputs.webex.agents import match_agents as match_agents
     from toolkit.inputs.webex.control_hub import load_webex_licenses as load_webex_licenses
     from toolkit.inputs.webex.control_hub import load_webex_people as load_webex_people
     from toolkit.inputs.webex.search import load_agent_sessions as load_agent_sessions

@@ -449,13 +449,46 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
 
 
 def _grid(first: int, last: int, interval: str, step: int, timezone: str) -> np.ndarray:
-    """Interval starts (µs, UTC) from local midnight before ``first`` past ``last``."""
-    local = pd.Timestamp(first, unit="us", tz="UTC").tz_convert(timezone)
+    """Interval starts (µs, UTC) from the local midnight before ``first`` to past ``last``.
+
+    An interval that divides a day starts wherever the local clock reads a multiple of it
+    since midnight, so every day's intervals begin on its wall-clock grid, also across a
+    daylight-saving change: a 23-hour day has 92 quarter hours and a 25-hour day 100 (the
+    repeated hour's readings each start one), and ``24h`` is one interval per local day.
+    A grid reading the clock skips (02:00 on a spring-forward night) starts its interval
+    where the clock resumes. Other intervals step a fixed duration from the first midnight.
+    """
+    midnight = _local_midnight(first, timezone)
+    if DAY_MICROS % step or step > DAY_MICROS:
+        periods = (last - midnight) // step + 2
+        return midnight + np.arange(periods, dtype=np.int64) * step
+    naive_first = _wall_clock(midnight, timezone)
+    naive_last = _wall_clock(last, timezone)
+    days = (naive_last - naive_first) // DAY_MICROS + 2  # through the midnight after last
+    readings = (naive_first + np.arange(days, dtype=np.int64)[:, None] * DAY_MICROS
+                + np.arange(DAY_MICROS // step, dtype=np.int64) * step).ravel()
+    readings = readings[:(days - 1) * (DAY_MICROS // step) + 1]
+    wall = pd.DatetimeIndex(readings.astype("datetime64[us]"))
+    both = [wall.tz_localize(timezone, ambiguous=flag, nonexistent="shift_forward")
+            .as_unit("us").asi8 for flag in (True, False)]
+    return np.unique(np.concatenate(both))
+
+
+DAY_MICROS = 86_400_000_000
+
+
+def _local_midnight(instant: int, timezone: str) -> int:
+    """The instant (µs, UTC) at which the local day holding ``instant`` begins."""
+    local = pd.Timestamp(instant, unit="us", tz="UTC").tz_convert(timezone)
     midnight = local.tz_localize(None).normalize().tz_localize(
         timezone, ambiguous=True, nonexistent="shift_forward")
-    periods = (last - micros(pd.Series([midnight]))[0]) // step + 2
-    grid = pd.date_range(midnight, periods=int(periods), freq=pd.Timedelta(interval))
-    return np.asarray(grid.as_unit("us").asi8, dtype=np.int64)
+    return int(midnight.value) // 1000  # .value is in nanoseconds
+
+
+def _wall_clock(instant: int, timezone: str) -> int:
+    """What the local clock reads at ``instant``, as naive µs since the epoch."""
+    local = pd.Timestamp(instant, unit="us", tz="UTC").tz_convert(timezone)
+    return int(local.tz_localize(None).value) // 1000
 
 
 class _Sorted:

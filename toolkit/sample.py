@@ -10,6 +10,7 @@ overage. Run ``python -m toolkit.sample [DIR]`` to regenerate; same seed, same f
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -317,22 +318,33 @@ def _round_up(amount: float) -> float:
 
 def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
     """Generate the sample tenant into ``directory`` (default: the bundled sample's folder);
-    the same seed writes the same bytes."""
+    the same seed writes the same bytes.
+
+    The raw pages come first: the agent usage of the months they cover is measured from them
+    (what ``multisub measure`` makes of them), so the pages and ``usage.csv`` agree by
+    construction.
+    """
     directory = Path(directory) if directory is not None else sample_dir()
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tenant = sample_tenant()
     save_tenant(tenant, directory / "tenant.yaml")
     users = sample_users(tenant, rng)
+    users["webex_agent_id"] = person_ids(users["user_id"], seed)
     users.to_csv(directory / "users.csv", index=False)
     usage = sample_usage(tenant, users, rng)
     usage["quantity"] = usage["quantity"].astype(int)
-    usage.to_csv(directory / "usage.csv", index=False)
     sessions = sample_sessions(users, SESSIONS_START, USAGE_END, seed, tenant.timezone)
-    _write_pages(directory / RAW / "agentSession",
-                 sample_agent_session_pages(sessions, seed, tenant.timezone))
-    _write_pages(directory / RAW / "contactAIAgentSession",
+    pulled = _licensed(sessions, users, tenant)
+    raw = directory / RAW
+    _write_pages(raw / "agentSession", sample_agent_session_pages(
+        pulled.assign(user_id=pulled["user_id"].map(agent_ids(users))), seed,
+        tenant.timezone))
+    _write_pages(raw / "contactAIAgentSession",
                  sample_ai_agent_pages(usage, seed, tenant.timezone))
+    _write_webex_export(raw, *sample_webex_export(tenant, users))
+    usage = _with_measured_agents(usage, raw / "agentSession", tenant, directory)
+    usage.to_csv(directory / "usage.csv", index=False)
     for column in ("login", "logout"):  # local wall time, as Webex reports show it
         sessions[column] = sessions[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
     sessions.to_csv(directory / "sessions.csv", index=False)
@@ -369,6 +381,142 @@ def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) 
         usage["quantity"] = np.maximum(np.round(usage["quantity"] * level), 1).astype(int)
         usage.to_csv(folder / "usage.csv", index=False)
     return directory
+def _licensed(sessions: pd.DataFrame, users: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
+    """The sessions Webex records: those of agents whose subscription is active on the day
+    they log in. An agent left mapped to an expired subscription (u9002 on Operations) has
+    no license to log in with; ``sessions.csv`` (typed by hand) still holds such sessions,
+    the story its allocation refuses with a reason."""
+    agents = users[users["license"].isin(AGENT_TYPES)]
+    subs = agents.groupby("user_id")["subscription_id"].agg(lambda s: sorted(set(s.dropna())))
+    days = sessions["login"].dt.date
+    keep = [any(tenant.subscription(sub).active_on(day) for sub in subs.get(user, []))
+            for user, day in zip(sessions["user_id"], days, strict=True)]
+    return sessions[np.array(keep, dtype=bool)].reset_index(drop=True)
+
+
+# --- the Webex side of the sample: person ids, /v1/licenses, /v1/people --------------------
+
+#: The Webex license name the sample's export gives each usage type (Control Hub's wording).
+SAMPLE_LICENSE_NAMES = {
+    "cc_standard_agent": "Contact Center Standard Agent",
+    "cc_premium_agent": "Contact Center Premium Agent",
+    "ivr_port": "Contact Center IVR Ports",
+    "ai_agent": "Webex AI Agent",
+    "ai_assistant": "Webex AI Assistant for Contact Center",
+    "ivr_outbound_campaign": "Contact Center IVR Outbound Campaign",
+    "webex_connect": "Webex Connect",
+    "wfo": "Webex Workforce Optimization",
+}
+PEOPLE_PAGE = 100  # /v1/people pages of the sample export
+
+
+def _webex_id(kind: str, key: str) -> str:
+    """A Webex REST id: unpadded base64 of ``ciscospark://us/<KIND>/<key>``."""
+    return base64.b64encode(f"ciscospark://us/{kind}/{key}".encode()).decode().rstrip("=")
+
+
+def _person_uuids(user_ids: pd.Series, seed: int) -> dict[str, str]:
+    rng = np.random.default_rng(seed + 3)
+    return {user: _uuid(rng) for user in sorted(pd.unique(user_ids.dropna()))}
+
+
+def person_ids(user_ids: pd.Series, seed: int = SEED) -> pd.Series:
+    """Each user's Webex person id (``/v1/people`` ``id``), stable for the seed."""
+    uuids = _person_uuids(user_ids, seed)
+    return user_ids.map(lambda u: _webex_id("PEOPLE", uuids[u]))
+
+
+def agent_ids(users: pd.DataFrame) -> dict[str, str]:
+    """user_id → Contact Center ``agentId``: the UUID inside the person id, as Webex has it."""
+    pairs = users[["user_id", "webex_agent_id"]].drop_duplicates()
+    return {u: base64.b64decode(p + "=" * (-len(p) % 4)).decode().rsplit("/", 1)[-1]
+            for u, p in zip(pairs["user_id"], pairs["webex_agent_id"], strict=True)}
+
+
+def sample_webex_export(tenant: Tenant, users: pd.DataFrame) -> tuple[dict, list[dict]]:
+    """The ``GET /v1/licenses`` response and ``GET /v1/people`` pages of the sample.
+
+    One license per subscription and usage type that a line or a user holds, with
+    ``totalUnits`` the line's quantity on :data:`AS_OF` (0 when none is in effect) and
+    ``consumedUnits`` the users holding it; one person per user, in the OpenAPI examples'
+    shapes (``emails``, ``displayName``, ``department``, ``licenses`` ids, ``roles`` for
+    admins).
+    """
+    held = users.dropna(subset=["license", "subscription_id"])
+    pairs = {(sub.id, line.usage_type) for sub in tenant.subscriptions for line in sub.lines}
+    pairs |= set(zip(held["subscription_id"], held["license"], strict=True))
+    license_id = {pair: _webex_id("LICENSE", f"{pair[0]}:{pair[1]}") for pair in pairs}
+    items = []
+    for sub_id, usage_type in sorted(pairs):
+        sub = tenant.subscription(sub_id)
+        total = sum(line.quantity for line in sub.lines
+                    if line.usage_type == usage_type and line.active_on(AS_OF))
+        consumed = int(((held["subscription_id"] == sub_id)
+                        & (held["license"] == usage_type)).sum())
+        items.append({"id": license_id[(sub_id, usage_type)],
+                      "name": SAMPLE_LICENSE_NAMES[usage_type], "totalUnits": int(total),
+                      "consumedUnits": consumed, "consumedByUsers": consumed,
+                      "consumedByWorkspaces": 0, "subscriptionId": sub_id,
+                      "siteUrl": "aurora-assicurazioni.webex.com",
+                      "siteType": "Control Hub managed site"})
+    people = []
+    for user_id, rows in users.groupby("user_id", sort=True):
+        first = rows.iloc[0]
+        mine = rows.dropna(subset=["license", "subscription_id"])
+        person = {"id": first["webex_agent_id"], "emails": [first["email"]],
+                  "displayName": f"Agent {user_id[1:]}" if first["role"] == "agent"
+                  else f"{str(first['role']).title()} {user_id[1:]}",
+                  "department": first["department"],
+                  "licenses": [license_id[(s, t)] for s, t in
+                               zip(mine["subscription_id"], mine["license"], strict=True)],
+                  "type": "person", "status": "active"}
+        if first["role"] == "admin":
+            person["roles"] = [_webex_id("ROLE", "id_full_admin")]
+        people.append(person)
+    pages = [{"items": people[i:i + PEOPLE_PAGE], "notFoundIds": []}
+             for i in range(0, len(people), PEOPLE_PAGE)]
+    return {"items": items}, pages
+
+
+def _write_webex_export(raw: Path, licenses: dict, people: list[dict]) -> None:
+    for name, pages in (("licenses", [licenses]), ("people", people)):
+        folder = raw / name
+        if folder.exists():
+            for old in folder.iterdir():
+                old.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, page in enumerate(pages, start=1):
+            (folder / f"page-{number:04d}.json").write_text(
+                json.dumps(page, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+#: The agent usage types the raw pages measure (the sessions' licenses).
+AGENT_TYPES = ("cc_standard_agent", "cc_premium_agent")
+
+
+def _with_measured_agents(usage: pd.DataFrame, pages: Path, tenant: Tenant,
+                          directory: Path) -> pd.DataFrame:
+    """``usage`` with the agent rows of the months the pages cover replaced by what the
+    pages measure (``multisub measure PAGES --users users.csv --tenant DIR``)."""
+    from toolkit.inputs.users import load_users
+    from toolkit.inputs.webex.agents import match_agents
+    from toolkit.inputs.webex.search import load_agent_sessions
+    from toolkit.metering import measure_sessions
+
+    users = load_users(directory / "users.csv", tenant)
+    imported = match_agents(load_agent_sessions(pages, metering=tenant.metering), users)
+    measured = measure_sessions(imported.sessions, users, timezone=tenant.timezone,
+                                metering=tenant.metering)
+    months = pd.unique(measured["timestamp"].dt.strftime("%Y-%m"))
+    measured = pd.DataFrame({
+        "timestamp": measured["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "usage_type": measured["usage_type"], "quantity": measured["quantity"].astype(int),
+        "subscription_id": measured["subscription_id"], "user_id": None})
+    covered = usage["usage_type"].isin(AGENT_TYPES) & usage["timestamp"].str[:7].isin(months)
+    both = pd.concat([usage[~covered], measured], ignore_index=True)
+    both = both.sort_values(["timestamp", "usage_type", "subscription_id", "user_id"],
+                            kind="stable", ignore_index=True)
+    return both[["timestamp", "usage_type", "quantity", "subscription_id", "user_id"]]
 
 
 #: Raw Search API pages of the sample: what ``multisub pull`` would have saved when run at

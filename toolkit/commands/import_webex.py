@@ -1,9 +1,10 @@
 """``multisub import-webex LICENSES.json PEOPLE.json --out DIR [--tenant DIR]``.
 
 Turns saved ``GET /v1/licenses`` and ``GET /v1/people`` responses (files or folders of pages)
-into ``DIR/users.csv``, ``DIR/licenses.csv`` (every license, Contact Center or not, marked)
-and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml against Webex's
-totalUnits; without it, the licenses that could not be mapped to a usage type.
+into ``DIR/users.csv`` (with each person's Webex id as ``webex_agent_id``, which ``measure``
+joins a session's ``agentId`` on), ``DIR/licenses.csv`` (every license, Contact Center or
+not, marked) and ``DIR/reconciliation.csv``: with ``--tenant``, entitlements in tenant.yaml
+against Webex's totalUnits; without it, the licenses that could not be mapped to a usage type.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from toolkit.commands.cli import COMMANDS, day
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.tenant_file import load_tenant
-from toolkit.inputs.webex.control_hub import load_webex_licenses, load_webex_people
+from toolkit.inputs.webex.control_hub import PERSON_COLUMNS, load_webex_licenses, load_webex_people
 from toolkit.present.export import write_tables
 from toolkit.provisioning.reconcile import reconcile, unmatched_licenses
 
@@ -52,7 +53,7 @@ def run(args) -> int:
     people = load_webex_people(args.people, licenses, user_id=args.user_id)
     findings = reconcile(tenant, licenses, on=args.on) if tenant else \
         unmatched_licenses(licenses)
-    tables = (people[USER_COLUMNS + USER_OPTIONAL], licenses, findings)
+    tables = (people[USER_COLUMNS + USER_OPTIONAL + PERSON_COLUMNS], licenses, findings)
     written = write_tables({out / name: table
                             for name, table in zip(OUTPUTS, tables, strict=True)})
     mapped = int(licenses["usage_type"].notna().sum())

@@ -13,7 +13,10 @@ SESSIONS is a ``sessions.csv``, a folder (or file) of Search API ``agentSession`
 ``/v1/agents/activities`` pages: the kind is recognised from the content. Sessions still
 active in the pages end at ``--as-of`` (ISO 8601; default the pull's end, else the latest
 instant in the records) and sessions longer than ``metering.max_session`` are cut; each such
-change is printed and, with ``--findings FILE``, written out. ``--ai-sessions`` adds Contact
+change is printed and, with ``--findings FILE``, written out. A page saying more follows
+(``hasNextPage``) when no saved page continues its ``endCursor`` is a warning (a partial
+export; an error with ``--strict``), and so is ending open sessions at the latest instant
+in the records for want of an extraction time. ``--ai-sessions`` adds Contact
 AI Agent Session pages as ``ai_agent`` usage.
 """
 
@@ -26,11 +29,13 @@ import pandas as pd
 
 from toolkit.commands.cli import COMMANDS, interval
 from toolkit.commands.outputs import check_outputs, tenant_inputs
+from toolkit.errors import Problem, raise_if_any
+from toolkit.findings import by_severity
 from toolkit.inputs.session_sources import CSV_SOURCE, load_session_source, session_source
 from toolkit.inputs.tenant_file import load_tenant
 from toolkit.inputs.users import load_users
 from toolkit.inputs.webex.agents import match_agents
-from toolkit.inputs.webex.search import load_ai_agent_sessions
+from toolkit.inputs.webex.search import PARTIAL_EXPORT, load_ai_agent_sessions
 from toolkit.metering import measure_sessions
 from toolkit.policy import LICENSE_MODELS, Metering
 from toolkit.present.export import write_tables
@@ -65,6 +70,9 @@ def register(subparsers) -> None:
     parser.add_argument("--ai-sessions", type=Path, metavar="PAGES",
                         help="also count Contact AI Agent Session pages (file or folder): one "
                              "ai_agent unit per session, on its start")
+    parser.add_argument("--strict", action="store_true",
+                        help="a partial export (a page saying more follows when no saved "
+                             "page does) is an error, not a warning")
     parser.add_argument("--findings", type=Path, metavar="FILE",
                         help="write the findings (sessions closed, cut, merged) to this file")
     parser.set_defaults(run=run)
@@ -81,6 +89,8 @@ def run(args) -> int:
                       args.min_duration or policy.min_duration, policy.max_session)
     kind = session_source(args.sessions)
     imported = load_session_source(args.sessions, tenant, as_of=_as_of(args.as_of, zone))
+    if args.strict:
+        _refuse_partial(imported.findings)
     users = load_users(args.users, tenant) if args.users else None
     if users is not None and kind != CSV_SOURCE:
         imported = match_agents(imported, users)
@@ -105,9 +115,17 @@ def run(args) -> int:
 
 
 def _with_ai_agents(usage: pd.DataFrame, ai: pd.DataFrame, zone: str) -> pd.DataFrame:
-    """Agent usage and AI Agent sessions in one usage table (times in the same zone)."""
-    ai = ai.assign(timestamp=ai["timestamp"].dt.tz_convert(zone))
-    print(f"counted {len(ai):,} AI Agent sessions")
+    """Agent usage and AI Agent sessions in one usage table (times in the same zone).
+
+    An AI agent (``ai-claims``) is not a person of the users table: its sessions are the
+    tenant's usage, written without a ``user_id`` so that allocation pools them pro rata
+    (M5) instead of leaving them unallocated as an unknown user's."""
+    agents = sorted(pd.unique(ai["user_id"].dropna()))
+    ai = ai.assign(timestamp=ai["timestamp"].dt.tz_convert(zone),
+                   user_id=pd.Series(None, index=ai.index, dtype="str"))
+    print(f"counted {len(ai):,} AI Agent sessions of {len(agents):,} AI agent(s) "
+          f"({', '.join(agents[:5])}{', ...' if len(agents) > 5 else ''}): tenant usage, "
+          f"pooled pro rata across subscriptions (M5)")
     both = pd.concat([usage, ai], ignore_index=True)
     return both.sort_values(["timestamp", "usage_type"], kind="stable", ignore_index=True)
 
@@ -123,13 +141,22 @@ def _as_of(text: str | None, zone: str):
     return stamp.tz_localize(zone) if stamp.tzinfo is None else stamp
 
 
+def _refuse_partial(findings: pd.DataFrame) -> None:
+    """``--strict``: the pages whose continuation is missing, as input errors."""
+    partial = findings[findings["rule"] == PARTIAL_EXPORT]
+    raise_if_any([Problem(row.subject, "pageInfo", "hasNextPage", True,
+                          f"the page continuing it saved beside it ({row.message})")
+                  for row in partial.itertuples(index=False)])
+
+
 def _report(findings: pd.DataFrame, out: Path | None) -> None:
     if findings.empty:
         print("findings: none (no session was closed, cut or merged)")
     else:
         counts = findings["rule"].value_counts(sort=False)
         print("findings: " + ", ".join(f"{n} {rule}" for rule, n in counts.items()))
-        for row in findings.head(SHOWN_FINDINGS).itertuples(index=False):
+        # warnings first: what changes the figures is never hidden behind information
+        for row in by_severity(findings).head(SHOWN_FINDINGS).itertuples(index=False):
             print(f"  {row.severity}: {row.rule}: {row.subject}: {row.message}")
         if len(findings) > SHOWN_FINDINGS:
             more = len(findings) - SHOWN_FINDINGS

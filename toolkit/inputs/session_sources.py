@@ -53,14 +53,20 @@ def session_source(path: str | Path) -> str:
     """Which source the file or folder holds (:data:`CSV_SOURCE` or a key of
     :data:`SOURCES`), judged from its content.
 
-    A file whose first character is not ``{`` or ``[`` is a CSV. For JSON, the first page
-    that parses and has a known shape decides; when none does, :data:`FALLBACK_SOURCE`.
+    A folder of pages is recognised by all its files: when any of them starts with ``{`` or
+    ``[`` it is JSON pages, and an empty or unreadable file among them is named by the
+    pages' loader (not taken for a CSV). Otherwise it is a CSV. For JSON, the first page
+    that parses and has a known shape decides; when none does, :data:`FALLBACK_SOURCE` (its
+    loader then names every problem).
     """
     files = page_files(path)
-    for file in files:
-        head = file.read_bytes()[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    heads = [_head(file) for file in files]
+    if not any(head.startswith((b"{", b"[")) for head in heads):
+        blank = Path(path).is_dir() and not any(heads)
+        return FALLBACK_SOURCE if blank else CSV_SOURCE  # a folder of empty pages: named
+    for file, head in zip(files, heads, strict=True):
         if not head.startswith((b"{", b"[")):
-            return CSV_SOURCE
+            continue  # empty, unreadable or not JSON: its loader names it
         try:
             payload = json.loads(file.read_bytes())
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -69,6 +75,15 @@ def session_source(path: str | Path) -> str:
             if source.detect(payload):
                 return name
     return FALLBACK_SOURCE
+
+
+def _head(file: Path) -> bytes:
+    """The first bytes of a file past a BOM and white space (empty when unreadable)."""
+    try:
+        with file.open("rb") as handle:
+            return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return b""
 
 
 def load_session_source(path: str | Path, tenant: Tenant | None = None, *,

@@ -133,7 +133,7 @@ class TermFile(_Strict):
 
 
 class SubscriptionFile(_Strict):
-    id: Name = Field(pattern=r"^Sub\S*$")
+    id: Name = Field(min_length=1)  # any trimmed, NFC, non-empty text: "trialSub.e57285a3-…"
     department: Name = Field(min_length=1)
     license_model: Literal[LICENSE_MODELS]  # type: ignore[valid-type]
     offer: Literal[OFFERS]  # type: ignore[valid-type]

@@ -21,17 +21,21 @@ def match_agents(imported: SessionImport, users: pd.DataFrame) -> SessionImport:
     A CC agent id is not a Webex person id: ``/v1/people`` ids are base64 of
     ``ciscospark://us/PEOPLE/<uuid>`` while CC agent ids are that bare UUID or, for older
     agents, a 20-character id of their own. An agent id matches, in this order, a
-    ``user_id`` as it is, the optional ``webex_agent_id`` column, or the UUID inside a Webex
-    person id (compared without regard to case). Agent ids that match nothing stay as they
-    are (counted unmapped, M5) and are reported, one finding per agent.
+    ``user_id`` as it is, the optional ``webex_agent_id`` column (what ``import-webex``
+    writes: the person id) as it is or the UUID inside it, or the UUID inside a Webex
+    person id used as ``user_id`` (compared without regard to case). Agent ids that match
+    nothing stay as they are (counted unmapped, M5) and are reported, one finding per agent.
     """
     sessions = imported.sessions
     known = set(users["user_id"].dropna())
     table: dict[str, str] = {}
     if "webex_agent_id" in users.columns:
         pairs = users[["webex_agent_id", "user_id"]].dropna()
-        table.update({str(a).casefold(): u for a, u in zip(pairs["webex_agent_id"],
-                                                            pairs["user_id"], strict=True)})
+        for agent, user in zip(pairs["webex_agent_id"], pairs["user_id"], strict=True):
+            table[str(agent).casefold()] = user
+            inner = _person_uuid(str(agent))
+            if inner:
+                table.setdefault(inner, user)
     for user in sorted(known):
         inner = _person_uuid(user)
         if inner:

@@ -52,6 +52,10 @@ from toolkit.inputs.csv_input import read_text_table
 from toolkit.inputs.yaml_text import read_yaml
 from toolkit.policy import AGENT_LICENSES, DEFAULT_USAGE_TYPES
 
+#: What ``load_webex_people`` adds to the users.csv columns: the Webex person id, which a
+#: Contact Center ``agentId`` joins (as it is, or as the UUID inside it; SPEC §6).
+PERSON_COLUMNS = ["webex_agent_id"]
+
 LICENSE_COLUMNS = ["license_id", "name", "usage_type", "subscription_id", "total_units",
                    "consumed_units", "contact_center", "site_url", "note"]
 
@@ -175,10 +179,12 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
 
     One row per person and Contact Center license with a usage type, mapped to that
     license's subscription. ``user_id`` is the person's first email (``user_id="email"``,
-    what agent activity reports show) or the Webex person id (``"id"``). A person holding an
-    agent license is an ``agent``; one with only other Contact Center licenses is an ``admin``
-    when Webex lists roles for them, else a ``supervisor``. People without any Contact Center
-    license are not Contact Center users: they are counted in ``frame.attrs["skipped"]``.
+    what agent activity reports show) or the Webex person id (``"id"``); ``webex_agent_id``
+    is always the person id, so that sessions keyed by a Contact Center ``agentId`` join.
+    A person holding an agent license is an ``agent``; one with only other Contact Center
+    licenses is an ``admin`` when Webex lists roles for them, else a ``supervisor``.
+    People without any Contact Center license are not Contact Center users: they are counted
+    in ``frame.attrs["skipped"]``.
     People whose only Contact Center licenses have names the table does not know are not
     rows either (their usage type is unknown), but they are not dropped silently: their ids
     are listed in ``frame.attrs["unknown_license_only"]``. A license listed twice for a person
@@ -219,7 +225,7 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
         seen[key] = (person, f"{file} {where}")
         rows += person
     raise_if_any(problems)
-    frame = pd.DataFrame(rows, columns=[*USER_COLUMNS, *USER_OPTIONAL])
+    frame = pd.DataFrame(rows, columns=[*USER_COLUMNS, *USER_OPTIONAL, *PERSON_COLUMNS])
     for column in frame.columns:
         frame[column] = frame[column].astype("str")
     frame["start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
@@ -426,8 +432,10 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     held = list(dict.fromkeys(held))  # a license listed twice is one license
     missing = [lic for lic in held if lic not in known.index]
     if missing:
+        who = " ".join(filter(None, [_text(item.get("displayname")), email or person_id]))
         return None, [Problem(file, where, "licenses", lic,
-                              "a license id listed in the /v1/licenses response")
+                              f"a license id listed in the /v1/licenses response; {lic}, "
+                              f"held by person {who}, is not there (pages missing?)")
                       for lic in missing]
     licenses = known.loc[held] if held else known.iloc[0:0]
     mine = licenses[licenses["usage_type"].notna()]
@@ -443,7 +451,7 @@ def _person(file, where, item, known: pd.DataFrame, user_id: str):
     rows = [
         {"user_id": ident, "role": role, "license": lic["usage_type"],
          "subscription_id": lic["subscription_id"], "department": department,
-         "email": email, "start": None, "end": None}
+         "email": email, "start": None, "end": None, "webex_agent_id": person_id}
         for _, lic in mine.sort_values("usage_type").iterrows()
     ]
     # two licenses of one type on one subscription give the same mapping: one row

@@ -21,6 +21,7 @@ Only the fields the measure needs are required; any other field Cisco adds is ig
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import Problem, raise_if_any
+from toolkit.findings import findings_frame
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL
 from toolkit.inputs.webex.pages import describe, export_time, iter_pages, page_records
 from toolkit.inputs.webex.session_records import RawSessions, SessionImport, build_import
@@ -51,20 +53,86 @@ def load_agent_sessions(path: str | Path, *, as_of=None,
     ``max_session`` (default 24h): longer sessions are cut there and reported. Raises
     :class:`~toolkit.errors.InputError` listing every problem of every page at once.
     """
-    raw, problems = RawSessions(), []
+    raw, problems, cursors = RawSessions(), [], []
     for file, payload, unreadable in iter_pages(path):
         if unreadable is not None:
             problems.append(unreadable)
             continue
         records, where = agent_session_records(payload)
-        if records is None:
-            problems.append(Problem(file, where, "", describe(payload),
-                                    "a Search API agentSession response "
-                                    "({'data': {'agentSession': {'agentSessions': [...]}}})"))
+        what, advice = not_agent_sessions(payload, records) or (describe(payload), "")
+        if records is None or advice:
+            problems.append(Problem(file, where, "", what,
+                                    "a Search API agentSession response of raw Agent Session "
+                                    "Records ({'data': {'agentSession': {'agentSessions': "
+                                    "[...]}}}), which measure counts" + advice))
             continue
         problems += _add_records(raw, file, records)
+        cursors.append(_page_cursor(file, payload))
     as_of = as_of if as_of is not None else export_time(path)
-    return build_import(raw, problems, as_of=as_of, metering=metering)
+    imported = build_import(raw, problems, as_of=as_of, metering=metering)
+    missing = findings_frame(_missing_continuations(cursors, raw.session_id))
+    if missing.empty:
+        return imported
+    return SessionImport(imported.sessions,
+                         pd.concat([missing, imported.findings], ignore_index=True))
+
+
+#: The rule of a folder holding a page whose continuation is not there (issue 23.4).
+PARTIAL_EXPORT = "pages-incomplete"
+
+
+def not_agent_sessions(payload, records: list | None) -> tuple[str, str] | None:
+    """What a Search API page that holds no Agent Session Records is, and what to do, or None.
+
+    An aggregation response (``agentSessions`` of ``{"aggregation": [...]}`` objects: counts
+    per group, not sessions) and a page of another query (``taskDetails``: contacts, not
+    logins) are whole pages of the wrong kind: one problem each, not one per missing field
+    of every record.
+    """
+    if records is not None:
+        if records and all(isinstance(r, dict) and "aggregation" in r
+                           and "agentSessionId" not in r for r in records):
+            return ("an aggregation response",
+                    "; an aggregation gives counts per group, not sessions: query "
+                    "agentSession without aggregations")
+        return None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if isinstance(data, dict) and data:
+        query = str(next(iter(data)))
+        if query != AGENT_SESSION[0]:
+            return (f"a Search API {query} response",
+                    f"; {query} records are not agent logins: query agentSession")
+    return None
+
+
+def _page_cursor(file: str, payload) -> tuple[str, bool, object]:
+    block = payload["data"][AGENT_SESSION[0]]
+    info = block.get("pageInfo") if isinstance(block.get("pageInfo"), dict) else {}
+    return file, info.get("hasNextPage") is True, info.get("endCursor")
+
+
+def _missing_continuations(cursors: list[tuple[str, bool, object]],
+                           session_ids: list) -> list[tuple]:
+    """A warning for every page that says more follows when no saved page does.
+
+    Cisco pages Agent Session Records in session-id order and the cursor is the last id of
+    the page (its published samples show it), so the next page holds ids after the cursor:
+    a page whose ``endCursor`` no saved record id follows is page N of a longer result
+    whose remaining pages were never saved (a pull stopped, a file went missing).
+    """
+    ids = sorted(i for i in session_ids if isinstance(i, str))
+    rows = []
+    for file, more, cursor in cursors:
+        if not more:
+            continue
+        after = bisect.bisect_right(ids, cursor) if isinstance(cursor, str) else len(ids)
+        if after < len(ids):
+            continue
+        rows.append((PARTIAL_EXPORT, "warning", file,
+                     f"hasNextPage is true but no saved page continues after endCursor "
+                     f"{cursor!r}: the records after it are missing (pull again, or save "
+                     f"the page for cursor {cursor!r}), so the usage is measured without them"))
+    return rows
 
 
 def agent_session_records(payload) -> tuple[list | None, str]:

@@ -85,6 +85,8 @@ def build_import(raw: RawSessions, problems: list[Problem], *, as_of=None,
                       index=False)])
     sessions = _sessions(frame, as_of_ms)
     findings += _open_findings(sessions, as_of_ms)
+    if as_of is None:
+        findings += _closed_at_latest(sessions, as_of_ms)
     sessions, empty = _without_empty(sessions)
     findings += empty
     sessions, cut = cut_long_sessions(sessions, metering.max_session)
@@ -256,6 +258,21 @@ def _open_findings(sessions: pd.DataFrame, as_of_ms: int) -> list[tuple]:
     return [("session-open", "info", f"{user} / {session}",
              f"still active in the records: ends at the extraction time {when}")
             for user, session in zip(opened["user_id"], opened["session_id"], strict=True)]
+
+
+def _closed_at_latest(sessions: pd.DataFrame, as_of_ms: int) -> list[tuple]:
+    """One warning when still-active sessions were ended at the latest recorded instant
+    (no ``as_of``, no pull state): the run succeeds, but the newest of them counts little
+    or nothing, and only the extraction time would say how long they really lasted."""
+    count = int(sessions["open"].sum())
+    if not count:
+        return []
+    when = _stamp(as_of_ms)
+    return [("sessions-closed-at-latest", "warning", f"{count} open session(s)",
+             f"{count} session(s) still active in the records were ended at {when}, the "
+             f"latest instant in the records, because no extraction time is known (no "
+             f"--as-of, no pull state beside the pages): they count only up to {when}. "
+             f"Pass --as-of with the time the pages were saved to count them up to then")]
 
 
 def _stamp(millis: int) -> str:
