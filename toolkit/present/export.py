@@ -93,7 +93,7 @@ def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None
         neutralize_formulas(_plain(frame)).to_csv(path, index=False)
     else:
         with pd.ExcelWriter(path) as writer:
-            for name, table in (sheets or {"data": frame}).items():
+            for name, table in {first_sheet: frame, **(sheets or {})}.items():
                 neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
                                                                   index=False)
         _fix_workbook_dates(path)
