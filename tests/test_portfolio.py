@@ -110,3 +110,24 @@ def test_the_command_writes_the_roll_up_and_exits_1_on_a_failure(folder, tmp_pat
                                                      "portfolio.xlsx"]
     focus = pd.read_csv(out / "portfolio.focus.csv")
     assert set(focus["BillingAccountId"]) == {f"tenant-{n:03d}" for n in range(1, TENANTS + 1)}
+
+
+def test_the_roll_up_is_written_all_or_none(folder, tmp_path, capsys, monkeypatch):
+    """A disk that fills while the FOCUS file is written leaves last run's workbook and page."""
+    import errno
+
+    from toolkit.present import export
+
+    out = tmp_path / "out"
+    assert main(["portfolio", str(folder), "--out", str(out), "--workers", "1"]) == 1
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(frame, path):
+        open(path, "wb").write(b"half a FOCUS file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export, "write_focus", full_disk)
+    earlier = ["--as-of", "2026-06-30"]  # other figures, so a replaced file would show
+    assert main(["portfolio", str(folder), "--out", str(out), "--workers", "1", *earlier]) == 2
+    assert "No space left" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -54,7 +54,6 @@ def _workers(text: str) -> int:
 
 def run(args) -> int:
     from toolkit import portfolio
-    from toolkit.present import export, portfolio_page
 
     paths = portfolio.tenant_paths(args.source)
     if not paths:
@@ -67,15 +66,29 @@ def run(args) -> int:
     with _client(args, len(paths)) as client:
         result = portfolio.run(paths, client, as_of=args.as_of, with_focus=True,
                                reviews=reviews, progress=sys.stderr.isatty())
-    workbook, page, focus = (args.out / name for name in OUTPUTS)
-    written = [portfolio_page.write_workbook(result, workbook),
-               portfolio_page.write_page(result, page)]
-    if result.focus is not None:
-        written.append(export.write_focus(result.focus, focus))
+    written = _write_roll_up(result, args.out)
     _print_summary(result)
     for path in written:
         print(f"wrote {path}")
     return EXIT_SOME_FAILED if len(result.failures) else 0
+
+
+def _write_roll_up(result, out: Path) -> list[Path]:
+    """The roll-up's files, all or none: each is written to a temporary beside its target and
+    the three replace their targets together, so a full disk never leaves a new workbook
+    beside last month's FOCUS file."""
+    from toolkit.atomic import atomic_paths
+    from toolkit.present import export, portfolio_page
+
+    targets = [out / name for name in OUTPUTS[:2]]
+    if result.focus is not None:
+        targets.append(out / OUTPUTS[2])
+    with atomic_paths(*targets) as temps:
+        portfolio_page.write_workbook(result, temps[0])
+        portfolio_page.write_page(result, temps[1])
+        if result.focus is not None:
+            export.write_focus(result.focus, temps[2])
+    return targets
 
 
 #: The roll-up's files in ``--out``.
