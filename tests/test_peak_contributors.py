@@ -308,3 +308,38 @@ def test_named_rows_are_the_distinct_users_billed_in_each_month(rows):
         mine = got[(got["period"] == row.period) & (got["usage_type"] == row.usage_type)]
         assert set(mine["user_id"]) == brute and len(mine) == row.usage
         assert ((mine["login"] < end) & (mine["logout"] > start)).all()
+
+
+# --- the Search API's names of agent, team and site ------------------------------------------
+
+def test_search_api_agent_team_and_site_are_kept_on_the_sessions(tmp_path):
+    import json
+
+    from toolkit import load_agent_sessions
+
+    start = int(at("9h").value // 10**6)
+    records = [
+        {"agentSessionId": "s1", "agentId": "a", "agentName": "Ada Rossi",
+         "teamName": "Claims North", "siteName": "Milano", "startTime": start,
+         "endTime": start + 3_600_000, "isActive": False},
+        {"agentSessionId": "s2", "agentId": "b", "startTime": start + 60_000,
+         "endTime": -1, "isActive": True},
+    ]
+    page = {"data": {"agentSession": {"agentSessions": records,
+                                      "pageInfo": {"hasNextPage": False}}}}
+    (tmp_path / "page-1.json").write_text(json.dumps(page))
+    imported = load_agent_sessions(tmp_path, as_of=at("10h"))
+    got = imported.sessions
+    assert got[["user_id", "agent_name", "team", "site"]].values.tolist()[0] == [
+        "a", "Ada Rossi", "Claims North", "Milano"]
+    assert got[["agent_name", "team", "site"]].iloc[1].isna().all()
+    rows = peak_contributors(two_subs(), got, USERS)
+    assert rows[["user_id", "agent_name", "team", "site"]].values.tolist()[0] == [
+        "a", "Ada Rossi", "Claims North", "Milano"]
+    # pages without those fields keep the sessions.csv shape and its two extra columns
+    for record in records:
+        for name in ("agentName", "teamName", "siteName"):
+            record.pop(name, None)
+    (tmp_path / "page-1.json").write_text(json.dumps(page))
+    plain = load_agent_sessions(tmp_path, as_of=at("10h")).sessions
+    assert list(plain.columns) == ["user_id", "login", "logout", "session_id", "open"]
