@@ -343,3 +343,54 @@ def test_search_api_agent_team_and_site_are_kept_on_the_sessions(tmp_path):
     (tmp_path / "page-1.json").write_text(json.dumps(page))
     plain = load_agent_sessions(tmp_path, as_of=at("10h")).sessions
     assert list(plain.columns) == ["user_id", "login", "logout", "session_id", "open"]
+
+
+# --- multisub peaks ----------------------------------------------------------------------------
+
+def test_peaks_command_names_the_users_of_the_sample_bill(tmp_path, capsys):
+    from toolkit.commands.cli import main
+    from toolkit.resources import sample_dir
+    from toolkit.workspace import Workspace
+
+    out = tmp_path / "peaks.csv"
+    pages = sample_dir() / "raw" / "agentSession"
+    assert main(["peaks", "--sessions", str(pages), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2026-10 cc_premium_agent: 50 users at 2026-10-08 14:00" in printed
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == PEAK_COLUMNS
+    # the October agent usage of the sample is measured from these pages: the rows of each
+    # peak are the review's billed peak, and each subscription's rows its part
+    bill = Workspace.open(sample_dir()).allocation
+    pooled = bill.pooled[bill.pooled["period"].astype(str) == "2026-10"]
+    for usage_type in AGENT_TYPES:
+        mine = rows[rows["usage_type"] == usage_type]
+        billed = pooled.loc[pooled["usage_type"] == usage_type, "usage"].item()
+        assert len(mine) == billed == {"cc_standard_agent": 186,
+                                       "cc_premium_agent": 50}[usage_type]
+        assert mine["interval_start"].nunique() == 1 and mine["user_id"].is_unique
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_peaks_command_writes_every_format_and_keeps_one_type(tmp_path, suffix):
+    from toolkit.commands.cli import main
+
+    out = tmp_path / f"peaks{suffix}"
+    assert main(["peaks", "--type", "cc_premium_agent", "--period", "Q", "--out", str(out)]) == 0
+    rows = pd.read_excel(out) if suffix == ".xlsx" else pd.read_parquet(out)
+    assert set(rows["usage_type"]) == {"cc_premium_agent"}
+    assert sorted(set(rows["period"].astype(str))) == ["2026Q3", "2026Q4"]
+
+
+def test_peaks_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
+    from toolkit.commands.cli import main
+    from toolkit.resources import sample_dir
+
+    assert main(["peaks", "--type", "cc_gold_agent", "--out", str(tmp_path / "p.csv")]) == 2
+    assert "--type: found 'cc_gold_agent'" in capsys.readouterr().err
+    assert main(["peaks", "--out", str(sample_dir() / "sessions.csv")]) == 2
+    assert "it is the input" in capsys.readouterr().err
+    assert main(["peaks", "--sessions", str(tmp_path / "none.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "none.csv" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
