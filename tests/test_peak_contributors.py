@@ -394,3 +394,54 @@ def test_peaks_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
                  "--out", str(tmp_path / "p.csv")]) == 2
     assert "none.csv" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
+
+
+# --- the review: the workbook sheet and the section's data ----------------------------------
+
+def test_the_workbook_holds_every_contributor_in_a_sheet_when_given_them(tmp_path):
+    import openpyxl
+
+    from toolkit.present import report
+    from toolkit.present.workbook import PEAKS_SHEET, write_workbook
+    from toolkit.resources import sample_dir
+
+    book = report.load_book(sample_dir())
+    frame = sessions(("a", "9h", "10h"), ("b", "9h5min", "9h20min"), team=["North", "South"])
+    rows = peak_contributors(two_subs(), frame, USERS)
+    out = write_workbook(book, report.default_window(book.as_of), tmp_path / "w.xlsx",
+                         peaks=rows)
+    sheet = openpyxl.load_workbook(out)[PEAKS_SHEET]
+    header, *cells = sheet.iter_rows(values_only=True)
+    assert list(header) == PEAK_COLUMNS
+    assert [c[5] for c in cells] == ["a", "b"]
+    assert cells[0][3] == "2026-10-01 09:00" and cells[0][4] == 1 and cells[0][7] == "North"
+    plain = write_workbook(book, report.default_window(book.as_of), tmp_path / "p.xlsx")
+    assert PEAKS_SHEET not in openpyxl.load_workbook(plain).sheetnames
+
+
+def test_peak_sections_tell_each_overage_bearing_peak_with_its_teams():
+    from toolkit.peaks import peak_sections
+
+    # entitlement 1 + 1 standard agents; three in at 09:10 (one over)
+    frame = sessions(("a", "9h", "10h"), ("b", "9h5min", "9h20min"), ("c", "9h10min", "9h40min"),
+                     team=["North", "South", "North"])
+    owner = two_subs()
+    rows = peak_contributors(owner, frame, USERS)
+    bill = allocate(owner, measure_sessions(frame, USERS, timezone="UTC"), USERS)
+    [section] = peak_sections(rows, bill, top=1)
+    assert (section.period, section.usage_type, section.peak) == ("2026-10",
+                                                                   "cc_standard_agent", 3)
+    assert section.interval_start == at("9h")
+    assert section.entitlement == pytest.approx(2.0) and section.overage == pytest.approx(1.0)
+    assert section.top_teams == [("North", 2)]
+    assert section.by_team["users"].tolist() == [2, 1]
+    assert section.sentence == ("2026-10 cc_standard_agent: 3 users at 2026-10-01 09:00, "
+                                "against an entitlement of 2.00 (1.00 over); largest by team: "
+                                "North 2.")
+    # one department's review counts its own users only
+    [sales] = peak_sections(rows, bill, department="Sales")
+    assert sales.by_team[["team", "users"]].values.tolist() == [["South", 1]]
+    # within the entitlement: no section
+    calm = sessions(("a", "9h", "10h"))
+    calm_bill = allocate(owner, measure_sessions(calm, USERS, timezone="UTC"), USERS)
+    assert peak_sections(peak_contributors(owner, calm, USERS), calm_bill) == []

@@ -26,6 +26,8 @@ the quarter's or year's label.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -246,3 +248,59 @@ def peak_teams(contributors: pd.DataFrame, top: int = 5, by: str = "team") -> pd
     if top:
         counts = counts[counts["rank"] <= top].reset_index(drop=True)
     return counts[columns]
+
+
+@dataclass(frozen=True)
+class PeakSection:
+    """One billed peak of a type that bears overage, as the review's "Who made the peak"
+    section shows it: the interval, the peak against the entitlement, and who was in it."""
+
+    period: str
+    usage_type: str
+    interval_start: pd.Timestamp | None  # None: named licenses (distinct users, no interval)
+    peak: int
+    entitlement: float
+    overage: float
+    by_team: pd.DataFrame  # team, users, share, rank (every team, largest first)
+    top_teams: list[tuple[str, int]]
+    sentence: str
+
+
+def peak_sections(contributors: pd.DataFrame, allocation, *, top: int = 3,
+                  department: str | None = None, by: str = "team") -> list[PeakSection]:
+    """The "Who made the peak" section of a review: one :class:`PeakSection` per billed peak
+    of a period and type that bears overage in ``allocation.pooled`` (periods matched by
+    label, so pass contributors computed with the allocation's period). ``department``
+    keeps only that department's users in the counts (the section of one department's
+    review; ``peak`` stays the tenant's). Sorted by period, then type."""
+    pooled = allocation.pooled
+    over = pooled[pooled["overage"] > 0]
+    keys = set(zip(over["period"].astype(str), over["usage_type"], strict=True))
+    if contributors.empty or not keys:
+        return []
+    frame = contributors.assign(period=contributors["period"].astype(str))
+    frame = frame[[k in keys for k in zip(frame["period"], frame["usage_type"], strict=True)]]
+    figures = over.assign(period=over["period"].astype(str)).set_index(
+        ["period", "usage_type"])
+    sections = []
+    for (period, usage_type, start), rows in frame.groupby(
+            ["period", "usage_type", "interval_start"], dropna=False, sort=True):
+        mine = rows if department is None else rows[rows["department"] == department]
+        teams = peak_teams(mine, top=0, by=by)[[by, "users", "share", "rank"]]
+        figure = figures.loc[(period, usage_type)]
+        stamp = None if pd.isna(start) else pd.Timestamp(start)
+        best = [(str(t), int(n)) for t, n in zip(teams[by], teams["users"], strict=True)][:top]
+        sections.append(PeakSection(
+            str(period), str(usage_type), stamp, len(rows), float(figure["entitlement"]),
+            float(figure["overage"]), teams, best,
+            _sentence(str(period), str(usage_type), stamp, len(rows), figure, best, by)))
+    return sections
+
+
+def _sentence(period: str, usage_type: str, start, peak: int, figure, best, by: str) -> str:
+    when = "over the period (distinct users)" if start is None else \
+        f"at {start:%Y-%m-%d %H:%M}"
+    teams = ", ".join(f"{name} {users}" for name, users in best) or "none"
+    return (f"{period} {usage_type}: {peak} users {when}, against an entitlement of "
+            f"{figure['entitlement']:,.2f} ({figure['overage']:,.2f} over); "
+            f"largest by {by}: {teams}.")
