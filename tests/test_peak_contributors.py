@@ -445,3 +445,35 @@ def test_peak_sections_tell_each_overage_bearing_peak_with_its_teams():
     calm = sessions(("a", "9h", "10h"))
     calm_bill = allocate(owner, measure_sessions(calm, USERS, timezone="UTC"), USERS)
     assert peak_sections(peak_contributors(owner, calm, USERS), calm_bill) == []
+
+
+# --- the session lookup: the earliest session covering an instant ---------------------------
+
+covering_case = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(1, 15)),
+                         min_size=1, max_size=25)
+
+
+@settings(max_examples=80, deadline=None)
+@given(covering_case, st.lists(st.integers(0, 60), min_size=1, max_size=10), st.booleans())
+def test_the_session_found_is_the_earliest_one_covering_the_instant(rows, instants, few):
+    import toolkit.peaks as peaks
+
+    user = np.array([u for u, _, _ in rows], dtype=np.int16)
+    login = np.array([s for _, s, _ in rows], dtype=np.int64)
+    logout = login + np.array([n for _, _, n in rows], dtype=np.int64)
+    queries = [(u, t) for t in instants for u in range(4)
+               if ((user == u) & (login <= t) & (logout > t)).any()]
+    if not queries:
+        return
+    q_user = np.array([u for u, _ in queries], dtype=np.int64)
+    q_time = np.array([t for _, t in queries], dtype=np.int64)
+    saved = peaks._FEW_INSTANTS
+    peaks._FEW_INSTANTS = 64 if few else 0  # both paths: a prefilter by mask, or none
+    try:
+        found = peaks._covering(login, logout, user, q_user, q_time)
+    finally:
+        peaks._FEW_INSTANTS = saved
+    for (u, t), row in zip(queries, found, strict=True):
+        covering = np.flatnonzero((user == u) & (login <= t) & (logout > t))
+        earliest = covering[login[covering] == login[covering].min()]
+        assert row in earliest
