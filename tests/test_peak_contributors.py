@@ -441,6 +441,14 @@ def test_peak_sections_tell_each_overage_bearing_peak_with_its_teams():
     # one department's review counts its own users only
     [sales] = peak_sections(rows, bill, department="Sales")
     assert sales.by_team[["team", "users"]].values.tolist() == [["South", 1]]
+    assert section.matches_bill and section.billed_peak == 3
+    # a bill measured from other sessions than the ones given: said, not shown as who
+    other = allocate(owner, measure_sessions(frame.iloc[[0, 2]], USERS, timezone="UTC")
+                     .assign(quantity=4.0), USERS)
+    [odd] = peak_sections(rows, other)
+    assert not odd.matches_bill
+    assert odd.sentence.startswith("2026-10 cc_standard_agent: the sessions given count 3 "
+                                   "users at their peak but the bill counts 8")  # 4 + 4
     # within the entitlement: no section
     calm = sessions(("a", "9h", "10h"))
     calm_bill = allocate(owner, measure_sessions(calm, USERS, timezone="UTC"), USERS)

@@ -264,6 +264,15 @@ class PeakSection:
     by_team: pd.DataFrame  # team, users, share, rank (every team, largest first)
     top_teams: list[tuple[str, int]]
     sentence: str
+    #: The allocation's figure for the period and type when it bills months (None for a
+    #: quarter or year, a sum of monthly peaks). It differs from ``peak`` when the usage billed
+    #: was not measured from these sessions: the review must then say so, not show the list.
+    billed_peak: float | None = None
+
+    @property
+    def matches_bill(self) -> bool:
+        """Whether the users listed are as many as the bill counts (unknown: True)."""
+        return self.billed_peak is None or abs(self.billed_peak - self.peak) < 1e-9
 
 
 def peak_sections(contributors: pd.DataFrame, allocation, *, top: int = 3,
@@ -290,14 +299,21 @@ def peak_sections(contributors: pd.DataFrame, allocation, *, top: int = 3,
         figure = figures.loc[(period, usage_type)]
         stamp = None if pd.isna(start) else pd.Timestamp(start)
         best = [(str(t), int(n)) for t, n in zip(teams[by], teams["users"], strict=True)][:top]
+        billed = float(figure["usage"]) if getattr(allocation, "period", "M") == "M" else None
         sections.append(PeakSection(
             str(period), str(usage_type), stamp, len(rows), float(figure["entitlement"]),
             float(figure["overage"]), teams, best,
-            _sentence(str(period), str(usage_type), stamp, len(rows), figure, best, by)))
+            _sentence(str(period), str(usage_type), stamp, len(rows), figure, best, by,
+                      billed), billed))
     return sections
 
 
-def _sentence(period: str, usage_type: str, start, peak: int, figure, best, by: str) -> str:
+def _sentence(period: str, usage_type: str, start, peak: int, figure, best, by: str,
+              billed: float | None) -> str:
+    if billed is not None and abs(billed - peak) >= 1e-9:
+        return (f"{period} {usage_type}: the sessions given count {peak} users at their peak "
+                f"but the bill counts {billed:,.0f}: the usage billed was not measured from "
+                f"these sessions, so they do not say who made the billed peak.")
     when = "over the period (distinct users)" if start is None else \
         f"at {start:%Y-%m-%d %H:%M}"
     teams = ", ".join(f"{name} {users}" for name, users in best) or "none"
