@@ -355,8 +355,10 @@ def test_peaks_command_names_the_users_of_the_sample_bill(tmp_path, capsys):
     out = tmp_path / "peaks.csv"
     pages = sample_dir() / "raw" / "agentSession"
     assert main(["peaks", "--sessions", str(pages), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "2026-10 cc_premium_agent: 50 users at 2026-10-08 14:00" in printed
+    assert "warning" not in captured.err  # October's usage was measured from these pages
     rows = pd.read_csv(out)
     assert list(rows.columns) == PEAK_COLUMNS
     # the October agent usage of the sample is measured from these pages: the rows of each
@@ -369,6 +371,18 @@ def test_peaks_command_names_the_users_of_the_sample_bill(tmp_path, capsys):
         assert len(mine) == billed == {"cc_standard_agent": 186,
                                        "cc_premium_agent": 50}[usage_type]
         assert mine["interval_start"].nunique() == 1 and mine["user_id"].is_unique
+
+
+def test_peaks_command_warns_when_the_bill_was_not_measured_from_the_sessions(tmp_path,
+                                                                             capsys):
+    from toolkit.commands.cli import main
+
+    # sessions.csv holds September too, whose usage.csv samples were not measured from it
+    assert main(["peaks", "--type", "cc_premium_agent", "--out", str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err
+    assert ("warning: 2026-09 cc_premium_agent: these sessions count 52 users at the peak, "
+            "the tenant's usage bills 45") in err
+    assert "2026-10" not in err
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])

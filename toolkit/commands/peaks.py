@@ -6,13 +6,19 @@ name by name. SRC is whatever ``multisub measure`` reads (a ``sessions.csv``, Se
 ``agentSession`` pages, ``/v1/agents/activities`` pages; default: the tenant directory's
 ``sessions.csv``), measured under the tenant's time zone and metering policy; agent ids of
 pages are matched to ``users.csv`` as ``measure`` does. ``--period Q|Y`` lists each billing
-month's peak under its quarter or year (P1a); ``--type`` keeps one usage type.
+month's peak under its quarter or year (P1a); ``--type`` keeps one usage type. When DIR's
+``usage.csv`` bills a month and type with another figure than the sessions count, a warning
+says so: that usage was not measured from these sessions, so the list does not explain it.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pandas as pd
+
+from toolkit.allocation import allocate
 from toolkit.commands.cli import (
     COMMANDS,
     output_argument,
@@ -56,13 +62,29 @@ def run(args) -> int:
     imported = load_session_source(source, tenant, as_of=_as_of(args.as_of, tenant.timezone))
     if data.users is not None and session_source(source) != CSV_SOURCE:
         imported = match_agents(imported, data.users)
-    rows = peak_contributors(tenant, imported.sessions, data.users, period=args.period)
+    rows = peak_contributors(tenant, imported.sessions, data.users)  # billing months (P1a)
     if args.usage_type:
         rows = rows[rows["usage_type"] == args.usage_type].reset_index(drop=True)
+    if data.usage is not None:
+        _compare_with_bill(rows, allocate(tenant, data.usage, data.users).pooled)
+    rows = rows.assign(period=rows["period"].dt.asfreq(args.period))
     path = write_table(rows, args.out)
     _summary(rows)
     print(f"wrote {path}")
     return 0
+
+
+def _compare_with_bill(rows: pd.DataFrame, pooled: pd.DataFrame) -> None:
+    """A warning for each month and type whose users are not as many as DIR's usage bills:
+    that usage was not measured from these sessions, so the list does not explain it."""
+    counted = rows.groupby([rows["period"].astype(str), "usage_type"]).size()
+    billed = pooled.set_index([pooled["period"].astype(str), "usage_type"])["usage"]
+    for (period, usage_type), users in counted.items():
+        bill = billed.get((period, usage_type))
+        if bill is not None and abs(float(bill) - users) >= 1e-9:
+            print(f"multisub peaks: warning: {period} {usage_type}: these sessions count "
+                  f"{users} users at the peak, the tenant's usage bills {float(bill):,.0f}; "
+                  f"that usage was not measured from these sessions", file=sys.stderr)
 
 
 def _check_type(usage_type: str | None, tenant) -> None:
@@ -78,7 +100,7 @@ def _check_source(source: Path, defaulted: bool) -> None:
                               + (" (give one with --sessions)" if defaulted else ""))])
 
 
-def _summary(rows) -> None:
+def _summary(rows: pd.DataFrame) -> None:
     """One line per billed peak: its interval, its size and its largest team."""
     if rows.empty:
         print("no billed peak: the sessions count no agent in any billed interval")
