@@ -107,7 +107,6 @@ def _summary(rows: pd.DataFrame) -> None:
         return
     teams = peak_teams(rows, top=1)
     for row in teams.itertuples(index=False):
-        when = "the period" if row.interval_start is None or str(row.interval_start) == "NaT" \
-            else f"{row.interval_start:%Y-%m-%d %H:%M}"
-        print(f"{row.period} {row.usage_type}: {row.peak} users at {when}; largest team "
-              f"{row.team} ({row.users})")
+        who = f"{row.peak} distinct users in the period" if pd.isna(row.interval_start) \
+            else f"{row.peak} users at {row.interval_start:%Y-%m-%d %H:%M}"
+        print(f"{row.period} {row.usage_type}: {who}; largest team {row.team} ({row.users})")
