@@ -357,7 +357,8 @@ def test_peaks_command_names_the_users_of_the_sample_bill(tmp_path, capsys):
     assert main(["peaks", "--sessions", str(pages), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     printed = captured.out
-    assert "2026-10 cc_premium_agent: 50 users at 2026-10-08 14:00" in printed
+    assert ("2026-10 cc_premium_agent: 50 users at 2026-10-08 14:00; largest department "
+            "Customer Care (19)") in printed
     assert "warning" not in captured.err  # October's usage was measured from these pages
     rows = pd.read_csv(out)
     assert list(rows.columns) == PEAK_COLUMNS

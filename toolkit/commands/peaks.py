@@ -105,8 +105,10 @@ def _summary(rows: pd.DataFrame) -> None:
     if rows.empty:
         print("no billed peak: the sessions count no agent in any billed interval")
         return
-    teams = peak_teams(rows, top=1)
+    by = "team" if rows["team"].notna().any() else "department"  # sessions without teams
+    teams = peak_teams(rows, top=1, by=by)
     for row in teams.itertuples(index=False):
         who = f"{row.peak} distinct users in the period" if pd.isna(row.interval_start) \
             else f"{row.peak} users at {row.interval_start:%Y-%m-%d %H:%M}"
-        print(f"{row.period} {row.usage_type}: {who}; largest team {row.team} ({row.users})")
+        print(f"{row.period} {row.usage_type}: {who}; largest {by} {getattr(row, by)} "
+              f"({row.users})")
