@@ -38,6 +38,7 @@ _HOMES = {
     "match_agents": "toolkit.inputs.webex.agents",
     "measure_sessions": "toolkit.metering",
     "policy_effect": "toolkit.metering",
+    "peak_contributors": "toolkit.peaks",
     "Line": "toolkit.model",
     "Subscription": "toolkit.model",
     "Tenant": "toolkit.model",
@@ -108,6 +109,7 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.model import Subscription as Subscription
     from toolkit.model import Tenant as Tenant
     from toolkit.model import Term as Term
+    from toolkit.peaks import peak_contributors as peak_contributors
     from toolkit.policy import DEFAULT_USAGE_TYPES as DEFAULT_USAGE_TYPES
     from toolkit.policy import POLICIES as POLICIES
     from toolkit.policy import Metering as Metering

@@ -128,6 +128,18 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     license_model = tenant_license_model(tenant)
     if usage.empty:
         return _empty(tenant, period, license_model)
+    usage, codes, periods, types, subs = _coded(tenant, usage, users, period)
+    shape = (len(periods), len(types), len(subs) + 1)
+    measured = _measure(usage, codes, shape)
+    entitled = _entitlements(tenant, periods, types, subs)
+    leftover = _pro_rata(tenant, measured, entitled, types)
+    pooled, by_sub = charge(tenant, periods, measured[:, :, :-1], entitled)
+    unallocated = _unallocated(usage, codes, leftover, periods, types, subs)
+    return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
+
+
+def _coded(tenant: Tenant, usage: pd.DataFrame, users, period: str):
+    """The usage (typed), each row's codes, the periods, the types and the subscriptions."""
     if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
         usage = as_usage_frame(usage, tenant.timezone)
     types = list(tenant.usage_types)
@@ -136,13 +148,44 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     first_day, last_day = int(days.min()), int(days.max())
     periods = period_range_for_days(first_day, last_day, period)
     codes = _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs)
-    shape = (len(periods), len(types), len(subs) + 1)
-    measured = _measure(usage, codes, shape)
-    entitled = _entitlements(tenant, periods, types, subs)
-    leftover = _pro_rata(tenant, measured, entitled, types)
-    pooled, by_sub = charge(tenant, periods, measured[:, :, :-1], entitled)
-    unallocated = _unallocated(usage, codes, leftover, periods, types, subs)
-    return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
+    return usage, codes, periods, types, subs
+
+
+#: The columns of :func:`counted_rows`.
+COUNTED_COLUMNS = ["period", "usage_type", "timestamp", "subscription_id", "user_id", "quantity"]
+
+
+def counted_rows(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
+                 period: str = "M") -> pd.DataFrame:
+    """The usage rows that :func:`allocate` counts into each ``peak`` and ``distinct`` figure.
+
+    For a ``peak`` type, the rows of the tenant's coincident peak sample of each period (M4,
+    the earliest on ties); for a ``distinct`` type, each user's latest row of the period (the
+    subscription that user counts for). Rows a rule refused (they are in ``unallocated``) are
+    not here, so the quantities add up exactly to the measured figure of each period, type and
+    subscription (``subscription_id`` null: attributed pro rata, M5). This is how T1 asks the
+    allocation, not a second copy of its rules, which sample and which users were billed.
+    """
+    if usage.empty:
+        return pd.DataFrame({c: [] for c in COUNTED_COLUMNS})
+    usage, codes, periods, _, _ = _coded(tenant, usage, users, period)
+    ok = codes.reason == OK
+    peak = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["peak"]))
+    distinct = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["distinct"]))
+    rows = np.concatenate([peak[_at_coincident_peak(usage, codes, peak)],
+                           distinct[_latest_per_user(usage, codes, distinct)]])
+    rows.sort()
+    picked = usage.iloc[rows].reset_index(drop=True)
+    frame = pd.DataFrame({
+        "period": periods[codes.period[rows]],
+        "usage_type": picked["usage_type"],
+        "timestamp": picked["timestamp"],
+        "subscription_id": picked.get("subscription_id", pd.Series(None, index=picked.index,
+                                                                   dtype="str")),
+        "user_id": picked.get("user_id", pd.Series(None, index=picked.index, dtype="str")),
+        "quantity": picked["quantity"].to_numpy(dtype=np.float64),
+    })
+    return frame[COUNTED_COLUMNS]
 
 
 MEASURE_CODES = {"sum": 0, "peak": 1, "distinct": 2}
@@ -264,23 +307,27 @@ def _measure(usage: pd.DataFrame, codes: _Codes, shape) -> np.ndarray:
     total = np.zeros(n_p * n_t * n_s)
     summed = ok & (codes.measure == MEASURE_CODES["sum"])
     total += np.bincount(key[summed], weights=quantity[summed], minlength=total.size)
-    peak = ok & (codes.measure == MEASURE_CODES["peak"])
-    if peak.any():
-        total += _coincident_peak(usage, codes, key, quantity, peak, total.size)
-    distinct = ok & (codes.measure == MEASURE_CODES["distinct"])
-    if distinct.any():
-        total += _distinct_users(usage, codes, key, distinct, total.size)
+    peak = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["peak"]))
+    if len(peak):
+        at = peak[_at_coincident_peak(usage, codes, peak)]
+        total += np.bincount(key[at], weights=quantity[at], minlength=total.size)
+    distinct = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["distinct"]))
+    if len(distinct):
+        latest = distinct[_latest_per_user(usage, codes, distinct)]
+        total += np.bincount(key[latest], minlength=total.size).astype(np.float64)
     return total.reshape(shape)
 
 
-def _coincident_peak(usage, codes, key, quantity, rows, size) -> np.ndarray:
-    """M2/M4: each subscription's part at the tenant's peak sample of the period.
+def _at_coincident_peak(usage, codes, rows: np.ndarray) -> np.ndarray:
+    """M2/M4: which of ``rows`` (positions) are at the tenant's peak sample of their period.
 
     Samples are grouped by (usage type, instant); the instant with the largest tenant-wide
     total in each (period, type) is the peak (the earliest on ties), and each subscription's
     samples at that instant are its part, so the parts add up to the pooled peak.
     """
-    rows = np.flatnonzero(rows)  # positions: each column below is gathered once
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    quantity = usage["quantity"].to_numpy(dtype=np.float64)
     stamps = pd.DatetimeIndex(usage["timestamp"]).asi8[rows]
     n_types = int(codes.type.max()) + 2
     instant, instants = pd.factorize(stamps * n_types + codes.type[rows])
@@ -296,21 +343,24 @@ def _coincident_peak(usage, codes, key, quantity, rows, size) -> np.ndarray:
     first[1:] = slot[1:] != slot[:-1]
     is_peak = np.zeros(len(instants), dtype=bool)
     is_peak[order[first]] = True
-    at_peak = is_peak[instant]
-    return np.bincount(key[rows[at_peak]], weights=sample[at_peak], minlength=size)
+    return is_peak[instant]
 
 
-def _distinct_users(usage, codes, key, rows, size) -> np.ndarray:
-    """M2: distinct users per (period, type); a user counts once, for the subscription of their
-    latest row in the period (a user remapped mid-period is not counted twice)."""
+def _latest_per_user(usage, codes, rows: np.ndarray) -> np.ndarray:
+    """M2: which of ``rows`` (positions) count for a distinct measure: per (period, type) a
+    user counts once, by their latest row in the period (its subscription takes them; a user
+    remapped mid-period is not counted twice)."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
     frame = pd.DataFrame({
         "slot": codes.period[rows] * (int(codes.type.max()) + 2) + codes.type[rows],
         "user": usage["user_id"].to_numpy()[rows],
         "time": pd.DatetimeIndex(usage["timestamp"]).asi8[rows],
-        "key": key[rows],
     })
     latest = frame.sort_values("time", kind="stable").drop_duplicates(["slot", "user"], keep="last")
-    return np.bincount(latest["key"].to_numpy(), minlength=size).astype(np.float64)
+    chosen = np.zeros(len(rows), dtype=bool)
+    chosen[latest.index.to_numpy()] = True
+    return chosen
 
 
 def _entitlements(tenant: Tenant, periods: pd.PeriodIndex, types, subs) -> np.ndarray:

@@ -39,6 +39,7 @@ segmented reduction.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,8 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
                      metering: Metering | None = None) -> pd.DataFrame:
     """Usage rows (the ``usage.csv`` shape) measured from agent sessions (M3).
 
+    The usage of :func:`sample_sessions` (same arguments), which also says who was counted.
+
     ``interval`` is a fixed duration (``"15min"``, ``"1h"``) for ``concurrent``; ``named``
     counts per local day. See the module docstring for the rules. ``interval``,
     ``min_duration`` and ``max_session`` default to ``metering`` (the tenant's policy,
@@ -124,6 +127,59 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     offset), in the sessions and in the users' ``start``/``end``, are local time in the
     zone used.
     """
+    return sample_sessions(sessions, users, interval=interval, license_model=license_model,
+                           timezone=timezone, min_duration=min_duration,
+                           max_session=max_session, metering=metering).usage
+
+
+@dataclass
+class Sampled:
+    """What sampling sessions found: the usage rows and, when kept, who made each of them.
+
+    ``usage`` is :func:`measure_sessions`' result. With ``keep=True`` the sampling also keeps
+    what T1 (:mod:`toolkit.peaks`) needs to name the people behind a row: ``pieces`` (each
+    user's merged, mapping-cut stretches of presence, with their type and subscription),
+    ``instants`` (per usage type, the interval starts with a value and the instant at which
+    each was sampled, µs UTC) and the counted sessions (``login``/``logout`` µs after the
+    max_session cut, ``user`` codes into ``pieces.user_ids``, in the input's row order).
+    """
+
+    usage: pd.DataFrame
+    timezone: str
+    pieces: _Pieces | None = None
+    instants: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    login: np.ndarray | None = None
+    logout: np.ndarray | None = None
+    user: np.ndarray | None = None
+
+    def counted_at(self, usage_type: str, instant: int) -> np.ndarray:
+        """Positions of the pieces counted for ``usage_type`` at ``instant`` (µs UTC).
+
+        The one home of "who is counted at t": a user is counted when one of their pieces of
+        the type holds ``start <= t < end`` (sessions are half-open; pieces of one user are
+        disjoint, so a user counts once). :func:`_counts_at` counts exactly these, per
+        subscription, with sorted arrays instead of a mask.
+        """
+        pieces = self.pieces
+        if pieces is None or usage_type not in pieces.types:
+            return np.empty(0, dtype=np.int64)
+        code = pieces.types.index(usage_type)
+        return np.flatnonzero((pieces.type_code == code) & (pieces.start <= instant)
+                              & (pieces.end > instant))
+
+
+def sample_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, *,
+                    interval: str | None = None, license_model: str = "concurrent",
+                    timezone: str | None = None, min_duration: str | None = None,
+                    max_session: str | None = None, metering: Metering | None = None,
+                    keep: bool = False) -> Sampled:
+    """The sampling behind :func:`measure_sessions` (same arguments), shared with T1.
+
+    ``keep=False`` is measure_sessions' path: each big array is dropped (or sorted in place)
+    as soon as it is used. ``keep=True`` keeps who was where (:class:`Sampled`), at the cost
+    of one copy of the pieces' bounds, so that :func:`toolkit.peaks.peak_contributors` names
+    the users behind each sample from the very same pieces and instants, never a recount.
+    """
     if license_model not in LICENSE_MODELS:
         raise ValueError(f"license_model must be one of {', '.join(LICENSE_MODELS)}, "
                          f"not {license_model!r}")
@@ -138,17 +194,25 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     if users is not None:
         users = checked_users(users, timezone)
     if frame.empty:
-        return _usage_frame({}, timezone)
+        return Sampled(_usage_frame({}, timezone), timezone)
     codes, user_ids = pd.factorize(frame["user_id"])
     user = codes.astype(_narrow(len(user_ids)))
     del codes  # 8 bytes a session; the narrow copy is all the sweep needs
     # one expression, so that no local keeps the merged stretches alive past _attribute
     pieces = _attribute(*_merge_per_user(micros(frame["login"]), micros(frame["logout"]), user),
                         np.asarray(user_ids, dtype=object), users, timezone)
+    kept = Sampled(_usage_frame({}, timezone), timezone, pieces, {}, micros(frame["login"]),
+                   micros(frame["logout"]), user) if keep else None
     del frame, user
     if license_model == "named":
-        return _named(pieces, timezone)
-    return _concurrency(pieces, interval, step, timezone, hold)
+        usage = _named(pieces, timezone)
+    else:
+        usage = _concurrency(pieces, interval, step, timezone, hold,
+                             None if kept is None else kept.instants)
+    if kept is None:
+        return Sampled(usage, timezone)
+    kept.usage = usage
+    return kept
 
 
 def _cut_with_warning(frame: pd.DataFrame, max_session: str) -> pd.DataFrame:
@@ -417,13 +481,18 @@ def _type_and_subscription(probe: pd.DataFrame, users) -> tuple[np.ndarray, np.n
 # --- concurrent: the sweep ---------------------------------------------------------------
 
 def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
-                 hold: int = 0) -> pd.DataFrame:
+                 hold: int = 0, instants: dict | None = None) -> pd.DataFrame:
+    """Usage rows of the concurrent model; with ``instants`` (a dict to fill) the pieces are
+    kept and each type's (interval starts, instants sampled) are recorded in it."""
     grid = _grid(int(pieces.start.min()), int(pieces.end.max()), interval, step, timezone)
     n_subs = len(pieces.subs) + 1
-    # the pieces' own instants become the sorted keys: no copy of either
-    starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
-    ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
-    pieces.start = pieces.end = None  # consumed
+    if instants is None:  # the pieces' own instants become the sorted keys: no copy of either
+        starts = _sorted_by(pieces.type_code, pieces.start, pieces.sub_code, n_subs)
+        ends = _sorted_by(pieces.type_code, pieces.end, pieces.sub_code, n_subs)
+        pieces.start = pieces.end = None  # consumed
+    else:
+        starts = _sorted_by(pieces.type_code, pieces.start.copy(), pieces.sub_code, n_subs)
+        ends = _sorted_by(pieces.type_code, pieces.end.copy(), pieces.sub_code, n_subs)
     columns: dict[str, list] = {"timestamp": [], "usage_type": [], "quantity": [],
                                 "subscription_id": []}
     sub_names = np.array([*pieces.subs, None], dtype=object)
@@ -437,6 +506,8 @@ def _concurrency(pieces: _Pieces, interval: str, step: int, timezone: str,
         else:
             value, instant = _interval_peaks(s_time, e_time, grid)
         busy = np.flatnonzero(value > 0)
+        if instants is not None:
+            instants[name] = (grid[busy], instant[busy])
         order = np.argsort(instant[busy], kind="stable")  # the counting needs ascending instants
         shares = np.empty((len(busy), n_subs), dtype=np.int64)
         shares[order] = _counts_at(s_time, s_sub, e_time, e_sub, instant[busy][order], n_subs)

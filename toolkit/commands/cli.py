@@ -35,6 +35,7 @@ COMMANDS = {
     "costs": "committed and overage cost per department",
     "focus": "export costs as a FOCUS-shaped table",
     "measure": "usage.csv from agent login/logout sessions",
+    "peaks": "who made each billed peak: the users counted in it, from their sessions",
     "import-webex": "users.csv and a reconciliation from Webex API exports",
     "report": "cost reviews for department heads, as HTML and PDF",
     "workbook": "the cost review as an Excel workbook",

@@ -31,20 +31,45 @@ from toolkit.workspace import Workspace
 MAX_WIDTH = 80
 
 
-def write_workbook(book: Workspace, window: Window, path: str | Path) -> Path:
+def write_workbook(book: Workspace, window: Window, path: str | Path,
+                   peaks: pd.DataFrame | None = None) -> Path:
     """Write the tenant's review over ``window`` to ``path`` (an ``.xlsx`` file), atomically:
-    a failure part-way leaves the previous workbook as it was (:mod:`toolkit.atomic`)."""
+    a failure part-way leaves the previous workbook as it was (:mod:`toolkit.atomic`).
+
+    ``peaks`` (:func:`toolkit.peak_contributors`), when given, is written in full as a last
+    sheet, :data:`PEAKS_SHEET`: the users counted in every billed peak (T1)."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"the workbook must be an .xlsx file, not {path.name!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tenant = department_review(book, None, window)
     with atomic_paths(path) as (temporary,):
-        _write_sheets(book, window, tenant, temporary)
+        _write_sheets(book, window, tenant, temporary, peaks)
     return path
 
 
-def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -> None:
+#: The sheet holding the users of every billed peak, when the workbook is given them.
+PEAKS_SHEET = "Who made the peak"
+
+
+def _peaks_table(peaks: pd.DataFrame) -> pd.DataFrame:
+    """The contributors as cells: times as local text (empty where named licenses have no
+    interval), periods as text, the rest as they are."""
+    frame = peaks.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            frame[column] = values.dt.strftime("%Y-%m-%d %H:%M").astype(object).where(
+                values.notna(), None)
+        elif isinstance(values.dtype, pd.PeriodDtype):
+            frame[column] = values.astype(str)
+        elif column == "peak":
+            frame[column] = values.astype(int)
+    return frame
+
+
+def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path,
+                  peaks: pd.DataFrame | None = None) -> None:
     """The six sheets into ``path`` (XlsxWriter's error for a file it could not write holds
     the ``OSError`` behind it, which the atomic write reports with the target)."""
     import xlsxwriter
@@ -63,6 +88,8 @@ def _write_sheets(book: Workspace, window: Window, tenant: Review, path: Path) -
         _table(workbook, formats, "Overage owners", tenant.overage_owners())
         _table(workbook, formats, "Budget", _budget(tenant))
         _table(workbook, formats, "Findings", _findings(tenant))
+        if peaks is not None:
+            _table(workbook, formats, PEAKS_SHEET, _peaks_table(peaks))
     finally:
         workbook.close()
 

@@ -6,10 +6,11 @@ Two record kinds are read from saved pages (one response per file, any file name
   "pageInfo": ...}}}``) → login sessions, the real source of agent concurrency:
   :func:`load_agent_sessions`. ``agentId`` is the user id, ``agentSessionId`` the session id,
   ``startTime``/``endTime`` epoch milliseconds in UTC, ``endTime`` −1 (or null) and
-  ``isActive: true`` while the agent is still logged in. Pages are keyed by session id, not
-  time, so page order means nothing; Cisco's own samples hold sessions "active" for months
-  and several active sessions of one agent at once (see :mod:`toolkit.inputs.webex.session_records`
-  for what is done about it).
+  ``isActive: true`` while the agent is still logged in; ``agentName``, ``teamName`` and
+  ``siteName``, where the records have them, become ``agent_name``, ``team``, ``site``.
+  Pages are keyed by session id, not time, so page order means nothing; Cisco's own samples
+  hold sessions "active" for months and several active sessions of one agent at once (see
+  :mod:`toolkit.inputs.webex.session_records` for what is done about it).
 * **Contact AI Agent Session records** (``{"data": {"contactAIAgentSession": {<list>: [...],
   ...}}}``) → ``ai_agent`` usage, one unit per session on its start instant:
   :func:`load_ai_agent_sessions`. The dictionary does not name the list key, so the first
@@ -163,7 +164,15 @@ def _add_records(raw: RawSessions, file: str, records: list) -> list[Problem]:
     raw.start.extend([r.get("startTime") for r in records])
     raw.end.extend([r.get("endTime") for r in records])
     raw.active.extend([r.get("isActive") for r in records])
+    for column, name in SESSION_DETAILS.items():
+        raw.details.setdefault(column, []).extend([r.get(name) for r in records])
     return problems
+
+
+#: Descriptive fields of Agent Session Records kept on the sessions (column → record field):
+#: who and where the agent was, for T1's "who made the peak" (:mod:`toolkit.peaks`).
+SESSION_DETAILS = MappingProxyType({"agent_name": "agentName", "team": "teamName",
+                                    "site": "siteName"})
 
 
 # --- AI Agent sessions -------------------------------------------------------------------

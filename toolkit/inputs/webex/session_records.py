@@ -63,6 +63,9 @@ class RawSessions:
     end: list = field(default_factory=list)
     active: list = field(default_factory=list)
     fields: tuple[str, str, str, str] = ("agentSessionId", "agentId", "startTime", "endTime")
+    #: Optional descriptive columns (``agent_name``, ``team``, ``site``), one entry per record
+    #: when a source has them: carried to the sessions where any record has a value.
+    details: dict[str, list] = field(default_factory=dict)
 
 
 def build_import(raw: RawSessions, problems: list[Problem], *, as_of=None,
@@ -74,6 +77,9 @@ def build_import(raw: RawSessions, problems: list[Problem], *, as_of=None,
     frame = pd.DataFrame({"session_id": ids, "user_id": users, "start": start,
                           "end": end, "active": active,
                           "record": np.arange(len(ids))})
+    for column, values in raw.details.items():
+        if any(isinstance(v, str) and v.strip() for v in values):
+            frame[column] = _texts(values)
     frame, findings, problems = _deduplicated(frame, raw)
     raise_if_any(problems)
     as_of_ms = _as_of(as_of, frame)
@@ -234,8 +240,14 @@ def _sessions(frame: pd.DataFrame, as_of_ms: int) -> pd.DataFrame:
         "session_id": pd.Series(frame["session_id"].to_numpy(), dtype="str"),
         "open": is_open,
     })
+    for column in frame.columns.difference(_RAW_COLUMNS, sort=False):
+        sessions[column] = pd.Series(frame[column].to_numpy(dtype=object), dtype="str")
     return sessions.sort_values(["login", "user_id", "session_id"], kind="stable",
                                 ignore_index=True)
+
+
+#: The columns every raw frame has; any other is a detail column (RawSessions.details).
+_RAW_COLUMNS = pd.Index(["session_id", "user_id", "start", "end", "active", "record"])
 
 
 def _without_empty(sessions: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
