@@ -1,0 +1,163 @@
+"""Summaries that disclose what they do not know (issue 20, items 4-8).
+
+Coverage (months with and without usage, unallocated usage with its reason and its price), AI
+Agent sessions as tenant usage through ``ai_agents.csv``, budget warnings in the review, one way
+of writing dates, and the biggest driver found over departments and subscriptions too. Figures
+are hand-computed on small tenants built here, or read off the bundled sample.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from builders import subscription, tenant, usage
+from toolkit.allocation import allocate
+from toolkit.errors import InputError
+from toolkit.finance.coverage import comparable, coverage
+from toolkit.inputs.ai_agents import load_ai_agents
+from toolkit.inputs.tenant_file import save_tenant
+from toolkit.model import Line, Term
+from toolkit.periods import last_day
+from toolkit.present.words import budget_warning_text, term_text
+
+D = dt.date
+YEAR = (D(2026, 1, 1), D(2027, 1, 1))
+
+
+def _line(usage_type, quantity, overage_price=None):
+    return Line(usage_type, quantity, 1.0, *YEAR, overage_price=overage_price)
+
+
+def ai_tenant():
+    """Two subscriptions holding 100 AI Agent sessions a month each; A also 10 agents."""
+    a = subscription("Sub-A", Term(*YEAR, (_line("ai_agent", 100, 2.0),
+                                           _line("cc_standard_agent", 10, 50.0))),
+                     department="Dept A")
+    b = subscription("Sub-B", Term(*YEAR, (_line("ai_agent", 100, 3.0),)), department="Dept B")
+    return tenant(a, b)
+
+
+def ai_usage():
+    """March 2026: 30 sessions of bot-a, 4 of the agent named "Bot B", 10 of unlisted bot-x,
+    and a 3-agent sample of alice, whom the users table does not list."""
+    rows = ([("2026-03-02T10:00", "ai_agent", 1, None, "bot-a")] * 30
+            + [("2026-03-03T10:00", "ai_agent", 1, None, "Bot B")] * 4
+            + [("2026-03-04T10:00", "ai_agent", 1, None, "bot-x")] * 10
+            + [("2026-03-05T10:00", "cc_standard_agent", 3, None, "alice")])
+    frame = usage(*rows)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
+    return frame
+
+
+USERS = pd.DataFrame({"user_id": ["bob"], "role": ["agent"], "license": ["cc_standard_agent"],
+                      "subscription_id": ["Sub-A"]})
+AGENTS = pd.DataFrame({"agent_id": ["bot-a", "bot-b"], "name": ["Bot A", "Bot B"],
+                       "subscription_id": ["Sub-A", "Sub-B"]})
+
+
+def _by_sub(allocation) -> dict[str, float]:
+    rows = allocation.by_subscription
+    rows = rows[rows["usage_type"] == "ai_agent"]
+    return dict(zip(rows["subscription_id"], rows["usage"], strict=True))
+
+
+# --- item 5: AI agents ----------------------------------------------------------------------
+
+def test_ai_agent_sessions_follow_the_ai_agent_table_and_the_rest_pool_pro_rata():
+    result = allocate(ai_tenant(), ai_usage(), USERS, ai_agents=AGENTS)
+    # bot-a 30 → A; "Bot B" (by name) 4 → B; bot-x 10 unlisted: pooled 50/50 by entitlement
+    assert _by_sub(result) == {"Sub-A": 35.0, "Sub-B": 9.0}
+    reasons = result.unallocated.groupby("reason")["quantity"].sum().to_dict()
+    assert reasons == {"user not in the users table": 3.0}  # alice only, never an AI agent
+
+
+def test_without_the_table_every_ai_agent_session_is_pooled_not_unallocated():
+    result = allocate(ai_tenant(), ai_usage(), USERS)
+    assert _by_sub(result) == {"Sub-A": 22.0, "Sub-B": 22.0}
+    assert set(result.unallocated["user_id"]) == {"alice"}
+
+
+def test_a_person_of_the_users_table_is_never_taken_for_an_ai_agent():
+    users = pd.concat([USERS, pd.DataFrame({"user_id": ["bot-x"], "role": ["agent"],
+                                            "license": ["ai_agent"],
+                                            "subscription_id": ["Sub-B"]})])
+    result = allocate(ai_tenant(), ai_usage(), users, ai_agents=AGENTS)
+    assert _by_sub(result) == {"Sub-A": 30.0, "Sub-B": 14.0}
+
+
+def test_ai_agents_file_problems_are_all_reported_with_row_column_value(tmp_path):
+    path = tmp_path / "ai_agents.csv"
+    path.write_text("agent_id,name,subscription_id\nbot-a,Bot A,Sub-A\n,Nameless,Sub-A\n"
+                    "bot-a,Bot A2,Sub-B\nbot-c,Bot A,Sub-Z\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_ai_agents(path, ai_tenant())
+    found = [(p.where, p.column, p.value) for p in caught.value.problems]
+    assert found == [("row 3", "agent_id", None),
+                     ("row 4 (bot-a)", "agent_id", "bot-a"),
+                     ("row 5 (bot-c)", "name", "Bot A"),
+                     ("row 5 (bot-c)", "subscription_id", "Sub-Z")]
+    assert all(p.file == str(path) for p in caught.value.problems)
+    assert "Sub-A, Sub-B" in caught.value.problems[-1].expected
+
+
+def test_the_workspace_reads_ai_agents_csv_and_allocate_uses_it(tmp_path):
+    from toolkit.workspace import Workspace
+
+    save_tenant(ai_tenant(), tmp_path / "tenant.yaml")
+    frame = ai_usage()
+    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    frame.to_csv(tmp_path / "usage.csv", index=False)
+    USERS.to_csv(tmp_path / "users.csv", index=False)
+    AGENTS.to_csv(tmp_path / "ai_agents.csv", index=False)
+    book = Workspace.open(tmp_path)
+    assert _by_sub(book.allocation) == {"Sub-A": 35.0, "Sub-B": 9.0}
+
+
+def test_the_sample_ai_agent_table_is_valid_and_names_the_page_agents():
+    from toolkit.resources import sample_dir
+    from toolkit.sample import sample_ai_agents, sample_tenant
+
+    agents = load_ai_agents(sample_dir() / "ai_agents.csv", sample_tenant())
+    assert list(agents["agent_id"]) == ["ai-assist", "ai-claims"]
+    assert list(agents["subscription_id"].fillna("")) == ["", "Sub-1003"]
+    assert list(sample_ai_agents()["agent_id"]) == list(agents["agent_id"])
+
+
+# --- item 4: coverage -----------------------------------------------------------------------
+
+def test_coverage_names_months_without_usage_and_prices_the_unallocated():
+    result = allocate(ai_tenant(), ai_usage(), USERS, ai_agents=AGENTS)
+    found = coverage(result, pd.period_range("2026-02", "2026-04", freq="M"))
+    assert [str(p) for p in found.with_usage] == ["2026-03"]
+    assert [str(p) for p in found.without_usage] == ["2026-02", "2026-04"]
+    rows = found.unallocated.to_dict("records")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["reason"], row["usage_type"], row["rows"], row["quantity"]) == \
+        ("user not in the users table", "cc_standard_agent", 1, 3.0)
+    # a 3-agent peak at Sub-A's overage price of 50.00 (the primary owns agent overage)
+    assert (row["owner"], row["overage_price"], row["cost"]) == ("Sub-A", 50.0, 150.0)
+    assert found.unallocated_rows == 1 and found.unallocated_cost == 150.0
+    assert not found.complete
+
+
+def test_months_are_compared_only_where_both_windows_have_usage():
+    result = allocate(ai_tenant(), ai_usage(), USERS, ai_agents=AGENTS)
+    now = pd.period_range("2026-03", "2026-04", freq="M")
+    before = pd.period_range("2026-01", "2026-02", freq="M")
+    assert comparable(now, before, result) == []
+    assert comparable(now, now, result) == [(now[0], now[0])]
+
+
+# --- item 7: dates --------------------------------------------------------------------------
+
+def test_a_half_open_term_reads_with_its_last_day():
+    assert last_day(D(2026, 7, 1)) == D(2026, 6, 30)
+    assert term_text(D(2024, 7, 1), D(2026, 7, 1)) == "1 July 2024 to 30 June 2026"
+
+
+def test_one_wording_of_a_budget_warning():
+    assert budget_warning_text(80) == "reached 80% of budget, not above it"
