@@ -28,16 +28,20 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.finance.coverage import Coverage, comparable, coverage
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.findings import alike
 from toolkit.model import as_date
 from toolkit.periods import default_bounds, select_periods
 from toolkit.present.words import (
+    budget_warning_text,
     date_text,
+    last_day_text,
     money_text,
     period_text,
     rule_title,
     span_text,
+    term_text,
     type_name,
 )
 from toolkit.provisioning.validation import OFFER_NAMES
@@ -198,8 +202,7 @@ class Review:
         rows = []
         for subscription_id in self.subscriptions:
             sub = tenant.subscription(subscription_id)
-            terms = "; ".join(f"{date_text(t.start)} to {date_text(t.end - dt.timedelta(days=1))}"
-                              for t in sub.terms)
+            terms = "; ".join(term_text(t.start, t.end) for t in sub.terms)
             rows.append((subscription_id, sub.department, sub.license_model.capitalize(),
                          OFFER_NAMES.get(sub.offer, sub.offer), sub.deployment.capitalize(),
                          terms))
@@ -287,8 +290,7 @@ class Review:
         c = self.currency
         return pd.DataFrame({
             "Subscription": grouped["subscription_id"].to_numpy(),
-            "Term ends": [date_text(as_date(d) - dt.timedelta(days=1))
-                          for d in grouped["term_end"]],
+            "Term ends": [last_day_text(as_date(d)) for d in grouped["term_end"]],
             f"Committed ({c})": grouped["committed_cost"].to_numpy(),
             f"Total, quietest months ({c})": grouped["total_cost_low"].to_numpy(),
             f"Total, run rate ({c})": grouped["total_cost"].to_numpy(),
