@@ -88,9 +88,9 @@ def test_seed_example_cut_off_after_expiry():
     admin = findings.set_index("subject").loc["Customer Admin 1", "message"]
     assert admin == (
         "Admin Customer Admin 1 is mapped to Sub-1, which is not active on 2026-01-15 (its last "
-        "day was 2025-12-31). They have lost access to Control Hub, Connect and Engage, whatever else "
-        "is active in the tenant (active: Sub-2). Remap them to Sub-2 (a subscription of the "
-        "Care department, active through 2026-10-31)."
+        "day was 2025-12-31). They have lost access to Control Hub, Connect and Engage, "
+        "whatever else is active in the tenant (active: Sub-2). Remap them to Sub-2 (a "
+        "subscription of the Care department, active through 2026-10-31)."
     )
 
 

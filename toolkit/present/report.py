@@ -28,14 +28,11 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import InputError, Problem, raise_if_any
-from toolkit.finance.coverage import Coverage, comparable, coverage
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.findings import alike
 from toolkit.model import as_date
 from toolkit.periods import default_bounds, select_periods
 from toolkit.present.words import (
-    budget_warning_text,
-    date_text,
     last_day_text,
     money_text,
     period_text,
