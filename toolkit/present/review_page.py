@@ -33,7 +33,7 @@ from matplotlib import rc_context
 
 from toolkit.atomic import atomic_paths
 from toolkit.present import plots
-from toolkit.present.report import Review
+from toolkit.present.report import Review, coverage_sentence
 from toolkit.present.words import date_text, money_text, span_text
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -174,14 +174,18 @@ def views_figure(review: Review):
 
 def _cards(review: Review) -> list[tuple[str, str]]:
     budget = review.budget_cents
-    change = review.billed_cents - review.previous_cents
+    now, before = review.change_cents
+    change = now - before
     sign = "+" if change > 0 else ("−" if change < 0 else "")
+    label = f"Change vs {review.window.previous.text}"
+    if not review.fully_compared:
+        label += f" (over {len(review.compared)} of {review.window.length} months with usage)"
     return [
         ("Billed", review.money(review.billed_cents)),
         ("Budget", "none set" if budget is None else review.money(budget)),
         ("Share of budget", f"{review.billed_cents / budget:.1%}" if budget else "—"),
-        (f"Change vs {review.window.previous.text}",
-         f"{sign}{money_text(abs(change) / 100, review.currency)}"),
+        (label, f"{sign}{money_text(abs(change) / 100, review.currency)}"
+         if review.compared else "not compared"),
         ("Overage billed", review.money(review.overage_billed_cents)),
     ]
 
@@ -232,12 +236,21 @@ def _findings_block(review: Review) -> Block:
     return Block("Findings", intro, findings=groups)
 
 
+def coverage_block(review: Review) -> Block:
+    """What the figures rest on: the coverage sentence, and the unallocated usage (M6) with
+    what it would cost at the owner's price, when there is any."""
+    table = review.coverage_table()
+    return Block("Coverage", coverage_sentence(review), None,
+                 (table_of(table, review.currency),) if len(table) else ())
+
+
 def department_section(review: Review) -> Section:
     subs = Block("Subscriptions", "", None, (table_of(review.subscription_table(),
                                                      review.currency),))
     return Section(
         review.title, _subtitle(review), _cards(review), review.summary,
-        [*_money_blocks(review), _forecast_block(review), subs, _findings_block(review)])
+        [*_money_blocks(review), _forecast_block(review), subs, coverage_block(review),
+         _findings_block(review)])
 
 
 def tenant_sections(review: Review) -> list[Section]:
@@ -255,7 +268,8 @@ def tenant_sections(review: Review) -> list[Section]:
         svg(views_figure(review)) if review.overage_billed_cents else None,
         (table_of(owners, c),) if len(owners) else ())
     details = Section(f"{review.title}: details", _subtitle(review), [], [],
-                      [overage, *_money_blocks(review), _findings_block(review)])
+                      [overage, *_money_blocks(review), coverage_block(review),
+                       _findings_block(review)])
     return [Section(review.title, _subtitle(review), _cards(review), review.summary, [roll_up]),
             details]
 
