@@ -35,6 +35,7 @@ from toolkit.model import as_date
 from toolkit.periods import default_bounds, select_periods
 from toolkit.present.words import (
     budget_warning_text,
+    date_text,  # noqa: F401  (notebook 4 words its sentences with report.date_text)
     last_day_text,
     money_text,
     period_text,
