@@ -161,3 +161,75 @@ def test_a_half_open_term_reads_with_its_last_day():
 
 def test_one_wording_of_a_budget_warning():
     assert budget_warning_text(80) == "reached 80% of budget, not above it"
+
+
+# --- item 8: the biggest driver -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_book():
+    from toolkit.present import report
+    from toolkit.resources import sample_dir
+
+    return report.load_book(sample_dir())
+
+
+def test_the_biggest_driver_of_the_tenant_is_sales_returning_from_its_lapse(sample_book):
+    from toolkit.present import report
+
+    review = report.department_review(sample_book, None)
+    assert dict(review.summary)["Biggest driver"] == (
+        "The biggest driver of the change is the department Sales: up EUR 19,310.00; among "
+        "usage types, Contact Center Standard agent: up EUR 6,650.00.")
+
+
+def test_a_new_subscription_is_the_driver_over_its_usage_types():
+    from toolkit.present import report
+    from toolkit.workspace import Workspace
+
+    old = subscription("Sub-1", Term(D(2025, 1, 1), D(2027, 1, 1), (
+        Line("ai_agent", 100, 1.0, D(2025, 1, 1), D(2027, 1, 1)),)), department="X")
+    new = subscription("Sub-2", Term(D(2026, 4, 1), D(2027, 1, 1), (
+        Line("ai_agent", 100, 1.0, D(2026, 4, 1), D(2027, 1, 1)),
+        Line("ai_assistant", 50, 1.0, D(2026, 4, 1), D(2027, 1, 1)))), department="X")
+    rows = [(f"2026-{m:02d}-05T10:00", "ai_agent", 1, "Sub-1") for m in range(1, 7)]
+    frame = usage(*rows)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
+    book = Workspace(tenant(old, new), frame)
+    review = report.department_review(book, "X")
+    assert review.window.text == "April–June 2026"
+    # Sub-2: 3 × (100 + 50) = +450.00; by type AI Agent +300.00, AI Assistant +150.00
+    assert dict(review.summary)["Biggest driver"] == (
+        "The biggest driver of the change is the subscription Sub-2 (X): up EUR 450.00; among "
+        "usage types, AI Agent: up EUR 300.00.")
+
+
+# --- item 6: warnings, item 7: dates, in the page itself ------------------------------------
+
+def test_warnings_and_inclusive_terms_are_on_the_page(sample_book):
+    from toolkit.present import report, review_page
+
+    care = review_page.department_html(report.department_review(sample_book, "Customer Care"))
+    assert ("Customer Care reached 80% of budget, not above it, in each month of "
+            "July–September 2026.") in care
+    operations = review_page.department_html(report.department_review(sample_book,
+                                                                      "Operations"))
+    assert "1 July 2024 to 30 June 2026" in operations
+    assert "its last day was 2026-06-30" in operations  # the V3 finding says the same day
+    assert "2026-07-01" not in operations and "ended on" not in operations
+
+
+def test_costs_prints_the_coverage_and_the_unallocated_usage(tmp_path, capsys):
+    from toolkit.commands.cli import main
+
+    save_tenant(ai_tenant(), tmp_path / "tenant.yaml")
+    frame = ai_usage()
+    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    frame.to_csv(tmp_path / "usage.csv", index=False)
+    USERS.to_csv(tmp_path / "users.csv", index=False)
+    assert main(["costs", str(tmp_path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # lines wrapped to the terminal, joined
+    assert "coverage: 1 period with usage, none without" in out
+    assert ("coverage: 1 usage row not allocated, on no department's bill; at the owner's "
+            "price EUR 150.00:") in out
+    assert ("Contact Center Standard agent: 1 row, quantity 3 (3 billable), user not in the "
+            "users table; EUR 150.00") in out

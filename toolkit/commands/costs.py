@@ -120,7 +120,8 @@ def coverage_lines(data: Workspace, result) -> str:
                  f"{money_text(found.unallocated_cost, data.currency)}:")
     for row in found.unallocated.itertuples():
         cost = "no known price" if pd.isna(row.cost) else money_text(row.cost, data.currency)
-        lines.append(paragraph(f"{type_name(data.tenant, row.usage_type)}: {row.rows:,} rows, "
+        name = type_name(data.tenant, row.usage_type)
+        lines.append(paragraph(f"{name}: {plural(row.rows, 'row')}, "
                                f"quantity {row.quantity:,.0f} ({row.billable:,.0f} billable), "
                                f"{row.reason}; {cost}", "      ", first_indent="  "))
     return "\n".join(lines)
