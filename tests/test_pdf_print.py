@@ -79,6 +79,8 @@ def test_no_heading_is_the_last_thing_on_a_page(printed):
                 "Coverage", "Findings"}
     last = [lines[-2] for lines in pages if len(lines) > 1]
     assert not headings & set(last), last
+    rule = re.compile(r".+ \((error|warning|info), \d+ findings?\)$")  # a findings group
+    assert not [line for line in last if rule.match(line)]
 
 
 def test_the_summary_shows_warnings_and_coverage_in_the_pdf(printed):

@@ -233,3 +233,28 @@ def test_costs_prints_the_coverage_and_the_unallocated_usage(tmp_path, capsys):
             "price EUR 150.00:") in out
     assert ("Contact Center Standard agent: 1 row, quantity 3 (3 billable), user not in the "
             "users table; EUR 150.00") in out
+
+
+def test_a_month_without_usage_is_never_part_of_the_change(sample_book):
+    from toolkit.finance.money import to_cents
+    from toolkit.present import report
+
+    window = report.Window(pd.Period("2026-09", "M"), pd.Period("2026-11", "M"),
+                           sample_book.as_of)
+    review = report.department_review(sample_book, None, window)
+    billed = sample_book.billed
+
+    def cents(*months):
+        return int(to_cents(billed.loc[billed["period"].astype(str).isin(months),
+                                       "total_cost"]).sum())
+
+    now, before = cents("2026-09", "2026-10"), cents("2026-06", "2026-07")
+    assert (now, before) == (107_926_38, 110_010_00) and review.change_cents == (now, before)
+    assert dict(review.summary)["Change"] == (
+        "Compared only over the months both periods have usage (September–October 2026 "
+        "against June–July 2026): EUR 107,926.38 billed, EUR 2,083.62 (1.9%) less than the "
+        "EUR 110,010.00 billed in June–July 2026.")
+    assert dict(review.summary)["Coverage"].startswith(
+        "The figures rest on the usage of September–October 2026; November 2026 has no usage")
+    table = review.department_table()
+    assert int(to_cents(table["Change (EUR)"]).sum()) == now - before

@@ -390,6 +390,9 @@ class Review:
         c = self.currency
         billed, previous = _by_department(self.billed), _by_department(self.previous)
         caused = _by_department(self.caused)
+        # the change, like the summary's, only over the months both windows have usage
+        now_cmp = _by_department(self._in(self.billed, [a for a, _ in self.compared]))
+        before_cmp = _by_department(self._in(self.previous, [b for _, b in self.compared]))
         budgets = _budget_by_department(self.budget)
         rows = []
         for department in self.book.departments:
@@ -402,7 +405,8 @@ class Review:
                 f"Budget ({c})": np.nan if budget is None else _amount(budget),
                 "Share of budget": (cents / budget) if budget else np.nan,
                 f"Billed before ({c})": _amount(cents_before),
-                f"Change ({c})": _amount(cents - cents_before),
+                f"Change ({c})": _amount(now_cmp.get(department, {}).get("total_cost", 0)
+                                         - before_cmp.get(department, {}).get("total_cost", 0)),
                 f"Overage billed ({c})": _amount(now.get("overage_cost", 0)),
                 f"Overage caused ({c})": _amount(caused.get(department, {}).get("overage_cost",
                                                                               0)),
