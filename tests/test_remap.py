@@ -68,7 +68,7 @@ def test_target_preferences():
         "std": "Sub-C", "prem": "none", "ops": "Sub-P", "admin": "Sub-C"}
     assert plan.loc["prem", "reason"] == (
         "no other subscription of the Care department, nor the primary (Sub-P), is active on "
-        "2025-12-01 and lasts beyond 2026-01-01 with Contact Center Premium agent licenses; "
+        "2025-12-01 and lasts beyond 2025-12-31 with Contact Center Premium agent licenses; "
         "Sub-S (Sales) would fit if another department may be charged")
     assert plan.loc["ops", "reason"] == (
         "the primary subscription, active through 2027-12-31, with Contact Center Standard agent "

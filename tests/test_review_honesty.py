@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -258,3 +259,25 @@ def test_a_month_without_usage_is_never_part_of_the_change(sample_book):
         "The figures rest on the usage of September–October 2026; November 2026 has no usage")
     table = review.department_table()
     assert int(to_cents(table["Change (EUR)"]).sum()) == now - before
+
+
+def test_a_lapse_is_a_gap_in_the_forecast_line_and_no_band_is_named_undrawn(sample_book):
+    from toolkit.present import plots, report, review_page
+
+    review = report.department_review(sample_book, "Sales")
+    ax = review_page.forecast_figure(review).axes[0]
+    billed = ax.lines[0].get_xydata()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "2025-11"  # twelve months before the forecast, April–May 2026 inside
+    lapse = billed[np.isin(billed[:, 0], [5, 6])]  # 2026-04 and 2026-05
+    assert np.isnan(lapse[:, 1]).all() and not np.isnan(billed[[4, 7], 1]).any()
+    one = pd.DataFrame({"period": pd.PeriodIndex(["2026-01"], freq="M"),
+                        "total_cost_low": [5.0], "total_cost": [6.0], "total_cost_high": [8.0]})
+    past = pd.DataFrame({"period": pd.PeriodIndex(["2025-12"], freq="M"), "total_cost": [6.0]})
+    single = plots.forecast_chart(past, one, "EUR", "one month").axes[0]
+    assert [t.get_text() for t in single.get_legend().get_texts()] == [
+        "billed", "forecast (run rate)", "low–high range"]
+    flat = plots.forecast_chart(past, one.assign(total_cost_low=6.0, total_cost_high=6.0),
+                                "EUR", "no spread").axes[0]
+    assert [t.get_text() for t in flat.get_legend().get_texts()] == [
+        "billed", "forecast (run rate)"]

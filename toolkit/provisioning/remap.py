@@ -152,7 +152,7 @@ def _no_target_reason(tenant: Tenant, pool: list[Candidate], fitting: list[Candi
                       license_type, department: str, needed_until: dt.date,
                       on: dt.date) -> str:
     primary = next((c.id for c in pool if c.primary), None)
-    lasting = f" and lasts beyond {needed_until}" if needed_until > on else ""
+    lasting = f" and lasts beyond {last_day(needed_until)}" if needed_until > on else ""
     licenses = _license_text(tenant, license_type)
     reason = (f"no other subscription of {_department_text(department)}, nor the primary "
               f"({primary or 'none'}), is active on {on}{lasting}"
