@@ -158,3 +158,12 @@ def test_command_workbooks_are_formatted_and_byte_identical(tmp_path, command, c
             assert sheet.column_dimensions[letter].width >= 10, (sheet.title, name)
             if isinstance(cell.value, float) and not float(cell.value).is_integer():
                 assert cell.number_format == "#,##0.00", (sheet.title, name)
+
+
+def test_budget_warnings_read_as_in_costs_and_the_review(sample_workbook):
+    from toolkit.present.words import budget_warning_text
+
+    rows = _table(openpyxl.load_workbook(sample_workbook)["Budget"])
+    flags = {r["Flag"] for r in rows}
+    assert budget_warning_text(80) == "reached 80% of budget, not above it"
+    assert flags == {"", budget_warning_text(80)}

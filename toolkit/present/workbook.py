@@ -36,7 +36,7 @@ from toolkit.atomic import atomic_paths
 from toolkit.finance.money import to_cents
 from toolkit.present.export import neutralize_formulas
 from toolkit.present.report import Review, Window, department_review
-from toolkit.present.words import date_text, rule_title, type_name
+from toolkit.present.words import budget_warning_text, date_text, rule_title, type_name
 from toolkit.workspace import Workspace
 
 MAX_WIDTH = 60
@@ -354,7 +354,8 @@ def _monthly(book: Workspace, window: Window) -> pd.DataFrame:
 def _budget(review: Review) -> pd.DataFrame:
     c = review.currency
     rows = review.budget if review.budget is not None else pd.DataFrame(
-        columns=["period", "department", "budget", "actual", "variance", "used", "flag"])
+        columns=["period", "department", "budget", "actual", "variance", "used", "flag",
+                 "severity", "threshold_crossed"])
     return pd.DataFrame({
         "Month": rows["period"].to_numpy(),
         "Department": rows["department"].astype("str").to_numpy(),
@@ -362,7 +363,9 @@ def _budget(review: Review) -> pd.DataFrame:
         f"Billed ({c})": rows["actual"].to_numpy(dtype=float),
         f"Remaining ({c})": rows["variance"].to_numpy(dtype=float),
         "Share of budget": rows["used"].to_numpy(dtype=float),
-        "Flag": rows["flag"].astype("str").to_numpy(),
+        "Flag": [budget_warning_text(100 * float(level)) if severity == "warning" else str(flag)
+                 for flag, severity, level in zip(rows["flag"], rows["severity"],
+                                                  rows["threshold_crossed"], strict=True)],
     })
 
 
