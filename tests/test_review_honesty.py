@@ -13,6 +13,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builders import subscription, tenant, usage
 from toolkit.allocation import allocate
@@ -281,3 +283,25 @@ def test_a_lapse_is_a_gap_in_the_forecast_line_and_no_band_is_named_undrawn(samp
                                 "EUR", "no spread").axes[0]
     assert [t.get_text() for t in flat.get_legend().get_texts()] == [
         "billed", "forecast (run rate)"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sessions=st.lists(st.sampled_from(["bot-a", "bot-b", "bot-x", "Bot A"]), min_size=1,
+                         max_size=40),
+       homes=st.tuples(st.sampled_from(["Sub-A", "Sub-B", None]),
+                       st.sampled_from(["Sub-A", "Sub-B", None])))
+def test_every_ai_agent_session_is_allocated_once(sessions, homes):
+    """M6 with an AI agent table: every session lands on exactly one subscription (none is
+    unallocated), and an agent's sessions are at least on its own subscription."""
+    agents = pd.DataFrame({"agent_id": ["bot-a", "bot-b"], "name": ["Bot A", "Bot B"],
+                           "subscription_id": list(homes)})
+    frame = usage(*[("2026-03-02T10:00", "ai_agent", 1, None, who) for who in sessions])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
+    result = allocate(ai_tenant(), frame, USERS, ai_agents=agents)
+    placed = _by_sub(result)
+    assert result.unallocated.empty
+    assert sum(placed.values()) == pytest.approx(len(sessions))
+    own = {"bot-a": homes[0], "Bot A": homes[0], "bot-b": homes[1]}
+    for sub in ("Sub-A", "Sub-B"):
+        mine = sum(1 for who in sessions if own.get(who) == sub)
+        assert placed.get(sub, 0.0) >= mine - 1e-9
