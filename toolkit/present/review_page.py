@@ -290,7 +290,6 @@ body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #
 h1 { font-size: 19pt; margin: 0 0 .2em; }
 h2 { font-size: 13pt; margin: 1.4em 0 .4em; border-bottom: 1px solid #ccc; padding-bottom: .15em;
      break-after: avoid; }
-h2 + p { break-after: avoid; }
 h3 { font-size: 11pt; margin: 1em 0 .3em; }
 .subtitle { color: #555; margin: 0 0 1em; }
 section.review + section.review { break-before: page; page-break-before: always;
@@ -311,7 +310,11 @@ td.num, th.num { text-align: right; }
 td.num, td.short, td:first-child { white-space: nowrap; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }  /* the header row repeats on every printed page */
-.head { break-inside: avoid; break-after: avoid; page-break-after: avoid; }
+.head { break-inside: avoid; }
+/* a heading and its sentence stay with the chart or table they introduce */
+.head.keep { break-after: avoid; page-break-after: avoid; }
+/* a finding's long message may run on to the next page rather than push the page empty */
+table.findings tr { break-inside: auto; }
 h3 { break-after: avoid; page-break-after: avoid; }
 @media print {
   body { margin: 0 auto; }
@@ -350,7 +353,7 @@ TEMPLATE = """<!DOCTYPE html>
 {% for topic, sentence in s.summary %}<dt>{{ topic }}</dt><dd>{{ sentence }}</dd>
 {% endfor %}</dl>{% endif %}
 {% for b in s.blocks %}
-<div class="head">
+<div class="head{% if b.chart or b.tables or b.findings %} keep{% endif %}">
 <h2>{{ b.heading }}</h2>
 {% if b.intro %}<p>{{ b.intro }}</p>{% endif %}
 </div>
