@@ -5,6 +5,7 @@ those it has when run alone."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -123,7 +124,7 @@ def test_the_roll_up_is_written_all_or_none(folder, tmp_path, capsys, monkeypatc
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def full_disk(frame, path):
-        open(path, "wb").write(b"half a FOCUS file")
+        Path(path).write_bytes(b"half a FOCUS file")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(export, "write_focus", full_disk)

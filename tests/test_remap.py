@@ -68,10 +68,10 @@ def test_target_preferences():
         "std": "Sub-C", "prem": "none", "ops": "Sub-P", "admin": "Sub-C"}
     assert plan.loc["prem", "reason"] == (
         "no other subscription of the Care department, nor the primary (Sub-P), is active on "
-        "2025-12-01 and lasts beyond 2026-01-01 with Contact Center Premium agent licenses; "
+        "2025-12-01 and lasts beyond 2025-12-31 with Contact Center Premium agent licenses; "
         "Sub-S (Sales) would fit if another department may be charged")
     assert plan.loc["ops", "reason"] == (
-        "the primary subscription, active until 2028-01-01, with Contact Center Standard agent "
+        "the primary subscription, active through 2027-12-31, with Contact Center Standard agent "
         "licenses; the Ops department has none that fits")
     assert plan.loc["admin", "status"] == "unmapped"
     assert pd.isna(plan.loc["admin", "from_subscription"])
@@ -82,7 +82,7 @@ def test_a_department_subscription_ending_soon_is_used_when_nothing_lasts():
     people = users(("std", "agent", STD, "Sub-A", "Care"))
     plan = remap_plan(shorter, people, D(2025, 12, 1))
     assert plan["to_subscription"].tolist() == ["Sub-B"]
-    assert "though it too ends on 2026-01-20, within 60 days" in plan["reason"].iloc[0]
+    assert "though its last day too is 2026-01-19, within 60 days" in plan["reason"].iloc[0]
 
 
 def test_plan_csv_is_a_formula_safe_worklist(tmp_path):

@@ -141,7 +141,11 @@ def test_hand_checked_summary_of_claims(book):
         "Overage": "No overage was billed to Claims; its usage above its own entitlement "
                    "caused EUR 48.00 of overage.",
         "Budget breaches": "No month went over budget.",
-        "Biggest driver": "No usage type changed in cost from the previous period.",
+        "Budget warnings": "No month reached the warning threshold of its budget.",
+        "Biggest driver": "No department, subscription or usage type changed in cost from the "
+                          "previous period.",
+        "Coverage": "Usage covers every month of July–September 2026. All of the tenant's "
+                    "usage in these months was allocated.",
     }
 
 

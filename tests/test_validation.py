@@ -76,7 +76,7 @@ def test_seed_example_at_risk_before_expiry_names_subscription_2():
     assert sorted(findings["subject"]) == ["Agent 1", "Customer Admin 1"]
     for message in findings["message"]:
         assert "mapped to Sub-1" in message
-        assert "which ends on 2026-01-01 (in 31 days" in message
+        assert "whose last day is 2025-12-31 (it ends in 31 days" in message
         assert "Remap them before 2026-01-01 to Sub-2" in message
 
 
@@ -87,10 +87,10 @@ def test_seed_example_cut_off_after_expiry():
     assert sorted(findings["subject"]) == ["Agent 1", "Customer Admin 1"]
     admin = findings.set_index("subject").loc["Customer Admin 1", "message"]
     assert admin == (
-        "Admin Customer Admin 1 is mapped to Sub-1, which is not active on 2026-01-15 (it ended "
-        "on 2026-01-01). They have lost access to Control Hub, Connect and Engage, whatever else "
-        "is active in the tenant (active: Sub-2). Remap them to Sub-2 (a subscription of the "
-        "Care department, active until 2026-11-01)."
+        "Admin Customer Admin 1 is mapped to Sub-1, which is not active on 2026-01-15 (its last "
+        "day was 2025-12-31). They have lost access to Control Hub, Connect and Engage, "
+        "whatever else is active in the tenant (active: Sub-2). Remap them to Sub-2 (a "
+        "subscription of the Care department, active through 2026-10-31)."
     )
 
 
@@ -114,7 +114,7 @@ def test_seamless_renewal_is_not_at_risk_but_a_gap_is():
     assert findings["rule"].tolist() == ["access-at-risk"] * 2
     assert all("Its next term only starts on 2026-02-01." in m for m in findings["message"])
     cut = validate(gap, SEED_USERS, on=D(2026, 1, 10))
-    assert all("it ended on 2026-01-01; its next term starts on 2026-02-01" in m
+    assert all("its last day was 2025-12-31; its next term starts on 2026-02-01" in m
                for m in cut["message"])
 
 
@@ -165,7 +165,7 @@ def test_v3_user_on_inactive_subscription_even_with_others_active():
     findings = validate(ended, CLEAN_USERS, on=ON)
     assert rules_of(findings) == ["user-on-inactive-subscription"] * 2
     assert set(findings["subject"]) == {"agent2"}
-    assert all("it ended on 2025-11-01" in m and "(active: Sub-1)" in m
+    assert all("its last day was 2025-10-31" in m and "(active: Sub-1)" in m
                for m in findings["message"])
 
 

@@ -24,6 +24,9 @@ _HOMES = {
     "costs": "toolkit.finance.costs",
     "overage_price": "toolkit.finance.costs",
     "focus_table": "toolkit.finance.focus",
+    "Coverage": "toolkit.finance.coverage",
+    "coverage": "toolkit.finance.coverage",
+    "load_ai_agents": "toolkit.inputs.ai_agents",
     "load_budgets": "toolkit.inputs.budgets",
     "load_agent_sessions": "toolkit.inputs.webex.search",
     "load_ai_agent_sessions": "toolkit.inputs.webex.search",
@@ -90,7 +93,10 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.finance.chargeback import chargeback as chargeback
     from toolkit.finance.costs import costs as costs
     from toolkit.finance.costs import overage_price as overage_price
+    from toolkit.finance.coverage import Coverage as Coverage
+    from toolkit.finance.coverage import coverage as coverage
     from toolkit.finance.focus import focus_table as focus_table
+    from toolkit.inputs.ai_agents import load_ai_agents as load_ai_agents
     from toolkit.inputs.budgets import load_budgets as load_budgets
     from toolkit.inputs.sessions import load_sessions as load_sessions
     from toolkit.inputs.tenant_file import load_tenant as load_tenant

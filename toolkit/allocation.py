@@ -21,7 +21,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from toolkit.frames import as_usage_frame, shaped
-from toolkit.mapping import subscriptions_of_users
+from toolkit.mapping import AI_AGENT_USAGE_TYPES, ai_agent_subscriptions, subscriptions_of_users
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import (
     day_number,
@@ -119,16 +119,20 @@ class _Codes:
 
 
 def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
-             period: str = "M") -> Allocation:
+             period: str = "M", ai_agents: pd.DataFrame | None = None) -> Allocation:
     """Allocate ``usage`` (the ``usage.csv`` shape) to the tenant's subscriptions.
 
     ``period`` is a pandas Period frequency (``"M"`` calendar month, ``"Q"``, …), in the
     tenant's time zone. See the module docstring for how the rules are applied.
+    ``ai_agents`` (``ai_agents.csv``, :func:`toolkit.inputs.ai_agents.load_ai_agents`) maps
+    AI Agent sessions to subscriptions by agent; an AI agent's session is never "user not in
+    the users table": unlisted agents, and agents listed without a subscription, are pooled
+    pro rata (M5).
     """
     license_model = tenant_license_model(tenant)
     if usage.empty:
         return _empty(tenant, period, license_model)
-    usage, codes, periods, types, subs = _coded(tenant, usage, users, period)
+    usage, codes, periods, types, subs = _coded(tenant, usage, users, period, ai_agents)
     shape = (len(periods), len(types), len(subs) + 1)
     measured = _measure(usage, codes, shape)
     entitled = _entitlements(tenant, periods, types, subs)
@@ -138,7 +142,7 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     return Allocation(pooled, by_sub, unallocated, tenant, period, license_model)
 
 
-def _coded(tenant: Tenant, usage: pd.DataFrame, users, period: str):
+def _coded(tenant: Tenant, usage: pd.DataFrame, users, period: str, ai_agents=None):
     """The usage (typed), each row's codes, the periods, the types and the subscriptions."""
     if not pd.api.types.is_datetime64_any_dtype(usage["timestamp"]):
         usage = as_usage_frame(usage, tenant.timezone)
@@ -147,7 +151,8 @@ def _coded(tenant: Tenant, usage: pd.DataFrame, users, period: str):
     days = local_days(usage["timestamp"], tenant.timezone)
     first_day, last_day = int(days.min()), int(days.max())
     periods = period_range_for_days(first_day, last_day, period)
-    codes = _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs)
+    codes = _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs,
+                       ai_agents)
     return usage, codes, periods, types, subs
 
 
@@ -156,7 +161,7 @@ COUNTED_COLUMNS = ["period", "usage_type", "timestamp", "subscription_id", "user
 
 
 def counted_rows(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = None,
-                 period: str = "M") -> pd.DataFrame:
+                 period: str = "M", ai_agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """The usage rows that :func:`allocate` counts into each ``peak`` and ``distinct`` figure.
 
     For a ``peak`` type, the rows of the tenant's coincident peak sample of each period (M4,
@@ -168,7 +173,7 @@ def counted_rows(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None
     """
     if usage.empty:
         return pd.DataFrame({c: [] for c in COUNTED_COLUMNS})
-    usage, codes, periods, _, _ = _coded(tenant, usage, users, period)
+    usage, codes, periods, _, _ = _coded(tenant, usage, users, period, ai_agents)
     ok = codes.reason == OK
     peak = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["peak"]))
     distinct = np.flatnonzero(ok & (codes.measure == MEASURE_CODES["distinct"]))
@@ -203,7 +208,8 @@ def _type_table(tenant: Tenant, types: list[str], license_model: str) -> dict[st
     }
 
 
-def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs) -> _Codes:
+def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, subs,
+               ai_agents=None) -> _Codes:
     day_index = days - first_day
     period = period_codes(first_day, last_day, periods)[day_index]
     type_code = _codes(usage["usage_type"], types)
@@ -213,8 +219,10 @@ def _row_codes(tenant, usage, users, days, first_day, last_day, periods, types, 
     reason = np.where(type_code < 0, UNKNOWN_TYPE, OK).astype(np.int8)
     if named is not None:
         reason[(sub < 0) & (reason == OK) & named.notna().to_numpy()] = UNKNOWN_SUB
-    if users is not None and "user_id" in usage:
-        sub, reason = _map_users(usage, users, subs, sub, reason)
+    if "user_id" in usage:
+        sub, reason, agent = _map_ai_agents(usage, users, ai_agents, subs, sub, reason)
+        if users is not None:
+            sub, reason = _map_users(usage, users, subs, sub, reason, ~agent)
 
     to_primary = table["to_primary"][type_code]
     if to_primary.any():
@@ -259,9 +267,26 @@ def _codes(values: pd.Series, labels: list[str]) -> np.ndarray:
     return lookup[codes]  # the few distinct values are cast, not the millions of rows
 
 
-def _map_users(usage, users, subs, sub, reason):
+def _map_ai_agents(usage, users, agents, subs, sub, reason):
+    """AI Agent sessions that name no subscription take their agent's (``ai_agents.csv``), or
+    stay unnamed to be pooled pro rata (M5); returns the codes and the mask of such rows,
+    which the users table is not asked about (an AI agent is not a person of it)."""
+    user = usage["user_id"]
+    agent = (usage["usage_type"].isin(AI_AGENT_USAGE_TYPES).to_numpy() & (sub < 0)
+             & (reason == OK) & user.notna().to_numpy())
+    if users is not None and agent.any():
+        agent &= ~user.isin(users["user_id"].dropna()).to_numpy()
+    if agents is None or not agent.any():
+        return sub, reason, agent
+    mapped = _codes(ai_agent_subscriptions(agents, user[agent]), subs)
+    sub = sub.copy()
+    sub[np.flatnonzero(agent)] = mapped
+    return sub, reason, agent
+
+
+def _map_users(usage, users, subs, sub, reason, eligible=True):
     """Rows that name a user but no subscription take the user's subscription (M5)."""
-    wanted = (sub < 0) & (reason == OK) & usage["user_id"].notna().to_numpy()
+    wanted = (sub < 0) & (reason == OK) & usage["user_id"].notna().to_numpy() & eligible
     if not wanted.any():
         return sub, reason
     rows = usage.loc[wanted, ["user_id", "usage_type", "timestamp"]]

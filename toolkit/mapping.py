@@ -87,3 +87,20 @@ def _resolve(users: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     mapped = np.full(len(rows), None, dtype=object)
     mapped[best["pos"].to_numpy()] = best["subscription_id"].to_numpy(dtype=object)
     return mapped
+
+
+#: Usage types whose ``user_id`` names an AI agent, not a person of the users table (an AI
+#: Agent session is the tenant's usage): :func:`ai_agent_subscriptions` maps them (M5).
+AI_AGENT_USAGE_TYPES = frozenset({"ai_agent"})
+
+
+def ai_agent_subscriptions(agents: pd.DataFrame | None, user_ids: pd.Series) -> pd.Series:
+    """The subscription of each row's AI agent (matched on ``agent_id``, then ``name``); NA
+    where the agent is pooled (no subscription) or not listed."""
+    if agents is None or agents.empty:
+        return pd.Series(pd.NA, index=user_ids.index, dtype="str")
+    by_id = dict(zip(agents["agent_id"], agents["subscription_id"], strict=True))
+    named = agents.dropna(subset=["name"])
+    by_name = dict(zip(named["name"], named["subscription_id"], strict=True))
+    found = user_ids.map(lambda u: by_id.get(u, by_name.get(u)) if isinstance(u, str) else None)
+    return found.astype("str").where(found.notna(), pd.NA)

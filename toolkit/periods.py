@@ -113,3 +113,13 @@ def default_bounds(as_of: dt.date, freq: str = "M") -> tuple[pd.Period, pd.Perio
     first and last period of ``freq``."""
     quarter = last_complete_period(as_of, "Q")
     return pd.Period(quarter.start_time, freq=freq), pd.Period(quarter.end_time, freq=freq)
+
+
+def last_day(end: dt.date) -> dt.date:
+    """The last day inside a half-open ``[start, end)`` span: what a reader calls its end.
+
+    The code keeps every term, line and mapping half-open (``end`` is the first day *after*
+    it); every text shown to a person names the inclusive last day, through this one helper,
+    so "1 July 2024 to 30 June 2026" is never "ended on 2026-07-01" elsewhere.
+    """
+    return end - dt.timedelta(days=1)

@@ -349,7 +349,17 @@ def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
         sessions[column] = sessions[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
     sessions.to_csv(directory / "sessions.csv", index=False)
     _sample_budgets(directory, seed).to_csv(directory / "budgets.csv", index=False)
+    sample_ai_agents().to_csv(directory / "ai_agents.csv", index=False)
     return directory
+
+
+def sample_ai_agents() -> pd.DataFrame:
+    """The AI agent table (``ai_agents.csv``) of the two AI agents of the sample's AI Agent
+    session pages: the claims bot runs on the Claims subscription; the general assistant is
+    the tenant's, pooled pro rata (an empty ``subscription_id``, M5)."""
+    return pd.DataFrame({"agent_id": ["ai-assist", "ai-claims"],
+                         "name": ["General assistant", "Claims assistant"],
+                         "subscription_id": ["", "Sub-1003"]})
 
 
 def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) -> Path:

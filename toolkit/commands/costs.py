@@ -15,13 +15,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from toolkit.commands.cli import COMMANDS, output_argument, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.finance.chargeback import METHODS
 from toolkit.finance.costs import unowned_overage
+from toolkit.finance.coverage import coverage
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.present.export import companion_paths, write_with_companions
 from toolkit.present.text import listing, paragraph, plural
+from toolkit.present.words import budget_warning_text, money_text, type_name
 from toolkit.workspace import Workspace
 
 #: Default warning threshold, percent of a department-period's budget.
@@ -65,6 +69,7 @@ def run(args) -> int:
     versus = data.budgets_for(args.method)
     _print_summary(data.tenant, result, args.method, data.as_of)
     _print_warnings(data.allocation)
+    print(coverage_lines(data, result))
     if versus is not None:
         print(budget_lines(versus, data.tenant.currency, args.warn_at))
     if args.out is not None:
@@ -96,6 +101,32 @@ def _print_warnings(allocation) -> None:
                         "bill"))
 
 
+def coverage_lines(data: Workspace, result) -> str:
+    """The months of the chargeback with and without usage, and the usage not allocated
+    (:mod:`toolkit.finance.coverage`), as every summary states them."""
+    periods = result["period"].sort_values().unique() if len(result) else []
+    span = list(periods) if len(periods) == 0 else \
+        list(pd.period_range(periods[0], periods[-1], freq=periods[0].freq))
+    found = coverage(data.allocation, span, data.tenant)
+    missing = found.without_usage
+    lines = ["", f"coverage: {plural(len(found.with_usage), 'period')} with usage"
+             + (f"; without usage: {', '.join(str(p) for p in missing)}" if missing else
+                ", none without")]
+    if found.unallocated.empty:
+        lines.append("coverage: all usage allocated (none left unallocated)")
+        return "\n".join(lines)
+    lines.append(f"coverage: {plural(found.unallocated_rows, 'usage row')} not allocated, on "
+                 f"no department's bill; at the owner's price "
+                 f"{money_text(found.unallocated_cost, data.currency)}:")
+    for row in found.unallocated.itertuples():
+        cost = "no known price" if pd.isna(row.cost) else money_text(row.cost, data.currency)
+        name = type_name(data.tenant, row.usage_type)
+        lines.append(paragraph(f"{name}: {plural(row.rows, 'row')}, "
+                               f"quantity {row.quantity:,.0f} ({row.billable:,.0f} billable), "
+                               f"{row.reason}; {cost}", "      ", first_indent="  "))
+    return "\n".join(lines)
+
+
 def budget_lines(versus, currency: str, warn_at: float, width: int | None = None) -> str:
     """Budget breaches one per line with their amounts, then warnings and unbudgeted spending
     counted per department: the breach is the news, so it comes first and in full."""
@@ -108,7 +139,7 @@ def budget_lines(versus, currency: str, warn_at: float, width: int | None = None
                      f"above budget ({currency})")
         lines += [paragraph(_breach(row), "      ", width, first_indent="  ")
                   for row in breaches.itertuples(index=False)]
-    for severity, label in (("warning", f"reached {warn_at:g}% of budget, not above it"),
+    for severity, label in (("warning", budget_warning_text(warn_at)),
                             ("no budget", "spending with no budget")):
         rows = versus[versus["severity"] == severity]
         if rows.empty:

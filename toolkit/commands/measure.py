@@ -118,14 +118,14 @@ def _with_ai_agents(usage: pd.DataFrame, ai: pd.DataFrame, zone: str) -> pd.Data
     """Agent usage and AI Agent sessions in one usage table (times in the same zone).
 
     An AI agent (``ai-claims``) is not a person of the users table: its sessions are the
-    tenant's usage, written without a ``user_id`` so that allocation pools them pro rata
-    (M5) instead of leaving them unallocated as an unknown user's."""
+    tenant's usage. They keep the agent's id as ``user_id``: allocation attributes them
+    through the tenant's ``ai_agents.csv``, and pools those of agents it does not list pro
+    rata (M5), never leaving them unallocated as an unknown user's."""
     agents = sorted(pd.unique(ai["user_id"].dropna()))
-    ai = ai.assign(timestamp=ai["timestamp"].dt.tz_convert(zone),
-                   user_id=pd.Series(None, index=ai.index, dtype="str"))
+    ai = ai.assign(timestamp=ai["timestamp"].dt.tz_convert(zone))
     print(f"counted {len(ai):,} AI Agent sessions of {len(agents):,} AI agent(s) "
           f"({', '.join(agents[:5])}{', ...' if len(agents) > 5 else ''}): tenant usage, "
-          f"pooled pro rata across subscriptions (M5)")
+          f"attributed by ai_agents.csv, else pooled pro rata across subscriptions (M5)")
     both = pd.concat([usage, ai], ignore_index=True)
     return both.sort_values(["timestamp", "usage_type"], kind="stable", ignore_index=True)
 

@@ -25,11 +25,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from toolkit.atomic import OutputError, check_target
+from toolkit.inputs.ai_agents import AI_AGENTS_FILE
 from toolkit.inputs.dataset import table_files
 from toolkit.model import BUDGETS_FILE, SESSIONS_FILE, TENANT_FILE, USAGE_FILE, USERS_FILE
 
 #: The tables a tenant directory holds next to its tenant file (each a CSV or a Parquet file).
-TENANT_TABLES = (USAGE_FILE, USERS_FILE, BUDGETS_FILE, SESSIONS_FILE)
+TENANT_TABLES = (USAGE_FILE, USERS_FILE, BUDGETS_FILE, SESSIONS_FILE, AI_AGENTS_FILE)
 
 
 def check_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path | None] = (),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.errors import InputError, Problem
+from toolkit.inputs.ai_agents import AI_AGENTS_FILE, load_ai_agents
 from toolkit.inputs.budgets import load_budgets
 from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.tenant_file import load_tenant
@@ -29,6 +30,7 @@ class TenantData:
     directory: Path
     budgets: pd.DataFrame | None = None
     sessions: pd.DataFrame | None = None
+    ai_agents: pd.DataFrame | None = None  # ai_agents.csv: AI agent → subscription (M5)
 
     def as_of(self, period: str = "M") -> dt.date | None:
         """The tenant's default "as of" day (:func:`toolkit.periods.as_of_date`)."""
@@ -36,8 +38,9 @@ class TenantData:
 
 
 def load_tenant_dir(path: str | Path) -> TenantData:
-    """Load ``tenant.yaml`` and, when present, the usage, users, budgets and sessions files
-    (each a CSV or a Parquet file of the same name: ``usage.csv`` or ``usage.parquet``)."""
+    """Load ``tenant.yaml`` and, when present, the usage, users, budgets, sessions and AI
+    agent files (each a CSV or a Parquet file of the same name: ``usage.csv`` or
+    ``usage.parquet``)."""
     directory = Path(path)
     if not directory.is_dir():
         directory = directory.parent
@@ -45,7 +48,8 @@ def load_tenant_dir(path: str | Path) -> TenantData:
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     loaders = (("usage", USAGE_FILE, load_usage), ("users", USERS_FILE, load_users),
-               ("budgets", BUDGETS_FILE, load_budgets), ("sessions", SESSIONS_FILE, load_sessions))
+               ("budgets", BUDGETS_FILE, load_budgets), ("sessions", SESSIONS_FILE, load_sessions),
+               ("ai_agents", AI_AGENTS_FILE, load_ai_agents))
     for name, file, loader in loaders:
         target, ambiguous = table_file(directory, file)
         problems += ambiguous
@@ -59,7 +63,7 @@ def load_tenant_dir(path: str | Path) -> TenantData:
     if problems:
         raise InputError(problems)
     return TenantData(tenant, tables["usage"], tables["users"], directory, tables["budgets"],
-                      tables["sessions"])
+                      tables["sessions"], tables["ai_agents"])
 
 
 def table_file(directory: Path, file: str) -> tuple[Path | None, list[Problem]]:

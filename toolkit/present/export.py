@@ -92,11 +92,48 @@ def _write_one(frame: pd.DataFrame, path: Path, suffix: str, sheets: dict | None
     elif suffix == ".csv":
         neutralize_formulas(_plain(frame)).to_csv(path, index=False)
     else:
-        with pd.ExcelWriter(path) as writer:
+        with pd.ExcelWriter(path, engine="xlsxwriter",
+                            datetime_format=TIME_FORMAT) as writer:
             for name, table in {first_sheet: frame, **(sheets or {})}.items():
-                neutralize_formulas(_excel_times(table)).to_excel(writer, sheet_name=name,
-                                                                  index=False)
+                shown = neutralize_formulas(_excel_times(table))
+                shown.to_excel(writer, sheet_name=name, index=False)
+                _format_sheet(writer, writer.sheets[name], shown)
         _fix_workbook_dates(path)
+
+
+#: Number formats of an exported sheet: floats (amounts, quantities) to two decimals, integer
+#: columns (counts) whole, times to the second.
+DECIMAL_FORMAT, COUNT_FORMAT, TIME_FORMAT = "#,##0.00", "#,##0", "yyyy-mm-dd hh:mm:ss"
+MAX_WIDTH = 60
+
+
+def _format_sheet(writer, sheet, frame: pd.DataFrame) -> None:
+    """A sheet a person can read: header frozen, columns wide enough for their values (at
+    most :data:`MAX_WIDTH`), ``#,##0.00`` numbers (``#,##0`` for whole-number columns) and
+    readable times. The values stay as written: formats only change how they show."""
+    sheet.freeze_panes(1, 0)
+    formats: dict[str, object] = {}
+    for col, name in enumerate(frame.columns):
+        values = frame[name]
+        number = _number_format(values)
+        if number and number not in formats:
+            formats[number] = writer.book.add_format({"num_format": number})
+        shown = values.head(1000).astype("str")
+        longest = max([len(str(name)), *shown.str.len().tolist()], default=8)
+        sheet.set_column(col, col, min(max(longest + 2, 10), MAX_WIDTH),
+                         formats.get(number) if number else None)
+
+
+def _number_format(values: pd.Series) -> str | None:
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_integer_dtype(values):
+        return COUNT_FORMAT
+    if pd.api.types.is_float_dtype(values):
+        return DECIMAL_FORMAT
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return TIME_FORMAT
+    return None
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

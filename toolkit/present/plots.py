@@ -408,21 +408,34 @@ def forecast_chart(actual: pd.DataFrame, projected: pd.DataFrame, currency: str,
         ["total_cost_low", "total_cost", "total_cost_high"]].sum()
     figure, ax = _money_axes(title, currency)
     full, position = period_positions(past.index.append(ahead.index))
-    ax.plot(past.index.map(position).to_numpy(dtype=float), past.to_numpy(), marker="o",
-            markersize=3, color=COMMITTED_COLOR, label="billed")
+    if len(past):  # a period without a row (a lapse) is a gap in the line, never bridged
+        last = position[past.index.max()] + 1
+        at = past.index.map(position).to_numpy(dtype=float)
+        ax.plot(np.arange(last, dtype=float), _on_periods(last, at, past.to_numpy()),
+                marker="o", markersize=3, color=COMMITTED_COLOR, label="billed")
     if len(ahead):  # an expired subscription has nothing ahead: no line, no legend entry
         x = ahead.index.map(position).to_numpy(dtype=float)
         ax.plot(x, ahead["total_cost"].to_numpy(), marker="o", markersize=3, linestyle="--",
                 color=OVERAGE_COLOR, label="forecast (run rate)")
-        ax.fill_between(x, ahead["total_cost_low"].to_numpy(),
-                        ahead["total_cost_high"].to_numpy(), color=OVERAGE_COLOR, alpha=0.2,
-                        label="low–high band")
+        _spread(ax, x, ahead["total_cost_low"].to_numpy(), ahead["total_cost_high"].to_numpy())
     _period_axis(ax, full, "billing period")
     highest = max(past.max() if len(past) else 0.0,
                   ahead["total_cost_high"].max() if len(ahead) else 0.0, 1.0)
     ax.set_ylim(0, 1.15 * highest)  # headroom: no line runs along the frame
     _legend_below(ax)
     return figure
+
+
+def _spread(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+    """The low–high range of a forecast: a band over two periods or more, whiskers over one
+    (a band one period wide has no area); nothing, and no legend entry, when low = high."""
+    if not (high > low).any():
+        return
+    if len(x) > 1:
+        ax.fill_between(x, low, high, color=OVERAGE_COLOR, alpha=0.2, label="low–high band")
+    else:
+        ax.vlines(x, low, high, color=OVERAGE_COLOR, linewidth=2, alpha=0.6,
+                  label="low–high range")
 
 
 # --- access ----------------------------------------------------------------------------------

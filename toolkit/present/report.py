@@ -28,16 +28,20 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.finance.coverage import Coverage, comparable, coverage
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.findings import alike
 from toolkit.model import as_date
 from toolkit.periods import default_bounds, select_periods
 from toolkit.present.words import (
-    date_text,
+    budget_warning_text,
+    date_text,  # noqa: F401  (notebook 4 words its sentences with report.date_text)
+    last_day_text,
     money_text,
     period_text,
     rule_title,
     span_text,
+    term_text,
     type_name,
 )
 from toolkit.provisioning.validation import OFFER_NAMES
@@ -173,6 +177,33 @@ class Review:
     def billed_cents(self) -> int:
         return _cents(self.billed, "total_cost")
 
+    @cached_property
+    def coverage(self) -> Coverage:
+        """The tenant's usage coverage of the window (:mod:`toolkit.finance.coverage`):
+        unallocated usage belongs to no department, so every review discloses the tenant's."""
+        return coverage(self.book.allocation, self.window.periods, self.book.tenant)
+
+    @cached_property
+    def compared(self) -> list[tuple[pd.Period, pd.Period]]:
+        """The (month, month before) pairs a change is computed over: both have usage."""
+        return comparable(self.window.periods, self.window.previous.periods,
+                          self.book.allocation)
+
+    @property
+    def fully_compared(self) -> bool:
+        return len(self.compared) == self.window.length
+
+    def _in(self, frame: pd.DataFrame, periods) -> pd.DataFrame:
+        return frame[frame["period"].isin(list(periods))]
+
+    @property
+    def change_cents(self) -> tuple[int, int]:
+        """(billed now, billed before) over :attr:`compared` months only."""
+        now = [a for a, _ in self.compared]
+        before = [b for _, b in self.compared]
+        return (_cents(self._in(self.billed, now), "total_cost"),
+                _cents(self._in(self.previous, before), "total_cost"))
+
     @property
     def previous_cents(self) -> int:
         return _cents(self.previous, "total_cost")
@@ -198,8 +229,7 @@ class Review:
         rows = []
         for subscription_id in self.subscriptions:
             sub = tenant.subscription(subscription_id)
-            terms = "; ".join(f"{date_text(t.start)} to {date_text(t.end - dt.timedelta(days=1))}"
-                              for t in sub.terms)
+            terms = "; ".join(term_text(t.start, t.end) for t in sub.terms)
             rows.append((subscription_id, sub.department, sub.license_model.capitalize(),
                          OFFER_NAMES.get(sub.offer, sub.offer), sub.deployment.capitalize(),
                          terms))
@@ -241,13 +271,59 @@ class Review:
             return "ended"
         return "lapsed (between terms)"
 
-    def type_changes(self) -> pd.DataFrame:
-        """Cents per usage type, now and in the previous window, largest change first."""
-        now = _type_cents(self.priced)
-        before = _type_cents(self.priced_before)
+    def type_changes(self, by: str = "usage_type") -> pd.DataFrame:
+        """Cents per usage type (or ``by`` another key of the cost rows: ``department``,
+        ``subscription_id``), now and in the previous window, over the compared months only,
+        largest change first."""
+        now = _key_cents(self._in(self.priced, [a for a, _ in self.compared]), by)
+        before = _key_cents(self._in(self.priced_before, [b for _, b in self.compared]), by)
         both = now.join(before.add_suffix("_before"), how="outer").fillna(0).astype(np.int64)
         both["change"] = both["total_cost"] - both["total_cost_before"]
         return both.sort_values("change", key=np.abs, ascending=False, kind="stable")
+
+    def drivers(self) -> list[tuple[str, str, pd.Series]]:
+        """The largest change of each dimension with more than one member: ``(dimension,
+        name in words, its row of :meth:`type_changes`)``, departments first, then
+        subscriptions, then usage types."""
+        found = []
+        for key, dimension in DRIVER_DIMENSIONS:
+            if key == "department" and self.department is not None:
+                continue
+            changes = self.type_changes(key)
+            if len(changes) < 2 and key != "usage_type":
+                continue
+            if changes.empty or changes["change"].iloc[0] == 0:
+                continue
+            label = str(changes.index[0])
+            name = type_name(self.book.tenant, label) if key == "usage_type" else label
+            if key == "subscription_id":
+                name = f"{label} ({self.book.tenant.departments[label]})"
+            found.append((dimension, name, changes.iloc[0]))
+        return found
+
+    def warnings(self) -> pd.DataFrame:
+        """Department-months that reached the warning threshold but not the budget."""
+        if self.budget is None:
+            return pd.DataFrame(columns=["period", "department", "budget", "actual",
+                                         "threshold_crossed"])
+        rows = self.budget[self.budget["severity"] == "warning"]
+        return rows[["period", "department", "budget", "actual",
+                     "threshold_crossed"]].reset_index(drop=True)
+
+    def coverage_table(self) -> pd.DataFrame:
+        """The unallocated usage of the window in words: reason, type, rows, quantity and
+        what it would cost at the owner's price."""
+        rows, tenant, c = self.coverage.unallocated, self.book.tenant, self.currency
+        return pd.DataFrame({
+            "Reason": rows["reason"].astype("str").to_numpy(),
+            "Usage type": [type_name(tenant, t) for t in rows["usage_type"]],
+            "Rows": rows["rows"].to_numpy(dtype=float),
+            "Quantity": rows["quantity"].to_numpy(dtype=float),
+            "Billable": rows["billable"].to_numpy(dtype=float),
+            "Owner's price from": rows["owner"].astype("str").to_numpy(),
+            f"Overage price ({c})": rows["overage_price"].to_numpy(dtype=float),
+            f"Would cost ({c})": rows["cost"].to_numpy(dtype=float),
+        })
 
     def by_type(self) -> pd.DataFrame:
         """Cost per usage type in the window beside the previous window, largest change first."""
@@ -287,8 +363,7 @@ class Review:
         c = self.currency
         return pd.DataFrame({
             "Subscription": grouped["subscription_id"].to_numpy(),
-            "Term ends": [date_text(as_date(d) - dt.timedelta(days=1))
-                          for d in grouped["term_end"]],
+            "Term ends": [last_day_text(as_date(d)) for d in grouped["term_end"]],
             f"Committed ({c})": grouped["committed_cost"].to_numpy(),
             f"Total, quietest months ({c})": grouped["total_cost_low"].to_numpy(),
             f"Total, run rate ({c})": grouped["total_cost"].to_numpy(),
@@ -315,6 +390,9 @@ class Review:
         c = self.currency
         billed, previous = _by_department(self.billed), _by_department(self.previous)
         caused = _by_department(self.caused)
+        # the change, like the summary's, only over the months both windows have usage
+        now_cmp = _by_department(self._in(self.billed, [a for a, _ in self.compared]))
+        before_cmp = _by_department(self._in(self.previous, [b for _, b in self.compared]))
         budgets = _budget_by_department(self.budget)
         rows = []
         for department in self.book.departments:
@@ -327,7 +405,8 @@ class Review:
                 f"Budget ({c})": np.nan if budget is None else _amount(budget),
                 "Share of budget": (cents / budget) if budget else np.nan,
                 f"Billed before ({c})": _amount(cents_before),
-                f"Change ({c})": _amount(cents - cents_before),
+                f"Change ({c})": _amount(now_cmp.get(department, {}).get("total_cost", 0)
+                                         - before_cmp.get(department, {}).get("total_cost", 0)),
                 f"Overage billed ({c})": _amount(now.get("overage_cost", 0)),
                 f"Overage caused ({c})": _amount(caused.get(department, {}).get("overage_cost",
                                                                               0)),
@@ -357,12 +436,17 @@ def _budget_by_department(budget: pd.DataFrame | None) -> dict[str, int | None]:
     return found
 
 
-def _type_cents(priced: pd.DataFrame) -> pd.DataFrame:
+#: Where the biggest driver of a change is looked for: (cost-row key, the dimension in words).
+DRIVER_DIMENSIONS = (("department", "department"), ("subscription_id", "subscription"),
+                     ("usage_type", "usage type"))
+
+
+def _key_cents(priced: pd.DataFrame, key: str = "usage_type") -> pd.DataFrame:
     if priced.empty:
         return pd.DataFrame(columns=list(MONEY), dtype=np.int64)
     cents = pd.DataFrame({c: to_cents(priced[c]) for c in MONEY}, index=priced.index)
-    cents["usage_type"] = priced["usage_type"].to_numpy()
-    return cents.groupby("usage_type", sort=True)[list(MONEY)].sum()
+    cents[key] = priced[key].to_numpy()
+    return cents.groupby(key, sort=True)[list(MONEY)].sum()
 
 
 def department_review(book: Workspace, department: str | None,
@@ -419,7 +503,9 @@ def summary(review: Review) -> list[tuple[str, str]]:
             ("Change", _change_sentence(review)),
             ("Overage", _overage_sentence(review)),
             ("Budget breaches", _breach_sentence(review)),
-            ("Biggest driver", _driver_sentence(review))]
+            ("Budget warnings", _warning_sentence(review)),
+            ("Biggest driver", _driver_sentence(review)),
+            ("Coverage", coverage_sentence(review))]
 
 
 def _budget_sentence(r: Review) -> str:
@@ -439,16 +525,79 @@ def _budget_sentence(r: Review) -> str:
 
 
 def _change_sentence(r: Review) -> str:
-    before, now = r.previous_cents, r.billed_cents
+    now, before = r.change_cents
     previous = r.window.previous.text
+    if not r.compared:
+        return (f"No month of {r.window.text} has a month with usage at the same place in "
+                f"{previous} (or the other way round): no change is computed.")
+    head, that = "", "That"
+    if not r.fully_compared:
+        mine = _months([a for a, _ in r.compared])
+        theirs = _months([b for _, b in r.compared])
+        head = (f"Compared only over the months both periods have usage ({mine} against "
+                f"{theirs}): ")
+        that, previous = "that", theirs
     if before == 0:
-        return f"Nothing was billed in {previous}, the period before, to compare with."
+        return f"{head}Nothing was billed in {previous}, the period before, to compare with."
     change = now - before
     if change == 0:
-        return f"That is the same as the {r.money(before)} billed in {previous}."
+        return f"{head}{that} is the same as the {r.money(before)} billed in {previous}."
     word = "more" if change > 0 else "less"
+    if not r.fully_compared:
+        return (f"{head}{r.money(now)} billed, {r.money(abs(change))} "
+                f"({abs(change) / before:.1%}) {word} than the {r.money(before)} billed in "
+                f"{previous}.")
     return (f"That is {r.money(abs(change))} ({abs(change) / before:.1%}) {word} than the "
             f"{r.money(before)} billed in {previous}{_inactive_note(r)}.")
+
+
+def _months(periods: list[pd.Period]) -> str:
+    """``July–September 2026`` for consecutive periods, else ``July 2026 and September 2026``."""
+    if len(periods) > 1 and all((b - a).n == 1 for a, b in zip(periods, periods[1:], strict=False)):
+        return span_text(periods[0], periods[-1])
+    names = [period_text(p) for p in periods]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _warning_sentence(r: Review) -> str:
+    """The budget warnings (the threshold reached, not the budget), worded as ``costs``."""
+    if r.budget is None or r.budget["budget"].isna().all():
+        return "There is no budget to warn about in these months."
+    rows = r.warnings()
+    if rows.empty:
+        return "No month reached the warning threshold of its budget."
+    parts = []
+    for (department, level), group in rows.groupby(["department", "threshold_crossed"],
+                                                   sort=True):
+        months = sorted(group["period"])
+        each = "each month of " if len(months) > 1 else ""
+        parts.append(f"{department} {budget_warning_text(100 * float(level))}, in {each}"
+                     f"{_months(months)}")
+    return "; ".join(parts) + "."
+
+
+def coverage_sentence(r: Review) -> str:
+    """The months with and without usage, and the unallocated usage with what it would cost."""
+    found = r.coverage
+    have, missing = list(found.with_usage), list(found.without_usage)
+    if not have:
+        head = f"The tenant has no usage in {r.window.text}: every figure here is committed cost."
+    elif missing:
+        head = (f"The figures rest on the usage of {_months(have)}; {_months(missing)} "
+                f"{'has' if len(missing) == 1 else 'have'} no usage at all.")
+    else:
+        head = f"Usage covers every month of {r.window.text}."
+    if found.unallocated.empty:
+        return f"{head} All of the tenant's usage in these months was allocated."
+    parts = []
+    for row in found.unallocated.itertuples():
+        cost = ("at no known price" if pd.isna(row.cost) else
+                f"{money_text(row.cost, r.currency)} at {row.owner}'s price")
+        parts.append(f"{row.rows:,} row{'s' if row.rows != 1 else ''} of "
+                     f"{type_name(r.book.tenant, row.usage_type)} ({row.reason}; "
+                     f"{row.billable:,.0f} billable, {cost})")
+    return (f"{head} Not allocated to any subscription, so on no department's bill: "
+            + "; ".join(parts) + f"; {money_text(found.unallocated_cost, r.currency)} in all.")
 
 
 def _inactive_note(r: Review) -> str:
@@ -526,19 +675,32 @@ def _breach_sentence(r: Review) -> str:
 
 
 def _driver_sentence(r: Review) -> str:
-    types = r.type_changes()
-    if types.empty or types["change"].iloc[0] == 0:
-        return "No usage type changed in cost from the previous period."
-    top = types.iloc[0]
-    change = int(top["change"])
-    overage = int(top["overage_cost"] - top["overage_cost_before"])
+    """The largest single change among departments, subscriptions and usage types (ties: in
+    that order), with the usage type's when the largest is a department or subscription."""
+    found = r.drivers()
+    if not found:
+        return "No department, subscription or usage type changed in cost from the previous " \
+               "period."
+    dimension, name, top = max(enumerate(found), key=lambda p: (abs(int(p[1][2]["change"])),
+                                                                -p[0]))[1]
+    text = f"The biggest driver of the change is {_change_of(r, name, top)}"
+    if dimension != "usage type":
+        text = f"The biggest driver of the change is the {dimension} {_change_of(r, name, top)}"
+        types = [d for d in found if d[0] == "usage type"]
+        if types:
+            text += f"; among usage types, {_change_of(r, types[0][1], types[0][2])}"
+    return text + "."
+
+
+def _change_of(r: Review, name: str, row: pd.Series) -> str:
+    change = int(row["change"])
+    overage = int(row["overage_cost"] - row["overage_cost_before"])
     why = ""
     if overage:
         sign = "+" if overage > 0 else "−"
         why = f", of which overage {sign}{r.money(abs(overage))}"
     direction = "up" if change > 0 else "down"
-    return (f"The biggest driver of the change is {type_name(r.book.tenant, str(types.index[0]))}"
-            f": {direction} {r.money(abs(change))}{why}.")
+    return f"{name}: {direction} {r.money(abs(change))}{why}"
 
 
 # --- file names ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from matplotlib import rc_context
 
 from toolkit.atomic import atomic_paths
 from toolkit.present import plots
-from toolkit.present.report import Review
+from toolkit.present.report import Review, coverage_sentence
 from toolkit.present.words import date_text, money_text, span_text
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -174,14 +174,18 @@ def views_figure(review: Review):
 
 def _cards(review: Review) -> list[tuple[str, str]]:
     budget = review.budget_cents
-    change = review.billed_cents - review.previous_cents
+    now, before = review.change_cents
+    change = now - before
     sign = "+" if change > 0 else ("−" if change < 0 else "")
+    label = f"Change vs {review.window.previous.text}"
+    if not review.fully_compared:
+        label += f" (over {len(review.compared)} of {review.window.length} months with usage)"
     return [
         ("Billed", review.money(review.billed_cents)),
         ("Budget", "none set" if budget is None else review.money(budget)),
         ("Share of budget", f"{review.billed_cents / budget:.1%}" if budget else "—"),
-        (f"Change vs {review.window.previous.text}",
-         f"{sign}{money_text(abs(change) / 100, review.currency)}"),
+        (label, f"{sign}{money_text(abs(change) / 100, review.currency)}"
+         if review.compared else "not compared"),
         ("Overage billed", review.money(review.overage_billed_cents)),
     ]
 
@@ -232,12 +236,21 @@ def _findings_block(review: Review) -> Block:
     return Block("Findings", intro, findings=groups)
 
 
+def coverage_block(review: Review) -> Block:
+    """What the figures rest on: the coverage sentence, and the unallocated usage (M6) with
+    what it would cost at the owner's price, when there is any."""
+    table = review.coverage_table()
+    return Block("Coverage", coverage_sentence(review), None,
+                 (table_of(table, review.currency),) if len(table) else ())
+
+
 def department_section(review: Review) -> Section:
     subs = Block("Subscriptions", "", None, (table_of(review.subscription_table(),
                                                      review.currency),))
     return Section(
         review.title, _subtitle(review), _cards(review), review.summary,
-        [*_money_blocks(review), _forecast_block(review), subs, _findings_block(review)])
+        [*_money_blocks(review), _forecast_block(review), subs, coverage_block(review),
+         _findings_block(review)])
 
 
 def tenant_sections(review: Review) -> list[Section]:
@@ -255,7 +268,8 @@ def tenant_sections(review: Review) -> list[Section]:
         svg(views_figure(review)) if review.overage_billed_cents else None,
         (table_of(owners, c),) if len(owners) else ())
     details = Section(f"{review.title}: details", _subtitle(review), [], [],
-                      [overage, *_money_blocks(review), _findings_block(review)])
+                      [overage, *_money_blocks(review), coverage_block(review),
+                       _findings_block(review)])
     return [Section(review.title, _subtitle(review), _cards(review), review.summary, [roll_up]),
             details]
 
@@ -270,13 +284,12 @@ def _subtitle(review: Review) -> str:
 # --- the page -------------------------------------------------------------------------------
 
 STYLE = """
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 12mm 16mm; }
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #222;
        font-size: 10.5pt; line-height: 1.4; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }
 h1 { font-size: 19pt; margin: 0 0 .2em; }
 h2 { font-size: 13pt; margin: 1.4em 0 .4em; border-bottom: 1px solid #ccc; padding-bottom: .15em;
      break-after: avoid; }
-h2 + p { break-after: avoid; }
 h3 { font-size: 11pt; margin: 1em 0 .3em; }
 .subtitle { color: #555; margin: 0 0 1em; }
 section.review + section.review { break-before: page; page-break-before: always;
@@ -296,6 +309,22 @@ th { background: #f0f2f5; font-weight: 600; }
 td.num, th.num { text-align: right; }
 td.num, td.short, td:first-child { white-space: nowrap; }
 tr { break-inside: avoid; }
+thead { display: table-header-group; }  /* the header row repeats on every printed page */
+.head { break-inside: avoid; }
+/* a heading and its sentence stay with the chart or table they introduce */
+.head.keep { break-after: avoid; page-break-after: avoid; }
+/* a finding's long message may run on to the next page rather than push the page empty */
+table.findings tr { break-inside: auto; }
+h3 { break-after: avoid; page-break-after: avoid; }
+@media print {
+  body { margin: 0 auto; }
+  /* each section starts a page; no margin above it, so alone it lays out as in the whole */
+  section.review + section.review { margin-top: 0; }
+  /* charts a little smaller on paper, so one fits in what a page has left more often
+     instead of leaving the rest of the page empty */
+  .chart { text-align: center; }
+  .chart svg { width: 80%; }
+}
 .chart { break-inside: avoid; margin: .5em 0; }
 .chart svg { width: 100%; height: auto; }
 table.findings td.text { font-size: 8.5pt; }
@@ -324,8 +353,10 @@ TEMPLATE = """<!DOCTYPE html>
 {% for topic, sentence in s.summary %}<dt>{{ topic }}</dt><dd>{{ sentence }}</dd>
 {% endfor %}</dl>{% endif %}
 {% for b in s.blocks %}
+<div class="head{% if b.chart or b.tables or b.findings %} keep{% endif %}">
 <h2>{{ b.heading }}</h2>
 {% if b.intro %}<p>{{ b.intro }}</p>{% endif %}
+</div>
 {% if b.chart %}<div class="chart">{{ b.chart }}</div>{% endif %}
 {% for t in b.tables %}
 <table>
@@ -361,22 +392,65 @@ def render_html(sections: Iterable[Section], title: str) -> str:
                                                      style=Markup(STYLE))
 
 
+def department_document(review: Review) -> Document:
+    book = review.book
+    return document([department_section(review)],
+                    f"Cost review: {review.title}, {review.window.text}", book.tenant.name,
+                    book.as_of, [review.title])
+
+
 def department_html(review: Review) -> str:
-    return render_html([department_section(review)],
-                       f"Cost review: {review.title}, {review.window.text}")
+    return department_document(review).html
+
+
+def tenant_document(roll_up: Review, departments: Iterable[Review]) -> Document:
+    """The roll-up of every department on its first page, then one section each."""
+    departments = list(departments)
+    sections = [*tenant_sections(roll_up), *(department_section(r) for r in departments)]
+    footers = ["all departments", "all departments", *(r.title for r in departments)]
+    return document(sections, f"Cost review: {roll_up.title}, "
+                              f"{span_text(roll_up.window.first, roll_up.window.last)}",
+                    roll_up.book.tenant.name, roll_up.book.as_of, footers)
 
 
 def tenant_html(roll_up: Review, departments: Iterable[Review]) -> str:
-    """The roll-up of every department on its first page, then one section each."""
-    sections = [*tenant_sections(roll_up), *(department_section(r) for r in departments)]
-    return render_html(sections, f"Cost review: {roll_up.title}, "
-                                 f"{span_text(roll_up.window.first, roll_up.window.last)}")
+    return tenant_document(roll_up, departments).html
 
 
 # --- PDF ------------------------------------------------------------------------------------
 
-def write_pdfs(pages: dict[Path, str]) -> list[Path]:
-    """Print each HTML page to its PDF path with one Chromium (A4, backgrounds on), all of
+@dataclass(frozen=True)
+class Document:
+    """One review file: its sections, the footer of each (tenant · department · as-of day),
+    and the PDF's Title, Author and Subject. The HTML is :attr:`html`; the PDF prints each
+    section's pages with its own footer and "Page x of y" of the whole document."""
+
+    sections: tuple[Section, ...]
+    title: str
+    footers: tuple[str, ...]
+    author: str
+    subject: str = ""
+    html_text: str | None = None  # a page given as HTML rather than as sections
+
+    @property
+    def html(self) -> str:
+        return self.html_text if self.html_text is not None else \
+            render_html(self.sections, self.title)
+
+    def section_html(self, index: int) -> str:
+        return render_html([self.sections[index]], self.title)
+
+
+def document(sections: Iterable[Section], title: str, tenant: str, as_of, footers) -> Document:
+    """A :class:`Document` whose sections' footers read ``tenant · footer · as of day``."""
+    day = date_text(as_of)
+    return Document(tuple(sections), title,
+                    tuple(f"{tenant} · {footer} · figures as of {day}" for footer in footers),
+                    tenant, "Cost review by multisub")
+
+
+def write_pdfs(pages: dict[Path, str | Document]) -> list[Path]:
+    """Print each page to its PDF path with one Chromium (A4, backgrounds on), all of
     them or none (:mod:`toolkit.atomic`)."""
     if not pages:
         return []
@@ -385,21 +459,31 @@ def write_pdfs(pages: dict[Path, str]) -> list[Path]:
     return list(pages)
 
 
-def print_pdfs(pages: dict[Path, str]) -> None:
-    """Print each HTML page to its path (the caller makes the write atomic).
+def print_pdfs(pages: dict[Path, str | Document]) -> None:
+    """Print each page (a :class:`Document`, or bare HTML) to its path (the caller makes the
+    write atomic).
 
     Playwright's synchronous API refuses to run where an asyncio loop is running (a Jupyter
     kernel, another Playwright session), so the printing runs in a thread of its own.
     """
     if not CHROMIUM.exists():
         raise OSError(f"PDF output needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        raise OSError("PDF output needs Playwright: pip install 'multisub[pdf]'")
+    for module in ("playwright", "pypdf"):
+        if importlib.util.find_spec(module) is None:
+            raise OSError(f"PDF output needs {module}: pip install 'multisub[pdf]'")
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(_print_pdfs, pages).result()
 
 
-def _print_pdfs(pages: dict[Path, str]) -> None:
+#: Page margins of the PDF (the footer sits in the bottom one).
+MARGINS = {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"}
+FOOTER = ('<div style="font-size:7.5pt;color:#555;width:100%;margin:0 12mm;display:flex;'
+          'justify-content:space-between;font-family:\'DejaVu Sans\',Arial,sans-serif">'
+          '<span>{text}</span><span>Page <span class="pageNumber"></span> of '
+          '<span class="totalPages"></span></span></div>')
+
+
+def _print_pdfs(pages: dict[Path, str | Document]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -407,12 +491,84 @@ def _print_pdfs(pages: dict[Path, str]) -> None:
                                              headless=True)
         try:
             page = browser.new_page()
-            for path, html in pages.items():
-                page.set_content(html, wait_until="load")
-                page.pdf(path=str(path), format="A4", print_background=True,
-                         prefer_css_page_size=True)
+            for path, doc in pages.items():
+                if isinstance(doc, str):  # bare HTML: one footer, no section of its own
+                    doc = Document((), "", ("",), "", html_text=doc)
+                _print(page, doc, path)
         finally:
             browser.close()
+
+
+def _print(page, doc: Document, path: Path) -> None:
+    """Print ``doc`` to ``path``: each section's pages carry its own footer.
+
+    Chromium numbers the pages of a ``page_ranges`` print as in the whole document, so the
+    document is printed once per section, each time only that section's pages, and the
+    parts are joined. A section's pages are counted by printing it alone (each section
+    begins on a new page, so alone it takes the same pages); should the counts not add up
+    to the whole, the document is printed once with the first footer."""
+    page.set_content(doc.html, wait_until="load")
+    whole = _pdf(page, doc.footers[0])
+    if len(doc.sections) <= 1:
+        _join([whole], path, doc)
+        return
+    counts = []
+    for index in range(len(doc.sections)):
+        page.set_content(doc.section_html(index), wait_until="load")
+        counts.append(_page_count(_pdf(page, doc.footers[index])))
+    if sum(counts) != _page_count(whole):
+        _join([whole], path, doc)
+        return
+    page.set_content(doc.html, wait_until="load")
+    parts, first = [], 1
+    for count, footer in zip(counts, doc.footers, strict=True):
+        parts.append(_pdf(page, footer, f"{first}-{first + count - 1}"))
+        first += count
+    _join(parts, path, doc)
+
+
+def _pdf(page, footer: str, ranges: str = "") -> bytes:
+    from markupsafe import escape
+
+    return page.pdf(format="A4", print_background=True, margin=MARGINS, page_ranges=ranges,
+                    display_header_footer=True, header_template="<div></div>",
+                    footer_template=FOOTER.format(text=escape(footer)))
+
+
+def _page_count(data: bytes) -> int:
+    import io
+
+    import pypdf
+
+    return len(pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def _join(parts: list[bytes], path: Path, doc: Document) -> None:
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    for part in parts:
+        writer.append(pypdf.PdfReader(io.BytesIO(part)))
+    _metadata(writer, doc)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+
+
+def _metadata(writer, doc: Document) -> None:
+    """Title, Author (the tenant) and Creator (multisub), not the browser's user agent."""
+    writer.add_metadata({"/Title": doc.title, "/Author": doc.author, "/Subject": doc.subject,
+                         "/Creator": f"multisub {_version()}", "/Producer": "multisub"})
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("multisub")
+    except PackageNotFoundError:
+        return "(source)"
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -431,12 +587,12 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     out = Path(out_dir)
     reviews = [department_review(book, d, window) for d in departments]
     if tenant:
-        pages = {file_name(book.tenant.name, ""): tenant_html(
+        pages = {file_name(book.tenant.name, ""): tenant_document(
             department_review(book, None, window), reviews)}
     else:
         names = file_names(departments, "")
-        pages = {names[r.title]: department_html(r) for r in reviews}
-    html = {out / f"{stem}.html": page for stem, page in pages.items()} \
+        pages = {names[r.title]: department_document(r) for r in reviews}
+    html = {out / f"{stem}.html": page.html for stem, page in pages.items()} \
         if "html" in formats else {}
     pdf = {out / f"{stem}.pdf": page for stem, page in pages.items()} if "pdf" in formats else {}
     out.mkdir(parents=True, exist_ok=True)

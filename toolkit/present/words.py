@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from toolkit.model import Tenant
+from toolkit.periods import last_day
 
 
 def money_text(amount: float, currency: str) -> str:
@@ -52,3 +53,23 @@ def rule_title(rule: str) -> str:
     """``user-on-inactive-subscription`` → ``User on inactive subscription``."""
     words = rule.replace("-", " ")
     return words[:1].upper() + words[1:]
+
+
+def last_day_text(end: dt.date) -> str:
+    """The inclusive last day of a half-open span ending (exclusive) on ``end``:
+    ``30 June 2026`` for ``end = 2026-07-01``."""
+    return date_text(last_day(end))
+
+
+def term_text(start: dt.date, end: dt.date) -> str:
+    """``1 July 2024 to 30 June 2026``: a half-open ``[start, end)`` term, both days inside."""
+    return f"{date_text(start)} to {last_day_text(end)}"
+
+
+#: How a budget warning reads everywhere (``costs``, the workbook's Flag, the HTML and PDF).
+WARNING_WORDS = "reached {threshold:g}% of budget, not above it"
+
+
+def budget_warning_text(threshold_percent: float) -> str:
+    """``reached 80% of budget, not above it``: the one wording of a budget warning."""
+    return WARNING_WORDS.format(threshold=threshold_percent)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.model import Tenant, as_date
+from toolkit.periods import last_day
 from toolkit.policy import seniority
 from toolkit.provisioning.access import NO_DEPARTMENT, coverage, mapping_status, unmapped_rows
 
@@ -139,8 +140,9 @@ def _target_reason(tenant: Tenant, best: Candidate, license_type, department: st
     """Why this target, phrased to follow "move them to Sub-X (…)"."""
     own = best.department == department
     why = f"a subscription of {_department_text(department)}" if own else "the primary subscription"
-    lasting = (f", active until {best.until}" if best.until > horizon_end
-               else f", though it too ends on {best.until}, within {horizon_days} days")
+    lasting = (f", active through {last_day(best.until)}" if best.until > horizon_end
+               else f", though its last day too is {last_day(best.until)}, within "
+                    f"{horizon_days} days")
     licenses = _license_text(tenant, license_type)
     fallback = "" if own else f"; {_department_text(department)} has none that fits"
     return why + lasting + (f", with {licenses}" if licenses else "") + fallback
@@ -150,7 +152,7 @@ def _no_target_reason(tenant: Tenant, pool: list[Candidate], fitting: list[Candi
                       license_type, department: str, needed_until: dt.date,
                       on: dt.date) -> str:
     primary = next((c.id for c in pool if c.primary), None)
-    lasting = f" and lasts beyond {needed_until}" if needed_until > on else ""
+    lasting = f" and lasts beyond {last_day(needed_until)}" if needed_until > on else ""
     licenses = _license_text(tenant, license_type)
     reason = (f"no other subscription of {_department_text(department)}, nor the primary "
               f"({primary or 'none'}), is active on {on}{lasting}"

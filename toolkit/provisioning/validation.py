@@ -35,6 +35,7 @@ import pandas as pd
 
 from toolkit.findings import FINDING_COLUMNS, SEVERITIES, by_severity, findings_frame
 from toolkit.model import Tenant, as_date, tenant_license_model
+from toolkit.periods import last_day
 from toolkit.policy import MULTI_SUBSCRIPTION_OFFERS
 from toolkit.provisioning.access import mapping_status, normalize_users, unmapped_rows
 from toolkit.provisioning.remap import Candidate, Target, candidates, target_finder
@@ -213,8 +214,9 @@ def _access_at_risk(ctx: Context) -> Iterable[tuple[str, str]]:
         gap = (f" Its next term only starts on {row.restarts.date()}."
                if pd.notna(row.restarts) else "")
         yield row.user_id, (
-            f"{_who(row)} is mapped to {row.subscription_id}{_for(ctx, row)}, which ends on "
-            f"{ends} (in {(ends - ctx.on).days} days, within the {ctx.horizon_days}-day "
+            f"{_who(row)} is mapped to {row.subscription_id}{_for(ctx, row)}, whose last day is "
+            f"{last_day(ends)} (it ends in {(ends - ctx.on).days} days, within the "
+            f"{ctx.horizon_days}-day "
             f"horizon); from then on they lose access to "
             f"{_access_of(ctx, row)}.{gap} "
             f"{_advice(target, f'Remap them before {ends} to')}"
@@ -312,7 +314,8 @@ def _for(ctx: Context, row) -> str:
 def _inactive_because(ctx: Context, row) -> str:
     if row.subscription_id not in ctx.tenant.departments:
         return "it is not a subscription of this tenant"
-    ended = f"it ended on {row.ended.date()}" if pd.notna(row.ended) else "it has not started"
+    ended = (f"its last day was {last_day(row.ended.date())}" if pd.notna(row.ended)
+             else "it has not started")
     booked = f"; its next term starts on {row.restarts.date()}" if pd.notna(row.restarts) else ""
     return ended + booked
 

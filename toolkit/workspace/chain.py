@@ -56,6 +56,7 @@ class Workspace:
     period: str = "M"
     given_as_of: dt.date | None = None
     thresholds: tuple[float, ...] = field(default=BUDGET_THRESHOLDS)
+    ai_agents: pd.DataFrame | None = None  # ai_agents.csv: AI agent → subscription (M5)
 
     @classmethod
     def open(cls, directory: str | Path, period: str = "M", as_of=None,
@@ -63,7 +64,7 @@ class Workspace:
         """Load a tenant directory (every file's problems at once, :func:`load_tenant_dir`)."""
         data = load_tenant_dir(directory)
         return cls(data.tenant, data.usage, data.users, data.budgets, data.sessions,
-                   data.directory, period, _day(as_of), tuple(thresholds))
+                   data.directory, period, _day(as_of), tuple(thresholds), data.ai_agents)
 
     # --- the as-of day ---------------------------------------------------------------------
 
@@ -87,7 +88,8 @@ class Workspace:
         """Usage split across subscriptions (:func:`toolkit.allocate`); no usage is a problem."""
         if self.usage is None:
             raise InputError([self._no_usage()])
-        return allocate(self.tenant, self.usage, self.users, period=self.period)
+        return allocate(self.tenant, self.usage, self.users, period=self.period,
+                        ai_agents=self.ai_agents)
 
     @cached_property
     def priced(self) -> pd.DataFrame:
