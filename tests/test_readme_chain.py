@@ -122,3 +122,15 @@ def test_measuring_the_bundled_pages_reproduces_the_sample_agent_usage_of_octobe
     expected = _agent_cells(october)
     assert len(expected) > 1000
     pd.testing.assert_frame_equal(measured, expected, check_dtype=False)
+
+
+def test_every_command_is_in_the_readme_table_and_the_rules():
+    """A new command is not done until a newcomer can find it: the README's table and
+    docs/rules.md §7 name every command ``multisub`` has."""
+    from toolkit.commands.cli import COMMANDS
+
+    readme = README.read_text(encoding="utf-8")
+    rules = (README.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    public = rules[rules.index("## §7"):rules.index("## §8")]
+    assert [c for c in COMMANDS if f"| `multisub {c} " not in readme] == []
+    assert [c for c in COMMANDS if f"`{c}`" not in public] == []
