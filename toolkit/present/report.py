@@ -104,7 +104,7 @@ def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M",
     length = default_window(as_of, freq).length  # the nominal span, before ``since``
     if end is None:
         assert start is not None
-        end = max(start, min(start + length - 1, default.last))
+        end = min(start + length - 1, default.last)
     if start is None:
         start = end - (length - 1)
         if since is not None:
