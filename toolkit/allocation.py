@@ -24,12 +24,15 @@ from toolkit.frames import as_usage_frame, shaped
 from toolkit.mapping import AI_AGENT_USAGE_TYPES, ai_agent_subscriptions, subscriptions_of_users
 from toolkit.model import Tenant, tenant_license_model
 from toolkit.periods import (
+    BILLING,
     day_number,
+    is_roll_up,
     local_days,
     period_bounds,
     period_codes,
     period_range_for_days,
     prorated,
+    roll_up,
 )
 from toolkit.policy import OwnershipRule
 from toolkit.timeline import PRIMARY
@@ -104,6 +107,14 @@ class Allocation:
     tenant: Tenant
     period: str
     license_model: str
+    #: For a quarter or a year (P1a): the per-month allocation this one adds up; ``None`` for
+    #: the billing month itself. Money is computed on it, month by month, then summed.
+    months: Allocation | None = None
+
+    @property
+    def billing(self) -> Allocation:
+        """The allocation by billing month (itself, or :attr:`months` for a roll-up)."""
+        return self if self.months is None else self.months
 
 
 @dataclass(frozen=True)
@@ -123,12 +134,17 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     """Allocate ``usage`` (the ``usage.csv`` shape) to the tenant's subscriptions.
 
     ``period`` is a pandas Period frequency (``"M"`` calendar month, ``"Q"``, …), in the
-    tenant's time zone. See the module docstring for how the rules are applied.
+    tenant's time zone. A quarter or a year is a roll-up of billing months (P1a): usage,
+    entitlement and overage are computed per month and added up (a peak then reads as
+    unit-months), and the monthly allocation is kept as :attr:`Allocation.months`. See the
+    module docstring for how the rules are applied.
     ``ai_agents`` (``ai_agents.csv``, :func:`toolkit.inputs.ai_agents.load_ai_agents`) maps
     AI Agent sessions to subscriptions by agent; an AI agent's session is never "user not in
     the users table": unlisted agents, and agents listed without a subscription, are pooled
     pro rata (M5).
     """
+    if is_roll_up(period):
+        return rolled_up(allocate(tenant, usage, users, BILLING, ai_agents), period)
     license_model = tenant_license_model(tenant)
     if usage.empty:
         return _empty(tenant, period, license_model)
@@ -555,6 +571,23 @@ def _typed(frame: pd.DataFrame, freq, model: type[pa.DataFrameModel]) -> pd.Data
         [c for c in ("period", "usage_type", "subscription_id") if c in frame], kind="stable",
         ignore_index=True,
     )
+
+
+def rolled_up(months: Allocation, period: str) -> Allocation:
+    """A monthly allocation added up into quarters or years (P1a).
+
+    Usage, entitlement and overage add up per type (and subscription); a pooled type's owner
+    is the last owner of the months (each month's overage stays with that month's owner in
+    ``by_subscription``); unallocated rows keep their quantities, under their quarter.
+    """
+    pooled = roll_up(months.pooled, period, ["usage_type"])
+    split = roll_up(months.by_subscription, period, ["usage_type", "subscription_id"])
+    left = months.unallocated.assign(
+        period=months.unallocated["period"].dt.asfreq(period, how="end"))
+    freq = pd.Period("2000-01", freq=period).freqstr
+    return Allocation(_typed(pooled, freq, PooledFrame), _typed(split, freq, BySubscriptionFrame),
+                      _typed(left, freq, UnallocatedFrame), months.tenant, period,
+                      months.license_model, months)
 
 
 def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:

@@ -7,7 +7,9 @@ dates; a period is a pandas Period of the chosen frequency (calendar month by de
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,6 +100,7 @@ def as_of_date(usage: pd.DataFrame | None, timezone: str, freq: str = "M") -> dt
     """
     if usage is None or usage.empty:
         return None
+    freq = BILLING if is_roll_up(freq) else freq  # P1a: never past the last month with data
     last = int(local_days(usage["timestamp"], timezone).max())
     return pd.Period(np.datetime64(last, "D"), freq=freq).end_time.date()
 
@@ -108,11 +111,123 @@ def last_complete_period(day: dt.date, freq: str) -> pd.Period:
     return period if period.end_time.date() <= day else period - 1
 
 
-def default_bounds(as_of: dt.date, freq: str = "M") -> tuple[pd.Period, pd.Period]:
-    """A review's default periods: the last complete quarter on or before ``as_of``, as its
-    first and last period of ``freq``."""
-    quarter = last_complete_period(as_of, "Q")
-    return pd.Period(quarter.start_time, freq=freq), pd.Period(quarter.end_time, freq=freq)
+def review_span(freq: str) -> str:
+    """The span of a default review: a quarter, or one period when ``freq`` is coarser (a
+    review by year covers a year)."""
+    return "Q" if months_in(freq) <= months_in("Q") else freq
+
+
+def default_bounds(as_of: dt.date, freq: str = "M",
+                   since: pd.Period | None = None) -> tuple[pd.Period, pd.Period]:
+    """A review's default periods: the last complete quarter (or year, for yearly periods) on
+    or before ``as_of``, as its first and last period of ``freq``.
+
+    ``since`` is the first period with usage: a review never starts before it, and a tenant
+    whose usage began after that quarter ended (one month pulled, measured and reported)
+    reviews the periods it has, up to the one holding ``as_of``, rather than none at all.
+    """
+    span = last_complete_period(as_of, review_span(freq))
+    first, last = pd.Period(span.start_time, freq=freq), pd.Period(span.end_time, freq=freq)
+    if since is None:
+        return first, last
+    since = pd.Period(since.start_time, freq=freq)
+    if last < since:
+        last = max(since, pd.Period(as_of, freq=freq))
+    return max(first, since), last
+
+
+# --- P1a: reporting periods are roll-ups of billing months ---------------------------------
+
+#: The billing period (P1): Cisco bills overage monthly.
+BILLING = "M"
+
+
+def is_roll_up(period: str) -> bool:
+    """Whether ``period`` is a reporting period (a quarter, a year) rather than the billing
+    month: P1a computes it month by month and adds the months up."""
+    return pd.Period("2000-01", freq=period).freqstr != pd.Period("2000-01", freq=BILLING).freqstr
+
+
+#: How a column of a per-month frame rolls up into a quarter or a year (P1a), by default:
+#: amounts and quantities add up (a peak then reads as unit-months); anything else is the last
+#: month's value. A table may name its own rules (``how``), e.g. ``max`` for a count.
+SUM, LAST, MAX, FIRST = "sum", "last", "max", "first"
+
+
+def roll_up(frame: pd.DataFrame, period: str, keys=(), how: Mapping[str, Any] | None = None,
+            ) -> pd.DataFrame:
+    """A per-month frame rolled up into ``period`` (P1a): the one home of the roll-up.
+
+    Rows are grouped by their ``period`` (converted to ``period``) and ``keys``; numeric
+    columns add up, other columns keep the value of the group's last month, unless ``how``
+    names another rule for them (:data:`SUM`, :data:`LAST`, :data:`MAX`, :data:`FIRST`, or a
+    callable over the group's values in month order). Columns of exact Fractions add up
+    exactly. The rows come out in the frame's column order, sorted by period and ``keys``.
+    """
+    how = dict(how or {})
+    keys = list(keys)
+    frame = frame.sort_values("period", kind="stable")
+    rolled = frame.assign(period=frame["period"].dt.asfreq(period, how="end"))
+    if rolled.empty:
+        return rolled.reset_index(drop=True)
+    rules = {column: how.get(column, _default_rule(rolled[column]))
+             for column in rolled.columns if column not in ["period", *keys]}
+    grouped = rolled.groupby(["period", *keys], sort=True, dropna=False, observed=True)
+    result = grouped.agg({column: _aggregator(rule) for column, rule in rules.items()})
+    return result.reset_index()[list(frame.columns)]
+
+
+def _default_rule(column: pd.Series) -> str:
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if column.dtype == object and len(column) and isinstance(column.iloc[0], Fraction):
+        numeric = True
+    return SUM if numeric else LAST
+
+
+def _aggregator(rule):
+    if callable(rule):
+        return rule
+    if rule == SUM:
+        return _exact_sum
+    if rule == LAST:
+        return _last
+    if rule == FIRST:
+        return _first
+    return rule
+
+
+def _exact_sum(values: pd.Series):
+    """Floats add up as floats (NaN when every month is NaN); Fractions exactly."""
+    if values.dtype == object:
+        return sum(values, Fraction(0))
+    return values.sum(min_count=1)
+
+
+def _last(values: pd.Series):
+    known = values.dropna()
+    return known.iloc[-1] if len(known) else values.iloc[-1]
+
+
+def _first(values: pd.Series):
+    known = values.dropna()
+    return known.iloc[0] if len(known) else values.iloc[0]
+
+
+def billing_as_of(as_of: pd.Period, period: str = BILLING) -> pd.Period:
+    """The last billing month of ``as_of`` (a period of any frequency)."""
+    return pd.Period(as_of, freq=as_of.freqstr).asfreq(period, how="end")
+
+
+def months_in(period: str) -> int:
+    """How many billing months one period of ``period`` holds (1, 3, 12)."""
+    first = pd.Period("2000-01", freq=period)
+    return len(pd.period_range(first.start_time, first.end_time, freq=BILLING))
+
+
+def freq_of(dtype: pd.PeriodDtype) -> str:
+    """A period column's frequency as a Period spells it (``Q-DEC``, not the offset's
+    ``QE-DEC``, which ``pd.Period`` refuses)."""
+    return pd.Period("2000-01-01", freq=dtype.freq).freqstr
 
 
 def last_day(end: dt.date) -> dt.date:

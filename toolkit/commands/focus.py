@@ -24,4 +24,7 @@ def run(args) -> int:
     path = write_focus(frame, args.out)
     print(f"wrote {len(frame):,} FOCUS charges of {data.tenant.name} (as of "
           f"{data.as_of}) to {path}")
+    if data.allocation.months is not None:
+        print(f"note: FOCUS charges are per billing month; --period {args.period} adds no "
+              "rows up (a quarter or a year is never a billing period of its own)")
     return 0

@@ -21,20 +21,26 @@ def _as_flags(error: InputError) -> InputError:
 
 
 def review_window(book: Workspace, first, last) -> Window:
-    """The window for ``--from``/``--to`` (default: the last complete quarter), checked to
-    cover months with figures: it may not end after the as-of month, nor before the first
-    month with usage (it would be a report of zeros)."""
+    """The window for ``--from``/``--to`` (default: the last complete quarter, from the first
+    month with usage on), checked to cover months with figures: it may not end after the as-of
+    month, nor before the first month with usage (it would be a report of zeros)."""
+    periods = book.allocation.by_subscription["period"]
+    since = periods.min() if len(periods) else None
     try:
-        window = choose_window(book.as_of, first, last, book.freq)
+        window = choose_window(book.as_of, first, last, book.freq, since)
     except InputError as error:
         raise _as_flags(error) from None
-    periods = book.allocation.by_subscription["period"]
-    earliest, latest = periods.min(), last_complete_period(book.as_of, book.freq)
+    earliest = since
+    # the default window may end in the period holding the as-of day when the usage is younger
+    # than a quarter: the review of the months the tenant has, never a refusal of a flag
+    # nobody typed
+    latest = max(last_complete_period(book.as_of, book.freq),
+                 choose_window(book.as_of, None, None, book.freq, since).last)
     if window.last > latest:
         raise InputError([Problem("--to", "", "", str(window.last),
                                   f"a period no later than {latest}, the last complete one "
                                   f"on the as-of day {book.as_of}")])
-    if window.last < earliest:
+    if earliest is not None and window.last < earliest:
         raise InputError([Problem("--to", "", "", str(window.last),
                                   f"a period no earlier than {earliest}, the first with usage")])
     return window

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.finance.costs import cents_sum
 from toolkit.finance.money import from_cents, to_cents
+from toolkit.periods import freq_of, roll_up
 
 RESULT_COLUMNS = ["period", "department", "budget", "actual", "variance", "used",
                   "threshold_crossed", "flag", "severity"]
@@ -30,6 +32,7 @@ def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
     ``severity`` grades each row (:data:`SEVERITIES`; "" when nothing is wrong).
     """
     levels = np.sort(np.asarray(thresholds, dtype=np.float64))
+    budgets = _budgets_at(budgets, chargeback_frame["period"].dtype)
     actual = chargeback_frame.groupby(["period", "department"], as_index=False)["total_cost"].sum()
     merged = pd.merge(budgets[["period", "department", "amount"]], actual,
                       on=["period", "department"], how="outer")
@@ -52,6 +55,15 @@ def budget_vs_actual(chargeback_frame: pd.DataFrame, budgets: pd.DataFrame,
     result["severity"] = pd.Series(_severity(crossed, has_budget, actual_cents, budget_cents),
                                    dtype="str")
     return result.sort_values(["period", "department"], ignore_index=True)[RESULT_COLUMNS]
+
+
+def _budgets_at(budgets: pd.DataFrame, dtype) -> pd.DataFrame:
+    """Monthly budgets added up into the chargeback's quarters or years (P1a), in cents; at
+    the budgets' own frequency they are left as they are."""
+    if budgets["period"].dtype == dtype or not isinstance(dtype, pd.PeriodDtype):
+        return budgets
+    return roll_up(budgets[["period", "department", "amount"]], freq_of(dtype),
+                   ["department"], {"amount": cents_sum})
 
 
 def _crossed(actual_cents, budget_cents, has_budget, levels) -> np.ndarray:

@@ -27,11 +27,12 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from toolkit.allocation import Allocation
-from toolkit.finance.costs import EXACT_COLUMNS, exact_costs
+from toolkit.finance.costs import EXACT_COLUMNS, cents_sum, exact_costs
 from toolkit.finance.costs import costs as cost_table
 from toolkit.finance.money import from_cents, round_nested, to_cents
 from toolkit.frames import shaped
 from toolkit.model import Tenant
+from toolkit.periods import freq_of, roll_up
 
 
 class ChargebackFrame(pa.DataFrameModel):
@@ -111,6 +112,12 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
         raise ValueError(f"unknown chargeback method {method!r}; use one of "
                          f"{', '.join(METHODS)}")
     tenant = tenant or allocation.tenant
+    if allocation.months is not None:  # P1a: each month's chargeback, then added up
+        monthly = table if table is not None and _freq(table) == _freq(
+            allocation.months.by_subscription) else None
+        months = chargeback(allocation.months, tenant, method, table=monthly)
+        rolled = roll_up(months, allocation.period, ["department"], CENTS_ROLL_UP)
+        return shaped(ChargebackFrame, rolled, _freq(allocation.by_subscription))
     table = cost_table(allocation, tenant) if table is None else table
     if table.empty:  # no usage, no periods: merging empty frames would lose their types
         return _empty(allocation.period)
@@ -129,6 +136,14 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     })
     result = shaped(ChargebackFrame, result, allocation.period)
     return result.sort_values(["period", "department"], ignore_index=True)
+
+
+#: A chargeback's amounts roll up into quarters and years as whole cents (P1a).
+CENTS_ROLL_UP = {"committed_cost": cents_sum, "overage_cost": cents_sum, "total_cost": cents_sum}
+
+
+def _freq(frame: pd.DataFrame) -> str:
+    return freq_of(frame["period"].dtype)
 
 
 def _exact_sum(values) -> Fraction:

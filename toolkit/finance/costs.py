@@ -21,7 +21,9 @@ therefore gives the ``billed`` chargeback to the cent.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,10 +33,10 @@ from pandera.typing import Series
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
-from toolkit.finance.money import exact, from_cents, round_nested
+from toolkit.finance.money import exact, from_cents, round_nested, to_cents
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
-from toolkit.periods import day_number, period_bounds, prorated
+from toolkit.periods import LAST, day_number, period_bounds, prorated, roll_up
 
 
 class CostsFrame(pa.DataFrameModel):
@@ -81,6 +83,8 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as Fractions,
     for splits that must round from the exact figures (the ``caused`` chargeback)."""
     tenant = tenant or allocation.tenant
+    if allocation.months is not None:  # P1a: priced month by month, then added up
+        return roll_up_costs(exact_costs(allocation.months, tenant), allocation.period)
     split = allocation.by_subscription
     if split.empty:
         return _empty(allocation.period)
@@ -114,22 +118,70 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     return typed
 
 
+def cents_sum(values) -> float:
+    """Amounts holding whole cents added up as integer cents (no float drift)."""
+    return float(from_cents(to_cents(values).sum()))
+
+
+def _roll_source(sources: pd.Series) -> str:
+    """A roll-up's price source: ``owner_fallback`` when any month had it (never hidden),
+    else the last month's."""
+    values = list(sources)
+    return OWNER_FALLBACK if OWNER_FALLBACK in values else values[-1]
+
+
+#: How each costs column rolls up into a quarter or a year (P1a); the rest add up exactly.
+COST_ROLL_UP: dict[str, Any] = {
+    "committed_cost": cents_sum, "overage_cost": cents_sum, "total_cost": cents_sum,
+    "unit_price": LAST, "overage_price": LAST, "price_source": _roll_source}
+
+
+def roll_up_costs(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """A monthly :func:`exact_costs` table added up into quarters or years (P1a).
+
+    Amounts are each month's rounded cents added up, so a quarter's money is the sum of its
+    months' to the cent in every view built on it. ``unit_price`` is the entitlement-weighted
+    price of the quarter; ``overage_price`` the effective one (overage cost ÷ overage) when
+    there is overage, else the last month's.
+    """
+    rolled = roll_up(table, period, ["usage_type", "subscription_id"], COST_ROLL_UP)
+    if rolled.empty:
+        return _empty(period)
+    rolled["unit_price"] = [float(c / e) if e else 0.0 for c, e in
+                            zip(rolled["committed_exact"], rolled["entitlement_exact"],
+                                strict=True)]
+    effective = [float(o / exact(q)) if q > 0 else p for o, q, p in
+                 zip(rolled["overage_exact"], rolled["overage"], rolled["overage_price"],
+                     strict=True)]
+    rolled["overage_price"] = np.array(effective, dtype=float)
+    freq = pd.Period("2000-01", freq=period).freqstr
+    typed = shaped(CostsFrame, rolled, freq)
+    typed[EXACT_COLUMNS] = rolled[EXACT_COLUMNS].to_numpy()
+    return typed
+
+
 def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: int,
                   end: int) -> tuple[float | None, str]:
     """P4: the owner's overage price for the type in the period ``[start, end)`` (day numbers).
 
-    The owner's line of the type in effect on the last day of the period on which the owner
-    has one (the latest-starting line if several are), when it carries an ``overage_price``;
+    The owner's lines of the type in effect on the last day of the period on which the owner
+    has one, when they carry an ``overage_price`` (P4a: lines naming one must name the same one,
+    lines naming none take it; different prices are an :class:`~toolkit.errors.InputError`);
     otherwise the tenant's ``overage_prices``. A line of another term (earlier or later) is
     never looked at. Returns the price (``None`` when there is none) and its source.
     """
-    return _price_of(tenant, tenant.subscription(subscription_id).lines, usage_type, start, end)
+    price, source, problem = _price_of(tenant, subscription_id,
+                                       tenant.subscription(subscription_id).lines, usage_type,
+                                       start, end)
+    raise_if_any([problem] if problem else [])
+    return price, source
 
 
-def _price_of(tenant: Tenant, owner_lines, usage_type: str, start: int,
-              end: int) -> tuple[float | None, str]:
+def _price_of(tenant: Tenant, subscription_id: str, owner_lines, usage_type: str, start: int,
+              end: int) -> tuple[float | None, str, Problem | None]:
     """:func:`overage_price` given the owner's lines (the one rule; callers pricing many rows
-    look the lines up once)."""
+    look the lines up once), with the P4a problem instead of raising it, so that a caller
+    pricing many rows reports every conflict at once."""
     lines = [line for line in owner_lines
              if line.usage_type == usage_type
              and day_number(line.start) < end and day_number(line.end) > start]
@@ -137,12 +189,31 @@ def _price_of(tenant: Tenant, owner_lines, usage_type: str, start: int,
         last_day = max(min(day_number(line.end), end) - 1 for line in lines)
         in_effect = [line for line in lines
                      if day_number(line.start) <= last_day < day_number(line.end)]
-        line = max(enumerate(in_effect), key=lambda pair: (pair[1].start, pair[0]))[1]
-        if line.overage_price is not None:
-            return line.overage_price, OWNER_LINE
+        priced = [line for line in in_effect if line.overage_price is not None]
+        prices = sorted({exact(line.overage_price) for line in priced})
+        if len(prices) > 1:
+            return None, "", _conflicting_prices(subscription_id, usage_type, priced)
+        if priced:
+            return priced[0].overage_price, OWNER_LINE, None
     if usage_type in tenant.overage_prices:
-        return tenant.overage_prices[usage_type], TENANT_PRICE
-    return None, ""
+        return tenant.overage_prices[usage_type], TENANT_PRICE, None
+    return None, "", None
+
+
+def _conflicting_prices(subscription_id: str, usage_type: str, priced) -> Problem:
+    """P4a: lines of one type in effect together that name different overage prices: which
+    one the invoice uses is not ours to guess (the first line listed used to win silently)."""
+    first = max(line.start for line in priced)
+    last = min(line.end for line in priced) - dt.timedelta(days=1)
+    lines = "; ".join(f"{line.overage_price:g} on the line {line.start} to "
+                      f"{line.end - dt.timedelta(days=1)}" for line in priced)
+    prices = " and ".join(f"{price:g}" for price in
+                          dict.fromkeys(line.overage_price for line in priced))
+    return Problem(
+        TENANT_FILE, f"subscription {subscription_id}", "overage_price", prices,
+        f"one overage price for the {usage_type} lines of {subscription_id} in effect together "
+        f"from {first} to {last} (found {lines}; a line naming no overage_price takes the "
+        "priced one's)")
 
 
 def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
@@ -216,19 +287,25 @@ def _pooled_total(parts: np.ndarray) -> np.ndarray:
 
 
 def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
-    """Each row's overage price and its source (P4); the fallback owner's rows are flagged."""
-    prices, sources = [], []
+    """Each row's overage price and its source (P4); the fallback owner's rows are flagged.
+    Conflicting line prices (P4a) of rows that own overage are raised all at once."""
+    prices: list = []
+    sources: list[str] = []
+    problems: dict[Problem, None] = {}
     periods = grid.rows[0]
     lines = {sub.id: sub.lines for sub in tenant.subscriptions}
     for p, (period, usage_type, subscription_id, overage) in zip(periods, frame[
             ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
             strict=True):
-        price, source = _price_of(tenant, lines[subscription_id], usage_type, int(grid.starts[p]),
-                                  int(grid.ends[p]))
+        price, source, problem = _price_of(tenant, subscription_id, lines[subscription_id],
+                                           usage_type, int(grid.starts[p]), int(grid.ends[p]))
+        if problem is not None:
+            problems.setdefault(problem, None)
         if (period, usage_type) in fallback and overage > 0:
             source = OWNER_FALLBACK
         prices.append(price)
         sources.append(source)
+    raise_if_any(list(problems))
     return prices, sources
 
 

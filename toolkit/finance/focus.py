@@ -121,8 +121,17 @@ def focus_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def focus_table(allocation: Allocation, tenant: Tenant | None = None,
                 cost_table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The allocation's costs as FOCUS charges, one row per charge (see module docstring)."""
+    """The allocation's costs as FOCUS charges, one row per charge (see module docstring).
+
+    FOCUS charges belong to billing periods, and a quarter or a year is never one (P1a): for
+    such an allocation the charges are its billing months', so the file adds up to the same
+    money whatever period was asked for.
+    """
     tenant = tenant or allocation.tenant
+    if allocation.months is not None:
+        monthly = cost_table if cost_table is not None and cost_table["period"].dtype == \
+            allocation.months.by_subscription["period"].dtype else None
+        return focus_table(allocation.months, tenant, monthly)
     table = costs(allocation, tenant) if cost_table is None else cost_table
     if table.empty:
         return shaped(FocusFrame)

@@ -38,10 +38,19 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from toolkit.allocation import UNALLOCATED_COLUMNS, Allocation, charge, period_owner
-from toolkit.finance.costs import costs
+from toolkit.finance.costs import cents_sum, costs
 from toolkit.frames import shaped
 from toolkit.model import Subscription, Tenant
-from toolkit.periods import day_number, period_bounds, prorated
+from toolkit.periods import (
+    LAST,
+    MAX,
+    billing_as_of,
+    day_number,
+    months_in,
+    period_bounds,
+    prorated,
+    roll_up,
+)
 
 SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
 
@@ -89,6 +98,11 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
         raise ValueError("lookback must be at least 1 period")
     tenant, freq = allocation.tenant, allocation.period
     as_of = pd.Period(as_of, freq=freq)
+    if allocation.months is not None:  # P1a: forecast month by month, then added up
+        months = forecast(allocation.months, billing_as_of(as_of),
+                          lookback * months_in(freq))
+        rolled = roll_up(months, freq, ["usage_type", "subscription_id"], FORECAST_ROLL_UP)
+        return shaped(ForecastFrame, rolled, as_of.freqstr)
     rates = _run_rates(allocation.by_subscription, as_of, lookback)
     base = _projection(tenant, as_of, rates, freq)
     if base.empty:
@@ -112,6 +126,13 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
         result[f"total_cost{name}"] = aligned["total_cost"].to_numpy()
     result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].fillna(0.0).to_numpy()
     return shaped(ForecastFrame, result, freq)
+
+
+#: How the forecast's columns roll up into quarters and years (P1a): money as whole cents,
+#: quantities added up, the history as the most months any month saw, the last term end.
+FORECAST_ROLL_UP: dict[str, Any] = {
+    **{column: cents_sum for column in FORECAST_COLUMNS if "cost" in column},
+    "history_periods": MAX, "term_end": LAST, "department": LAST}
 
 
 def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataFrame:

@@ -86,27 +86,33 @@ class Window:
         return span_text(self.first, self.last)
 
 
-def default_window(as_of: dt.date, freq: str = "M") -> Window:
-    """The last complete quarter on or before ``as_of``, in periods of ``freq``."""
-    return Window(*default_bounds(as_of, freq), as_of)
+def default_window(as_of: dt.date, freq: str = "M", since: pd.Period | None = None) -> Window:
+    """The last complete quarter on or before ``as_of``, in periods of ``freq``, starting no
+    earlier than ``since`` (the first period with usage; :func:`toolkit.periods.default_bounds`)."""
+    return Window(*default_bounds(as_of, freq, since), as_of)
 
 
-def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M") -> Window:
+def choose_window(as_of: dt.date, first=None, last=None, freq: str = "M",
+                  since: pd.Period | None = None) -> Window:
     """The reviewed window from optional first and last periods (text such as ``2026-07`` or
     Periods): both default to the last complete quarter; one alone keeps the quarter's length.
-    Unreadable or reversed bounds are input problems named ``first``/``last``."""
+    A window given by one bound or none starts no earlier than ``since``, the first period
+    with usage. Unreadable or reversed bounds are input problems named ``first``/``last``."""
     problems: list[Problem] = []
     start = _period(first, "first", freq, problems)
     end = _period(last, "last", freq, problems)
     raise_if_any(problems)
-    default = default_window(as_of, freq)
+    default = default_window(as_of, freq, since)
     if start is None and end is None:
         return default
+    length = default_window(as_of, freq).length  # the nominal span, before ``since``
     if end is None:
         assert start is not None
-        end = min(start + default.length - 1, default.last)
+        end = min(start + length - 1, default.last)
     if start is None:
-        start = end - (default.length - 1)
+        start = end - (length - 1)
+        if since is not None:
+            start = min(end, max(start, pd.Period(since.start_time, freq=freq)))
     if start > end:
         raise InputError([Problem("first", "", "", str(start),
                                   f"a period no later than the last one, {end}")])

@@ -26,7 +26,7 @@ from toolkit.allocation import Allocation, allocate
 from toolkit.errors import InputError, Problem
 from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import chargeback
-from toolkit.finance.costs import costs
+from toolkit.finance.costs import COST_COLUMNS, exact_costs, roll_up_costs
 from toolkit.finance.forecast import forecast
 from toolkit.inputs.dataset import load_tenant_dir
 from toolkit.model import USAGE_FILE, Tenant, as_date
@@ -92,19 +92,27 @@ class Workspace:
                         ai_agents=self.ai_agents)
 
     @cached_property
+    def billing_priced(self) -> pd.DataFrame:
+        """The costs of every billing month, with their exact amounts: what a quarter or a
+        year adds up (P1a), priced once for every stage."""
+        return exact_costs(self.allocation.billing, self.tenant)
+
+    @cached_property
     def priced(self) -> pd.DataFrame:
         """Committed and overage cost per period, usage type and subscription."""
-        return costs(self.allocation, self.tenant)
+        if self.allocation.months is None:
+            return self.billing_priced[COST_COLUMNS]
+        return roll_up_costs(self.billing_priced, self.period)[COST_COLUMNS]
 
     @cached_property
     def billed(self) -> pd.DataFrame:
         """The chargeback as invoiced (P5 ``billed``)."""
-        return chargeback(self.allocation, self.tenant, "billed", table=self.priced)
+        return chargeback(self.allocation, self.tenant, "billed", table=self.billing_priced)
 
     @cached_property
     def caused(self) -> pd.DataFrame:
         """The chargeback by whoever caused the overage (P5 ``caused``)."""
-        return chargeback(self.allocation, self.tenant, "caused", table=self.priced)
+        return chargeback(self.allocation, self.tenant, "caused", table=self.billing_priced)
 
     def chargeback(self, method: str) -> pd.DataFrame:
         """The chargeback of ``method`` (``billed`` or ``caused``), computed once each."""
