@@ -9,7 +9,7 @@ the reviewed months are printed so the reader knows what the figures cover.
 When the tenant directory has sessions (its ``raw/agentSession`` pages, else ``sessions.csv``),
 the reviews' "Who made the peak" sections are backed by the full list, written beside them as
 ``who-made-the-peak.csv``: every user counted in every billed peak of the reviewed months, the
-whole tenant's (T1; :data:`PEAKS_FILE`).
+whole tenant's (T1; :data:`PEAKS_FILE`), landing together with the reviews or not at all.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ def formats_of(text: str) -> list[str]:
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
     from toolkit.commands.review_args import review_window, wanted_departments
-    from toolkit.present.export import write_table
     from toolkit.present.report import window_contributors
     from toolkit.present.review_page import write_reviews
     from toolkit.present.words import date_text
@@ -81,9 +80,9 @@ def run(args) -> int:
     wanted_departments(book, wanted)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
-    for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant):
-        print(f"wrote {path}")
     peaks = window_contributors(book, window)
-    if peaks is not None:
-        print(f"wrote {write_table(peaks, args.out / PEAKS_FILE)}")
+    tables = {} if peaks is None else {PEAKS_FILE: peaks}
+    for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant,
+                              tables=tables):
+        print(f"wrote {path}")
     return 0

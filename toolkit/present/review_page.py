@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -626,11 +626,15 @@ REVIEW_FORMATS = ("html", "pdf")
 
 
 def write_reviews(book, window, departments: list[str], out_dir: str | Path,
-                  formats: Iterable[str] = ("html",), tenant: bool = False) -> list[Path]:
+                  formats: Iterable[str] = ("html",), tenant: bool = False,
+                  tables: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
     """Write one review per department (or, with ``tenant``, one roll-up of all of them) in
-    each format; returns the paths written, HTML first. The files land together or not at
-    all: every page is written (and every PDF printed) to a temporary file first, and they
-    replace their targets only when all are complete (:mod:`toolkit.atomic`)."""
+    each format; returns the paths written, HTML first, then ``tables`` (file name in
+    ``out_dir`` → frame, format by extension: the list behind "Who made the peak"). The
+    files land together or not at all: every page is written (and every PDF printed) to a
+    temporary file first, and they replace their targets only when all are complete
+    (:mod:`toolkit.atomic`)."""
+    from toolkit.present.export import write_table_into
     from toolkit.present.report import department_review, file_name, file_names
 
     out = Path(out_dir)
@@ -644,10 +648,14 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     html = {out / f"{stem}.html": page.html for stem, page in pages.items()} \
         if "html" in formats else {}
     pdf = {out / f"{stem}.pdf": page for stem, page in pages.items()} if "pdf" in formats else {}
+    frames = {out / name: frame for name, frame in (tables or {}).items()}
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_paths(*html, *pdf) as temporaries:
-        for temporary, page in zip(temporaries, html.values(), strict=False):
+    with atomic_paths(*frames, *html, *pdf) as temporaries:
+        for temporary, (target, frame) in zip(temporaries, frames.items(), strict=False):
+            write_table_into(frame, temporary, target)
+        documents = temporaries[len(frames):]
+        for temporary, page in zip(documents, html.values(), strict=False):
             temporary.write_text(page, encoding="utf-8")
         if pdf:
-            print_pdfs(dict(zip(temporaries[len(html):], pdf.values(), strict=True)))
-    return [*html, *pdf]
+            print_pdfs(dict(zip(documents[len(html):], pdf.values(), strict=True)))
+    return [*html, *pdf, *frames]
