@@ -117,6 +117,8 @@ def test_a_peak_the_sessions_do_not_count_as_billed_is_a_warning_not_a_list(book
     assert not section.matches_bill and section.billed_peak == 56.0
     block = peaks_block(review)
     assert block.tables == ()
+    assert block.intro == ("No agent peak billed in August–October 2026 with overage can be "
+                           "traced to people:")
     assert block.notes == (
         "Contact Center Premium agent, October 2026: the sessions count 50 users at their peak "
         "but the bill counts 56; the usage billed was not measured from these sessions, so "

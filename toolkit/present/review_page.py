@@ -270,8 +270,9 @@ def peaks_block(review: Review) -> Block:
     tables = tuple(table_of(review.peak_table(s), review.currency, peak_caption(review, s))
                    for s in sections if s.matches_bill)
     warnings = tuple(peak_caption(review, s) for s in sections if not s.matches_bill)
-    return Block(heading, PEAKS_INTRO.format(window=review.window.text, group=group),
-                 tables=tables, notes=(*warnings, *gaps))
+    intro = PEAKS_INTRO.format(window=review.window.text, group=group) if tables else \
+        f"No agent peak billed in {review.window.text} with overage can be traced to people:"
+    return Block(heading, intro, tables=tables, notes=(*warnings, *gaps))
 
 
 def coverage_block(review: Review) -> Block:
