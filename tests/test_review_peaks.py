@@ -203,3 +203,25 @@ def test_a_long_list_of_teams_ends_in_one_row_of_the_others(book, window):
     assert table["Team"].tolist() == ["T0", "T1", "T2", "T3", "T4", "3 other teams"]
     assert table["Users"].tolist() == [8, 7, 6, 5, 4, 6]
     assert table["Users"].sum() == section.peak
+
+
+def test_with_teams_a_department_review_counts_its_own_teams(book, window):
+    # the sample's pages with a team per agent: Claims' users in "Claims A"/"Claims B" by the
+    # parity of their number, everyone else in "Elsewhere"
+    sessions = book.measured_sessions
+    users = book.users.drop_duplicates("user_id").set_index("user_id")["department"]
+    number = sessions["user_id"].str[1:].astype(int)
+    team = pd.Series("Elsewhere", index=sessions.index)
+    claims = sessions["user_id"].map(users) == "Claims"
+    team[claims] = ["Claims A" if n % 2 else "Claims B" for n in number[claims]]
+    teamed = dataclasses.replace(book, directory=None, sessions=sessions.assign(team=team))
+    review = report.department_review(teamed, "Claims", window)
+    [section] = review.peaks
+    table = review.peak_table(section)
+    assert list(table.columns) == ["Team", "Users", "Share of the peak"]
+    assert set(table["Team"]) == {"Claims A", "Claims B"} and table["Users"].sum() == 18
+    assert report.peak_caption(review, section).startswith(CAPTION + " 18 of them in Claims. "
+                                                           "Largest by team: Claims ")
+    whole = report.department_review(teamed, None, window).peaks[0]
+    assert dict(zip(whole.by_team["team"], whole.by_team["users"], strict=True))[
+        "Elsewhere"] == 50 - 18
