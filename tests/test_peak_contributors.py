@@ -377,9 +377,13 @@ def test_peaks_command_names_the_users_of_the_sample_bill(tmp_path, capsys):
 def test_peaks_command_warns_when_the_bill_was_not_measured_from_the_sessions(tmp_path,
                                                                              capsys):
     from toolkit.commands.cli import main
+    from toolkit.resources import sample_dir
 
     # sessions.csv holds September too, whose usage.csv samples were not measured from it
-    assert main(["peaks", "--type", "cc_premium_agent", "--out", str(tmp_path / "p.csv")]) == 0
+    # (the default, the sample's raw/agentSession pages, holds October only)
+    sessions = str(sample_dir() / "sessions.csv")
+    assert main(["peaks", "--type", "cc_premium_agent", "--sessions", sessions,
+                 "--out", str(tmp_path / "p.csv")]) == 0
     err = capsys.readouterr().err
     assert ("warning: 2026-09 cc_premium_agent: these sessions count 52 users at the peak, "
             "the tenant's usage bills 45") in err
@@ -389,9 +393,12 @@ def test_peaks_command_warns_when_the_bill_was_not_measured_from_the_sessions(tm
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
 def test_peaks_command_writes_every_format_and_keeps_one_type(tmp_path, suffix):
     from toolkit.commands.cli import main
+    from toolkit.resources import sample_dir
 
     out = tmp_path / f"peaks{suffix}"
-    assert main(["peaks", "--type", "cc_premium_agent", "--period", "Q", "--out", str(out)]) == 0
+    sessions = str(sample_dir() / "sessions.csv")  # September and October
+    assert main(["peaks", "--type", "cc_premium_agent", "--period", "Q", "--sessions", sessions,
+                 "--out", str(out)]) == 0
     rows = pd.read_excel(out) if suffix == ".xlsx" else pd.read_parquet(out)
     assert set(rows["usage_type"]) == {"cc_premium_agent"}
     assert sorted(set(rows["period"].astype(str))) == ["2026Q3", "2026Q4"]

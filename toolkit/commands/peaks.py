@@ -3,8 +3,9 @@
 For every billed peak (period × usage type × subscription) the interval that set it and one
 row per user counted in it (:func:`toolkit.peak_contributors`), so a chargeback can be defended
 name by name. SRC is whatever ``multisub measure`` reads (a ``sessions.csv``, Search API
-``agentSession`` pages, ``/v1/agents/activities`` pages; default: the tenant directory's
-``sessions.csv``), measured under the tenant's time zone and metering policy; agent ids of
+``agentSession`` pages, ``/v1/agents/activities`` pages; default: what the tenant directory's
+bill is measured from, its pulled ``raw/agentSession`` pages, else its ``sessions.csv``),
+measured under the tenant's time zone and metering policy; agent ids of
 pages are matched to ``users.csv`` as ``measure`` does. ``--period Q|Y`` lists each billing
 month's peak under its quarter or year (P1a); ``--type`` keeps one usage type. When DIR's
 ``usage.csv`` bills a month and type with another figure than the sessions count, a warning
@@ -29,8 +30,7 @@ from toolkit.commands.measure import _as_of
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.errors import Problem, raise_if_any
 from toolkit.inputs.dataset import load_tenant_dir
-from toolkit.inputs.session_sources import CSV_SOURCE, load_session_source, session_source
-from toolkit.inputs.webex.agents import match_agents
+from toolkit.inputs.session_sources import measured_sessions, tenant_session_source
 from toolkit.model import SESSIONS_FILE
 from toolkit.peaks import peak_contributors, peak_teams
 from toolkit.present.export import write_table
@@ -41,7 +41,8 @@ def register(subparsers) -> None:
     tenant_dir_argument(parser)
     parser.add_argument("--sessions", type=Path, metavar="SRC",
                         help="sessions CSV, or a folder or file of Search API agentSession or "
-                             "/v1/agents/activities pages (default: DIR's sessions.csv)")
+                             "/v1/agents/activities pages (default: DIR's raw/agentSession "
+                             "pages, else its sessions.csv)")
     output_argument(parser)
     period_argument(parser)
     parser.add_argument("--type", metavar="T", dest="usage_type",
@@ -53,15 +54,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    source = args.sessions or Path(args.dir) / SESSIONS_FILE
+    source = args.sessions or tenant_session_source(args.dir) or Path(args.dir) / SESSIONS_FILE
     check_outputs([args.out], [*tenant_inputs(args.dir), source])
     data = load_tenant_dir(args.dir)
     tenant = data.tenant
     _check_type(args.usage_type, tenant)
     _check_source(source, args.sessions is None)
-    imported = load_session_source(source, tenant, as_of=_as_of(args.as_of, tenant.timezone))
-    if data.users is not None and session_source(source) != CSV_SOURCE:
-        imported = match_agents(imported, data.users)
+    imported = measured_sessions(source, tenant, data.users,
+                                 as_of=_as_of(args.as_of, tenant.timezone))
     rows = peak_contributors(tenant, imported.sessions, data.users)  # billing months (P1a)
     if args.usage_type:
         rows = rows[rows["usage_type"] == args.usage_type].reset_index(drop=True)

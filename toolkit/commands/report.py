@@ -5,6 +5,11 @@ one document: the roll-up of every department on its first page, then a section 
 review opens with an executive summary, then the details; ``--format html,pdf`` chooses the
 files. The tenant is computed once for all reviews (no notebook kernel), and the as-of day and
 the reviewed months are printed so the reader knows what the figures cover.
+
+When the tenant directory has sessions (its ``raw/agentSession`` pages, else ``sessions.csv``),
+the reviews' "Who made the peak" sections are backed by the full list, written beside them as
+``who-made-the-peak.csv``: every user counted in every billed peak of the reviewed months, the
+whole tenant's (T1; :data:`PEAKS_FILE`), landing together with the reviews or not at all.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from pathlib import Path
 from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
 from toolkit.errors import InputError, Problem
+from toolkit.inputs.session_sources import tenant_session_source
+
+#: The full list behind the reviews' "Who made the peak" sections, beside the reviews.
+PEAKS_FILE = "who-made-the-peak.csv"
 
 
 def register(subparsers) -> None:
@@ -56,18 +65,24 @@ def formats_of(text: str) -> list[str]:
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
     from toolkit.commands.review_args import review_window, wanted_departments
+    from toolkit.present.report import window_contributors
     from toolkit.present.review_page import write_reviews
     from toolkit.present.words import date_text
     from toolkit.workspace import Workspace
 
     formats = formats_of(args.format)
-    check_outputs([], tenant_inputs(args.dir), folders=[args.out])
+    check_outputs([args.out / PEAKS_FILE],
+                  [*tenant_inputs(args.dir), tenant_session_source(args.dir)],
+                  folders=[args.out])
     book = Workspace.open(args.dir, args.period, args.as_of)
     window = review_window(book, args.first, args.last)
     wanted = book.departments if args.all or args.tenant else list(dict.fromkeys(args.department))
     wanted_departments(book, wanted)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
-    for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant):
+    peaks = window_contributors(book, window)
+    tables = {} if peaks is None else {PEAKS_FILE: peaks}
+    for path in write_reviews(book, window, wanted, args.out, formats, tenant=args.tenant,
+                              tables=tables):
         print(f"wrote {path}")
     return 0

@@ -2,7 +2,9 @@
 
 The same figures as ``multisub report --tenant`` (same as-of day, same default window: the
 last complete quarter), in sheets a finance team filters and forwards: Summary, Departments,
-Monthly, Overage owners, Budget, Findings.
+Monthly, Overage owners, Budget, Findings; and, when the tenant directory has sessions (its
+``raw/agentSession`` pages, else ``sessions.csv``), "Who made the peak": every user counted in
+every billed peak of the reviewed months (T1).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from toolkit.commands.cli import COMMANDS, day, month, period_argument, tenant_dir_argument
 from toolkit.commands.outputs import check_outputs, tenant_inputs
+from toolkit.inputs.session_sources import tenant_session_source
 
 
 def register(subparsers) -> None:
@@ -33,14 +36,16 @@ def register(subparsers) -> None:
 def run(args) -> int:
     # imported here, not at the top: ``multisub --help`` must not load the charting stack
     from toolkit.commands.review_args import review_window
+    from toolkit.present.report import window_contributors
     from toolkit.present.words import date_text
     from toolkit.present.workbook import write_workbook
     from toolkit.workspace import Workspace
 
-    check_outputs([args.out], tenant_inputs(args.dir))
+    check_outputs([args.out], [*tenant_inputs(args.dir), tenant_session_source(args.dir)])
     book = Workspace.open(args.dir, args.period, args.as_of)
     window = review_window(book, args.first, args.last)
     print(f"as of {date_text(book.as_of)}: reviewing {window.text}, compared with "
           f"{window.previous.text}")
-    print(f"wrote {write_workbook(book, window, args.out)}")
+    peaks = window_contributors(book, window)
+    print(f"wrote {write_workbook(book, window, args.out, peaks=peaks)}")
     return 0

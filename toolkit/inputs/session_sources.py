@@ -17,14 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.inputs.dataset import table_file
 from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.webex.activities import activity_records, load_agent_activities
+from toolkit.inputs.webex.agents import match_agents
 from toolkit.inputs.webex.pages import page_files
 from toolkit.inputs.webex.search import agent_session_records, load_agent_sessions
 from toolkit.inputs.webex.session_records import SessionImport
 from toolkit.metering import cut_long_sessions
-from toolkit.model import Tenant
+from toolkit.model import SESSIONS_FILE, Tenant
 
+#: Where ``multisub pull`` saves a tenant's Search API agent sessions, inside its directory.
+PULLED_SESSIONS = Path("raw") / "agentSession"
 #: The source name of a sessions CSV (the toolkit's own format, recognised as not JSON).
 CSV_SOURCE = "sessions.csv"
 
@@ -98,3 +102,32 @@ def load_session_source(path: str | Path, tenant: Tenant | None = None, *,
                                open=False)
     cut, findings = cut_long_sessions(sessions, metering.max_session if metering else "24h")
     return SessionImport(cut, findings)
+
+
+def tenant_session_source(directory: str | Path) -> Path | None:
+    """The sessions a tenant directory's agent usage is measured from, the one place that
+    decides it (``multisub peaks``, :attr:`toolkit.Workspace.contributors`): the pulled
+    ``raw/agentSession`` pages when there are any (what ``multisub pull`` saves and ``measure``
+    makes the bill's agent usage of), else ``sessions.csv`` (or ``sessions.parquet``); None
+    when the directory has neither. Both CSV and Parquet at once is left to the loader of
+    the tenant directory, which names it."""
+    directory = Path(directory)
+    if directory.is_file():  # a tenant file: its folder is the tenant directory
+        directory = directory.parent
+    pages = directory / PULLED_SESSIONS
+    if pages.is_dir() and any(p.is_file() and not p.name.startswith(".")
+                              for p in pages.iterdir()):
+        return pages
+    found, _ = table_file(directory, SESSIONS_FILE)
+    return found
+
+
+def measured_sessions(source: str | Path, tenant: Tenant, users: pd.DataFrame | None, *,
+                      as_of=None) -> SessionImport:
+    """The sessions of ``source`` as the bill measures them: loaded with the tenant's metering
+    (:func:`load_session_source`) and, for vendor pages, their agent ids matched to the
+    users table (:func:`toolkit.match_agents`; a CSV is keyed by ``user_id`` already)."""
+    imported = load_session_source(source, tenant, as_of=as_of)
+    if users is not None and session_source(source) != CSV_SOURCE:
+        imported = match_agents(imported, users)
+    return imported

@@ -32,7 +32,9 @@ from toolkit.finance.coverage import Coverage, comparable, coverage
 from toolkit.finance.money import from_cents, to_cents
 from toolkit.findings import alike
 from toolkit.model import as_date
+from toolkit.peaks import PeakSection, peak_sections
 from toolkit.periods import default_bounds, select_periods
+from toolkit.policy import AGENT_LICENSES
 from toolkit.present.words import (
     budget_warning_text,
     date_text,  # noqa: F401  (notebook 4 words its sentences with report.date_text)
@@ -48,6 +50,8 @@ from toolkit.provisioning.validation import OFFER_NAMES
 from toolkit.workspace import Workspace
 
 MONEY = ("committed_cost", "overage_cost", "total_cost")
+#: At most this many rows in a peak's table of teams (the rest are summed in the last one).
+PEAK_TABLE_ROWS = 6
 
 
 def _cents(frame: pd.DataFrame, column: str) -> int:
@@ -391,6 +395,48 @@ class Review:
             groups.append((rule_title(str(rule)), f"{rows['severity'].iloc[0]}, {count}", items))
         return groups
 
+    # --- who made the peak (T1) ---
+
+    @cached_property
+    def peaks(self) -> list[PeakSection] | None:
+        """The billed peaks of the window whose type bore overage, with who was in them
+        (:func:`toolkit.peaks.peak_sections`; a department's review counts its own users);
+        None when the tenant has no sessions to trace them with."""
+        contributors = window_contributors(self.book, self.window)
+        if contributors is None:
+            return None
+        by = peak_group(contributors)
+        # counted by department, a department's own users would be one row: show them all
+        mine = self.department if by != "department" else None
+        return peak_sections(contributors, self.book.allocation, department=mine, by=by)
+
+    def untraced_peaks(self) -> pd.DataFrame:
+        """Agent peaks of the window that bore overage but that no session is counted in
+        (``period, usage_type, overage``): the usage billed was not measured from the
+        sessions at hand (a month before the pull, say)."""
+        pooled = select_periods(self.book.allocation.pooled, self.window.first,
+                                self.window.last)
+        over = pooled[(pooled["overage"] > 0) & pooled["usage_type"].isin(AGENT_LICENSES)]
+        traced = {(s.period, s.usage_type) for s in self.peaks or []}
+        keep = [(str(p), t) not in traced for p, t in zip(over["period"], over["usage_type"],
+                                                         strict=True)]
+        return over.loc[keep, ["period", "usage_type", "overage"]].reset_index(drop=True)
+
+    def peak_table(self, section: PeakSection, rows: int = PEAK_TABLE_ROWS) -> pd.DataFrame:
+        """How many of the peak's users each team had (department when the sessions name no
+        team), the largest first; past ``rows`` the rest are one "others" row, so the column
+        still adds up to the users shown (a department's own, in its review)."""
+        teams = section.by_team
+        group = str(teams.columns[0])
+        names = teams[group].astype(str).tolist()
+        counts = teams["users"].astype(int).tolist()
+        if len(names) > rows:
+            rest = len(names) - (rows - 1)
+            names = [*names[:rows - 1], f"{rest} other {group}s"]
+            counts = [*counts[:rows - 1], sum(counts[rows - 1:])]
+        return pd.DataFrame({group.capitalize(): names, "Users": counts,
+                             "Share of the peak": [n / section.peak for n in counts]})
+
     def department_table(self) -> pd.DataFrame:
         """The tenant roll-up: one row per department, summed from this review's own rows."""
         c = self.currency
@@ -418,6 +464,64 @@ class Review:
                                                                               0)),
             })
         return pd.DataFrame(rows)
+
+
+def window_contributors(book: Workspace, window: Window) -> pd.DataFrame | None:
+    """The users counted in every billed peak of the window (:attr:`Workspace.contributors`
+    of the window's periods): the full list the workbook's sheet and ``report``'s CSV hold.
+    None when the tenant has no sessions."""
+    contributors = book.contributors
+    if contributors is None:
+        return None
+    periods = set(window.periods.astype(str))
+    keep = contributors["period"].astype(str).isin(periods)
+    return contributors[keep].reset_index(drop=True)
+
+
+def peak_group(contributors: pd.DataFrame) -> str:
+    """What a peak's users are counted by: their team, or their department when the sessions
+    name no team (``sessions.csv``, or pages without ``teamName``)."""
+    return "team" if contributors["team"].notna().any() else "department"
+
+
+def peak_caption(review: Review, section: PeakSection) -> str:
+    """One billed peak in words: the interval, the peak against the entitlement, the
+    department's part (in its review) and the largest teams; or, when the sessions do not
+    count what the bill counts, that they cannot say who made it."""
+    tenant, freq = review.book.tenant, review.book.freq
+    period = period_text(pd.Period(section.period, freq))
+    head = f"{type_name(tenant, section.usage_type)}, {period}"
+    if not section.matches_bill:
+        return (f"{head}: the sessions count {section.peak:,} users at their peak but the bill "
+                f"counts {section.billed_peak:,.0f}; the usage billed was not measured from "
+                "these sessions, so they cannot say who made the billed peak.")
+    when = ("distinct users over the period" if section.interval_start is None else
+            f"users at {section.interval_start:%H:%M} on "
+            f"{date_text(section.interval_start.date())}, the first interval at the peak")
+    text = (f"{head}: {section.peak:,} {when}, against an entitlement of "
+            f"{_count(section.entitlement)} ({_count(section.overage)} over).")
+    group = str(section.by_team.columns[0])
+    if review.department is not None:
+        teams = section.by_team
+        rows = teams[teams[group] == review.department] if group == "department" else teams
+        text += f" {int(rows['users'].sum()):,} of them in {review.department}."
+    if section.top_teams:
+        text += f" Largest by {group}: " + ", ".join(
+            f"{name} {users:,}" for name, users in section.top_teams) + "."
+    return text
+
+
+def untraced_sentence(review: Review, period: pd.Period, usage_type: str,
+                      overage: float) -> str:
+    """An overage-bearing agent peak that the sessions at hand hold no one in."""
+    return (f"{type_name(review.book.tenant, usage_type)}, {period_text(period)}: "
+            f"{_count(overage)} over the entitlement, but none of the sessions at hand is "
+            "counted in that peak (the usage billed was not measured from them), so it cannot "
+            "be traced to the people in it.")
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _by_department(frame: pd.DataFrame) -> dict[str, dict[str, int]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,12 @@ from matplotlib import rc_context
 
 from toolkit.atomic import atomic_paths
 from toolkit.present import plots
-from toolkit.present.report import Review, coverage_sentence
+from toolkit.present.report import (
+    Review,
+    coverage_sentence,
+    peak_caption,
+    untraced_sentence,
+)
 from toolkit.present.words import date_text, money_text, span_text
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,6 +53,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     numeric: list[bool]
+    caption: str = ""  # a sentence above the table, when a block holds several
 
     @property
     def align(self) -> list[str]:
@@ -69,6 +75,7 @@ class Block:
     chart: Markup | None = None
     tables: tuple[Table, ...] = ()
     findings: tuple[tuple[str, str, list[tuple[str, str]]], ...] = ()
+    notes: tuple[str, ...] = ()  # further sentences after the intro (each a paragraph)
 
 
 @dataclass(frozen=True)
@@ -97,12 +104,12 @@ def cell_text(value, column: str, currency: str) -> str:
     return str(value)
 
 
-def table_of(frame: pd.DataFrame, currency: str) -> Table:
+def table_of(frame: pd.DataFrame, currency: str, caption: str = "") -> Table:
     """A frame as a :class:`Table` (its index is never shown)."""
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     rows = [[cell_text(v, str(c), currency) for v, c in zip(row, frame.columns, strict=True)]
             for row in frame.itertuples(index=False, name=None)]
-    return Table([str(c) for c in frame.columns], rows, numeric)
+    return Table([str(c) for c in frame.columns], rows, numeric, caption)
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -236,6 +243,38 @@ def _findings_block(review: Review) -> Block:
     return Block("Findings", intro, findings=groups)
 
 
+PEAKS_INTRO = (
+    "Each agent peak billed in {window} with overage: the interval that set it (the first to "
+    "reach the peak) and how many of the users counted in it each {group} had. Every user "
+    "counted is listed in the workbook's \"Who made the peak\" sheet and in "
+    "who-made-the-peak.csv.")
+
+
+def peaks_block(review: Review) -> Block:
+    """"Who made the peak" (T1): a small table per overage-bearing agent peak, the warning in
+    its place when the sessions do not count what the bill counts, a line for a peak no
+    session is in, and one line when there are no sessions at all."""
+    heading = "Who made the peak"
+    sections = review.peaks
+    if sections is None:
+        return Block(heading, "The billed peaks cannot be traced to the people in them without "
+                              "sessions: the tenant directory has no raw/agentSession pages "
+                              "and no sessions.csv.")
+    untraced = review.untraced_peaks()
+    gaps = tuple(untraced_sentence(review, row.period, row.usage_type, row.overage)
+                 for row in untraced.itertuples())
+    if not sections and not gaps:
+        return Block(heading, f"No agent peak bore overage in {review.window.text}: there is "
+                              "no peak to trace.")
+    group = str(sections[0].by_team.columns[0]) if sections else "team"
+    tables = tuple(table_of(review.peak_table(s), review.currency, peak_caption(review, s))
+                   for s in sections if s.matches_bill)
+    warnings = tuple(peak_caption(review, s) for s in sections if not s.matches_bill)
+    intro = PEAKS_INTRO.format(window=review.window.text, group=group) if tables else \
+        f"No agent peak billed in {review.window.text} with overage can be traced to people:"
+    return Block(heading, intro, tables=tables, notes=(*warnings, *gaps))
+
+
 def coverage_block(review: Review) -> Block:
     """What the figures rest on: the coverage sentence, and the unallocated usage (M6) with
     what it would cost at the owner's price, when there is any."""
@@ -249,7 +288,8 @@ def department_section(review: Review) -> Section:
                                                      review.currency),))
     return Section(
         review.title, _subtitle(review), _cards(review), review.summary,
-        [*_money_blocks(review), _forecast_block(review), subs, coverage_block(review),
+        [*_money_blocks(review), peaks_block(review), _forecast_block(review), subs,
+         coverage_block(review),
          _findings_block(review)])
 
 
@@ -268,7 +308,8 @@ def tenant_sections(review: Review) -> list[Section]:
         svg(views_figure(review)) if review.overage_billed_cents else None,
         (table_of(owners, c),) if len(owners) else ())
     details = Section(f"{review.title}: details", _subtitle(review), [], [],
-                      [overage, *_money_blocks(review), coverage_block(review),
+                      [overage, peaks_block(review), *_money_blocks(review),
+                       coverage_block(review),
                        _findings_block(review)])
     return [Section(review.title, _subtitle(review), _cards(review), review.summary, [roll_up]),
             details]
@@ -329,6 +370,11 @@ h3 { break-after: avoid; page-break-after: avoid; }
 .chart svg { width: 100%; height: auto; }
 table.findings td.text { font-size: 8.5pt; }
 .severity { color: #555; font-weight: normal; }
+/* a small table under its own sentence (who made each peak): as wide as its figures */
+.captioned { break-inside: avoid; }
+.captioned p.caption { margin: .6em 0 .2em; }
+.captioned table { width: auto; min-width: 50%; margin-top: .2em; }
+p.note { color: #7a4b00; }
 """
 
 TEMPLATE = """<!DOCTYPE html>
@@ -356,9 +402,12 @@ TEMPLATE = """<!DOCTYPE html>
 <div class="head{% if b.chart or b.tables or b.findings %} keep{% endif %}">
 <h2>{{ b.heading }}</h2>
 {% if b.intro %}<p>{{ b.intro }}</p>{% endif %}
+{% for n in b.notes %}<p class="note">{{ n }}</p>
+{% endfor %}
 </div>
 {% if b.chart %}<div class="chart">{{ b.chart }}</div>{% endif %}
 {% for t in b.tables %}
+{% if t.caption %}<div class="captioned"><p class="caption">{{ t.caption }}</p>{% endif %}
 <table>
 <thead><tr>{% for c in t.columns %}<th class="{{ t.align[loop.index0] }}">{{ c }}</th>
 {% endfor %}</tr></thead>
@@ -367,6 +416,7 @@ TEMPLATE = """<!DOCTYPE html>
 {% endfor %}</tr>
 {% endfor %}</tbody>
 </table>
+{% if t.caption %}</div>{% endif %}
 {% endfor %}
 {% for rule, severity, items in b.findings %}
 <h3>{{ rule }} <span class="severity">({{ severity }})</span></h3>
@@ -577,11 +627,15 @@ REVIEW_FORMATS = ("html", "pdf")
 
 
 def write_reviews(book, window, departments: list[str], out_dir: str | Path,
-                  formats: Iterable[str] = ("html",), tenant: bool = False) -> list[Path]:
+                  formats: Iterable[str] = ("html",), tenant: bool = False,
+                  tables: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
     """Write one review per department (or, with ``tenant``, one roll-up of all of them) in
-    each format; returns the paths written, HTML first. The files land together or not at
-    all: every page is written (and every PDF printed) to a temporary file first, and they
-    replace their targets only when all are complete (:mod:`toolkit.atomic`)."""
+    each format; returns the paths written, HTML first, then ``tables`` (file name in
+    ``out_dir`` → frame, format by extension: the list behind "Who made the peak"). The
+    files land together or not at all: every page is written (and every PDF printed) to a
+    temporary file first, and they replace their targets only when all are complete
+    (:mod:`toolkit.atomic`)."""
+    from toolkit.present.export import write_table_into
     from toolkit.present.report import department_review, file_name, file_names
 
     out = Path(out_dir)
@@ -595,10 +649,14 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     html = {out / f"{stem}.html": page.html for stem, page in pages.items()} \
         if "html" in formats else {}
     pdf = {out / f"{stem}.pdf": page for stem, page in pages.items()} if "pdf" in formats else {}
+    frames = {out / name: frame for name, frame in (tables or {}).items()}
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_paths(*html, *pdf) as temporaries:
-        for temporary, page in zip(temporaries, html.values(), strict=False):
+    with atomic_paths(*frames, *html, *pdf) as temporaries:
+        for temporary, (target, frame) in zip(temporaries, frames.items(), strict=False):
+            write_table_into(frame, temporary, target)
+        documents = temporaries[len(frames):]
+        for temporary, page in zip(documents, html.values(), strict=False):
             temporary.write_text(page, encoding="utf-8")
         if pdf:
-            print_pdfs(dict(zip(temporaries[len(html):], pdf.values(), strict=True)))
-    return [*html, *pdf]
+            print_pdfs(dict(zip(documents[len(html):], pdf.values(), strict=True)))
+    return [*html, *pdf, *frames]

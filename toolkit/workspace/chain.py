@@ -29,7 +29,14 @@ from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import COST_COLUMNS, exact_costs, roll_up_costs
 from toolkit.finance.forecast import forecast
 from toolkit.inputs.dataset import load_tenant_dir
+from toolkit.inputs.session_sources import (
+    CSV_SOURCE,
+    measured_sessions,
+    session_source,
+    tenant_session_source,
+)
 from toolkit.model import USAGE_FILE, Tenant, as_date
+from toolkit.peaks import peak_contributors
 from toolkit.periods import as_of_date, last_complete_period
 from toolkit.provisioning.validation import validate
 
@@ -147,6 +154,27 @@ class Workspace:
     def findings(self) -> pd.DataFrame:
         """Provisioning findings V1–V7 on the as-of day."""
         return validate(self.tenant, self.users, on=self.as_of)
+
+    @cached_property
+    def measured_sessions(self) -> pd.DataFrame | None:
+        """The sessions the bill's agent usage was measured from (T1): the directory's pulled
+        ``raw/agentSession`` pages, agent ids matched to the users, when it has them
+        (:func:`toolkit.inputs.session_sources.tenant_session_source`, the rule ``multisub
+        peaks`` follows too); else ``sessions.csv`` as loaded; None when there are none."""
+        source = tenant_session_source(self.directory) if self.directory else None
+        if source is None or session_source(source) == CSV_SOURCE:
+            return self.sessions
+        return measured_sessions(source, self.tenant, self.users).sessions
+
+    @cached_property
+    def contributors(self) -> pd.DataFrame | None:
+        """The users counted in every billed peak (:func:`toolkit.peak_contributors`, T1),
+        periods labelled at :attr:`period`; None when the tenant has no sessions to trace
+        them with."""
+        sessions = self.measured_sessions
+        if sessions is None:
+            return None
+        return peak_contributors(self.tenant, sessions, self.users, period=self.period)
 
     def computed(self) -> Workspace:
         """Every stage computed now (a benchmark, or a worker about to hand the result on)."""
