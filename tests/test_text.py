@@ -43,7 +43,7 @@ def test_paragraph_listing_and_plural():
 def test_as_of_is_the_last_day_of_the_last_period_with_usage():
     usage = pd.DataFrame({"timestamp": pd.to_datetime(["2026-02-03T10:00", "2026-10-14T09:00"])})
     assert as_of_date(usage, "UTC") == dt.date(2026, 10, 31)
-    assert as_of_date(usage, "UTC", "Q") == dt.date(2026, 12, 31)
+    assert as_of_date(usage, "UTC", "Q") == dt.date(2026, 10, 31)  # never past the data (P1a)
     assert as_of_date(usage.iloc[:1], "UTC") == dt.date(2026, 2, 28)
     assert as_of_date(usage.iloc[:0], "UTC") is None and as_of_date(None, "UTC") is None
 
