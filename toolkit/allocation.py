@@ -142,6 +142,29 @@ def allocate(tenant: Tenant, usage: pd.DataFrame, users: pd.DataFrame | None = N
     AI Agent sessions to subscriptions by agent; an AI agent's session is never "user not in
     the users table": unlisted agents, and agents listed without a subscription, are pooled
     pro rata (M5).
+
+    Parameters
+    ----------
+    tenant : Tenant
+        The subscriptions, their terms and lines (:func:`toolkit.load_tenant`).
+    usage : DataFrame
+        The ``usage.csv`` shape: ``timestamp``, ``usage_type``, ``quantity`` (in the type's
+        unit: agents, minutes, sessions, messages) and optional ``subscription_id``,
+        ``user_id``.
+    users : DataFrame, optional
+        The ``users.csv`` shape, which attributes a user's usage to their subscription.
+    period : str
+        ``"M"`` (the billing month), ``"Q"`` or ``"Y"`` (roll-ups of billing months, P1a).
+    ai_agents : DataFrame, optional
+        ``ai_agents.csv``: AI agent id → subscription.
+
+    Returns
+    -------
+    Allocation
+        ``pooled`` (``period, usage_type, usage, entitlement, overage, owner``),
+        ``by_subscription`` (``period, usage_type, subscription_id, department, usage,
+        entitlement, overage``) and ``unallocated`` (``…, quantity, reason``); quantities in
+        the type's unit (unit-months for a peak type over a quarter or a year).
     """
     if is_roll_up(period):
         return rolled_up(allocate(tenant, usage, users, BILLING, ai_agents), period)

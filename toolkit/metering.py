@@ -126,6 +126,28 @@ def measure_sessions(sessions: pd.DataFrame, users: pd.DataFrame | None = None, 
     instants stored as UTC are then cut into UTC days. Naive times (and strings without an
     offset), in the sessions and in the users' ``start``/``end``, are local time in the
     zone used.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        The ``sessions.csv`` shape: ``user_id, login, logout``.
+    users : DataFrame, optional
+        The ``users.csv`` shape; without it every row is unmapped (``subscription_id`` null).
+    interval, min_duration, max_session : str, optional
+        Durations (``"15min"``, ``"0min"``, ``"12h"``); one policy, passed either way:
+        ``metering`` is the preferred one, these override its fields.
+    license_model : str
+        ``"concurrent"`` (peak users per interval) or ``"named"`` (users active per day).
+    timezone : str, optional
+        IANA zone in which intervals and days begin.
+    metering : Metering, optional
+        The tenant's metering policy (:class:`toolkit.policy.Metering`).
+
+    Returns
+    -------
+    DataFrame
+        The ``usage.csv`` shape: ``timestamp`` (the interval's or day's start, tz-aware),
+        ``usage_type``, ``quantity`` (agents), ``subscription_id``.
     """
     return sample_sessions(sessions, users, interval=interval, license_model=license_model,
                            timezone=timezone, min_duration=min_duration,

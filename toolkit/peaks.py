@@ -58,6 +58,24 @@ def peak_contributors(tenant: Tenant, sessions: pd.DataFrame,
     subscription), and the parts of one interval add up to the tenant's billed peak.
     ``login``/``logout`` are the counted session's (after the ``max_session`` cut; a session
     still open ends at the extraction time).
+
+    Parameters
+    ----------
+    tenant : Tenant
+    sessions : DataFrame
+        ``user_id, login, logout`` and optional ``agent_name, team, site``.
+    users : DataFrame, optional
+        The ``users.csv`` shape.
+    period : str
+        ``"M"``, or ``"Q"``/``"Y"``: each billing month's peak listed under its quarter or
+        year (P1a).
+
+    Returns
+    -------
+    DataFrame
+        ``period, usage_type, subscription_id, interval_start, peak, user_id, agent_name,
+        team, site, department, login, logout``; ``peak`` in agents, times tz-aware in the
+        tenant's zone (``interval_start`` null for named licenses).
     """
     model = tenant_license_model(tenant)
     sampled = sample_sessions(sessions, users, timezone=tenant.timezone,
