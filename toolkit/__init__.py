@@ -91,9 +91,9 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.explain import owner_changes_explained as owner_changes_explained
     from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
     from toolkit.finance.chargeback import chargeback as chargeback
+    from toolkit.finance.commitments import commitments as commitments
     from toolkit.finance.costs import costs as costs
     from toolkit.finance.costs import overage_price as overage_price
-    from toolkit.finance.commitments import commitments as commitments
     from toolkit.finance.focus import focus_table as focus_table
     from toolkit.finance.invoice_check import check_invoice as check_invoice
     from toolkit.finance.preview import month_preview as month_preview
