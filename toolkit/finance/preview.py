@@ -93,7 +93,10 @@ def _factors(tenant: Tenant, month: pd.DataFrame, offsets: np.ndarray, seen: int
     quantity = month["quantity"].to_numpy(float)
     for name, statistic in SCENARIOS.items():
         factor = np.ones(len(month))
-        for usage_type in np.unique(types) if statistic and remaining else ():
+        if statistic is None or not remaining:
+            result[name] = factor
+            continue
+        for usage_type in np.unique(types):
             kind = tenant.usage_types.get(usage_type)
             if kind is None or kind.measure not in EXTENDED:
                 continue
