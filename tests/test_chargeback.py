@@ -94,4 +94,4 @@ def test_an_allocation_without_usage_has_an_empty_chargeback_of_the_usual_types(
     empty = chargeback(allocate(priced_tenant(), usage()), method=method)
     assert empty.empty and list(empty.columns) == CHARGEBACK_COLUMNS
     assert empty.dtypes.astype(str).tolist() == full.dtypes.astype(str).tolist() == [
-        "period[M]", "str", "float64", "float64", "float64"]
+        "period[M]", "str", "float64", "float64", "float64", "float64"]

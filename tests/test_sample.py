@@ -11,7 +11,7 @@ def test_generator_is_deterministic_and_matches_the_bundled_files(tmp_path):
     write_sample(tmp_path / "a")
     write_sample(tmp_path / "b")
     for name in ("tenant.yaml", "usage.csv", "users.csv", "budgets.csv", "sessions.csv",
-                 "ai_agents.csv"):
+                 "ai_agents.csv", "invoice.csv"):
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False)
         assert filecmp.cmp(tmp_path / "a" / name, sample_dir() / name, shallow=False), name
 

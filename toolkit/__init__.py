@@ -27,6 +27,10 @@ _HOMES = {
     "Coverage": "toolkit.finance.coverage",
     "coverage": "toolkit.finance.coverage",
     "load_ai_agents": "toolkit.inputs.ai_agents",
+    "check_invoice": "toolkit.finance.invoice_check",
+    "commitments": "toolkit.finance.commitments",
+    "month_preview": "toolkit.finance.preview",
+    "load_invoice": "toolkit.inputs.invoice",
     "load_budgets": "toolkit.inputs.budgets",
     "load_agent_sessions": "toolkit.inputs.webex.search",
     "load_ai_agent_sessions": "toolkit.inputs.webex.search",
@@ -91,13 +95,17 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.explain import owner_changes_explained as owner_changes_explained
     from toolkit.finance.budgets import budget_vs_actual as budget_vs_actual
     from toolkit.finance.chargeback import chargeback as chargeback
+    from toolkit.finance.commitments import commitments as commitments
     from toolkit.finance.costs import costs as costs
     from toolkit.finance.costs import overage_price as overage_price
     from toolkit.finance.coverage import Coverage as Coverage
     from toolkit.finance.coverage import coverage as coverage
     from toolkit.finance.focus import focus_table as focus_table
+    from toolkit.finance.invoice_check import check_invoice as check_invoice
+    from toolkit.finance.preview import month_preview as month_preview
     from toolkit.inputs.ai_agents import load_ai_agents as load_ai_agents
     from toolkit.inputs.budgets import load_budgets as load_budgets
+    from toolkit.inputs.invoice import load_invoice as load_invoice
     from toolkit.inputs.sessions import load_sessions as load_sessions
     from toolkit.inputs.tenant_file import load_tenant as load_tenant
     from toolkit.inputs.tenant_file import save_tenant as save_tenant

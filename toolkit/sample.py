@@ -350,6 +350,7 @@ def write_sample(directory: str | Path | None = None, seed: int = SEED) -> Path:
     sessions.to_csv(directory / "sessions.csv", index=False)
     _sample_budgets(directory, seed).to_csv(directory / "budgets.csv", index=False)
     sample_ai_agents().to_csv(directory / "ai_agents.csv", index=False)
+    write_sample_invoice(directory)
     return directory
 
 
@@ -635,6 +636,81 @@ def _sample_budgets(directory: Path, seed: int) -> pd.DataFrame:
 
     data = Workspace.open(directory)
     return sample_budgets(data.tenant, data.billed, seed)
+
+
+INVOICE_FILE = "invoice.csv"
+INVOICE_PERIODS = ("2026-09", "2026-10")
+#: The sample invoice's deliberate discrepancies, one per cause of the invoice check (T2):
+#: (cause, period, subscription, usage type, charge) → what the invoice says instead. A
+#: ``None`` change drops the line; ``moved_to`` bills the line to another subscription.
+INVOICE_DISCREPANCIES = (
+    ("quantity", "2026-10", "Sub-1001", "cc_premium_agent", "overage", {"quantity": 4}),
+    ("owner", "2026-09", "Sub-1001", "ivr_port", "overage", {"moved_to": "Sub-1003"}),
+    ("price", "2026-10", "Sub-1003", "ivr_port", "committed", {"unit_price": 39.0}),
+    ("proration", "2026-09", "Sub-1002", "cc_standard_agent", "committed", {"quantity": 28}),
+    ("missing_on_invoice", "2026-10", "Sub-1001", "webex_connect", "overage", None),
+    ("rounding", "2026-09", "Sub-1003", "webex_connect", "committed", {"cents": 1}),
+)
+#: A line the invoice has and the tenant file does not (``missing_in_tenant``): WFO on Sub-1001.
+INVOICE_EXTRA = ("2026-10", "Sub-1001", "wfo", "committed", 10.0, 42.0)
+
+
+def sample_invoice(costs_table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """A Cisco-style invoice of :data:`INVOICE_PERIODS` from the sample's computed costs, with
+    the discrepancies of :data:`INVOICE_DISCREPANCIES` and :data:`INVOICE_EXTRA` (documented
+    in docs/traceability.md), in the SKU spelling of the default SKU table."""
+    from toolkit.inputs.invoice import DEFAULT_SKUS
+
+    sku_of = {usage_type: sku for sku, usage_type in DEFAULT_SKUS.items()}
+    table = costs_table[costs_table["period"].astype(str).isin(INVOICE_PERIODS)]
+    lines = []
+    for row in table.itertuples(index=False):
+        lines.append([str(row.period), row.subscription_id, row.usage_type, "committed",
+                      row.entitlement, row.unit_price])
+        if row.overage > 0:
+            lines.append([str(row.period), row.subscription_id, row.usage_type, "overage",
+                          row.overage, row.overage_price])
+    frame = pd.DataFrame(lines, columns=["period", "subscription_id", "usage_type", "charge",
+                                         "quantity", "unit_price"])
+    frame["cents"] = 0
+    frame["quantity"] = frame["quantity"].astype(float)
+    frame["unit_price"] = frame["unit_price"].astype(float)
+    for _cause, *key, change in INVOICE_DISCREPANCIES:
+        at = (frame[["period", "subscription_id", "usage_type", "charge"]] == key).all(axis=1)
+        if change is None:
+            frame = frame[~at]
+            continue
+        for column, value in change.items():
+            frame.loc[at, {"moved_to": "subscription_id"}.get(column, column)] = value
+    extra = pd.DataFrame([[*INVOICE_EXTRA, 0]], columns=frame.columns)
+    frame = pd.concat([frame, extra], ignore_index=True)
+    frame["amount"] = (frame["quantity"] * frame["unit_price"]).round(2) \
+        + frame.pop("cents") / 100
+    frame = frame.sort_values(["period", "subscription_id", "usage_type", "charge"],
+                              ignore_index=True, kind="stable")
+    return _invoice_columns(frame, sku_of, currency)
+
+
+def _invoice_columns(frame: pd.DataFrame, sku_of: dict, currency: str) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "invoice_id": "INV-" + frame["period"].str.replace("-", ""),
+        "line_id": [f"{n:03d}" for n in range(1, len(frame) + 1)],
+        "period": frame["period"], "subscription_id": frame["subscription_id"],
+        "sku": frame["usage_type"].map(sku_of), "charge": frame["charge"],
+        "quantity": frame["quantity"], "unit_price": frame["unit_price"],
+        "amount": frame["amount"].map(lambda value: f"{value:.2f}"), "currency": currency})
+    return out
+
+
+def write_sample_invoice(directory: str | Path | None = None) -> Path:
+    """Write :func:`sample_invoice` of the tenant in ``directory`` (default: the bundled
+    sample) to its ``invoice.csv``, atomically."""
+    from toolkit.present.export import write_table
+    from toolkit.workspace import Workspace
+
+    directory = Path(directory) if directory is not None else sample_dir()
+    data = Workspace.open(directory)
+    return write_table(sample_invoice(data.priced, data.currency), directory / INVOICE_FILE)
 
 
 if __name__ == "__main__":

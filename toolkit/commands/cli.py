@@ -41,6 +41,8 @@ COMMANDS = {
     "workbook": "the cost review as an Excel workbook",
     "pull": "raw pages (licenses, people, agent and AI agent sessions) from a live Webex tenant",
     "portfolio": "many tenants at once, on Dask: one roll-up of money, peaks and risks",
+    "check-invoice": "does Cisco's invoice agree? every difference with its cause",
+    "preview": "the open month so far, and projected to its end",
 }
 EXIT_INPUT_ERROR = 2
 #: What a shell reports for a program whose reader went away (128 + SIGPIPE), e.g. ``| head``.
