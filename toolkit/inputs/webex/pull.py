@@ -117,7 +117,9 @@ class Redactor:
     def _forms(self) -> list[str]:
         if not self.token:
             return []
-        forms = {self.token, json.dumps(self.token)[1:-1], urllib.parse.quote(self.token, "")}
+        escaped = json.dumps(self.token)[1:-1]
+        forms = {self.token, escaped, escaped.replace("/", "\\/"),
+                 urllib.parse.quote(self.token, "")}
         return sorted(forms, key=len, reverse=True)
 
     def text(self, value: str) -> str:
@@ -410,8 +412,9 @@ class Puller:
     def _parsed(self, source: str, url: str, content: bytes):
         payload, problems = read_json(content, f"{source} response from {_safe(url)}")
         if payload is None:
-            raise self._fail(f"{source}: the response is not usable JSON: {problems[0]}; "
-                             f"{self._so_far()}")
+            body = content[:200].decode("utf-8", "replace")
+            raise self._fail(f"{source}: the response is not usable JSON: {problems[0]} "
+                             f"(it begins {body!r}); {self._so_far()}")
         return payload
 
     def _page_info(self, source: str, query: str, url: str, content: bytes) -> dict:
