@@ -236,9 +236,12 @@ def test_the_whole_pull_has_a_deadline(httpserver, base, token, tmp_path, capsys
     assert "--deadline 1.5 s" in capsys.readouterr().err
 
 
-@pytest.fixture
-def trickle():
-    """A raw server that sends its headers, then one byte of body every 0.5 s."""
+@pytest.fixture(params=["headers", "body"])
+def trickle(request):
+    """A raw server that trickles one byte every 0.5 s: of its headers, or of its body."""
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000\r\n\r\n")
+    trickled = iter(head) if request.param == "headers" else iter(b" " * 100000)
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
@@ -250,11 +253,11 @@ def trickle():
             return
         with conn:
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 100000\r\n\r\n")
+            if request.param == "body":
+                conn.sendall(head)
             while not stop.wait(0.5):
                 try:
-                    conn.sendall(b" ")
+                    conn.sendall(bytes([next(trickled, 32)]))
                 except OSError:
                     return
 

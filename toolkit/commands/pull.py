@@ -34,11 +34,13 @@ from toolkit.inputs.webex.pull import (
     CC_URL,
     CC_URLS,
     SOURCES,
+    Deadline,
     Limits,
     Puller,
     PullError,
     Redactor,
     check_url,
+    deadline_transport,
     oldest_allowed,
     token_problem,
 )
@@ -97,10 +99,11 @@ def run(args) -> int:
     redactor = Redactor(token)
     limits = Limits(args.max_wait, args.request_deadline, args.deadline, args.max_page_bytes)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    deadline = Deadline()
     with httpx.Client(headers=headers, timeout=limits.request_deadline,
-                      follow_redirects=False) as client:
+                      follow_redirects=False, transport=deadline_transport(deadline)) as client:
         puller = Puller(client, args.out, start, to, args.base_url, args.cc_url,
-                        redactor=redactor, limits=limits)
+                        redactor=redactor, limits=limits, deadline=deadline)
         try:
             saved = puller.run(tuple(args.only or SOURCES))
         except PullError as error:

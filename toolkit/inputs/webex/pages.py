@@ -173,8 +173,10 @@ STATE_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "complete": (lambda v: type(v) is bool, "true or false"),
     "stopped": (lambda v: v is None or isinstance(v, str), "why a pull stopped (text) or null"),
 }
-#: Fields a state written before they existed may lack (their default is then used).
-STATE_OPTIONAL = {"stopped": None}
+#: Fields a state may lack (their default is then used): a pull writes them all, but a
+#: hand-made or generated state (``data/sample/raw``) needs only its window.
+STATE_OPTIONAL = {"pages": 0, "window": 0, "cursor": None, "next_url": None,
+                  "complete": False, "stopped": None}
 
 
 def _instant(text: str) -> bool:

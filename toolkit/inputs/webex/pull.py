@@ -47,6 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpcore
 import httpx
 from tqdm import tqdm
 
@@ -155,6 +156,75 @@ class Limits:
     max_page_bytes: int = 64 * 2**20  # --max-page-bytes: bytes of one response
 
 
+class DeadlinePassed(Exception):
+    """A socket operation asked after the request's deadline (see :class:`DeadlineBackend`)."""
+
+
+class Deadline:
+    """The monotonic instant the current request must end by (``None``: no request)."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def bound(self, timeout: float | None) -> float | None:
+        """``timeout`` shortened to what is left; :class:`DeadlinePassed` when nothing is."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write, TLS handshake included, ends by the deadline:
+    httpx's timeouts are per operation, so headers trickled a byte at a time would never
+    end without this."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline):
+        self._stream, self._deadline = stream, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.bound(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.bound(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
+                                                      self._deadline.bound(timeout)),
+                               self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.SyncBackend):
+    """The network backend of the pull's client: connections bounded by :class:`Deadline`."""
+
+    def __init__(self, deadline: Deadline):
+        self.deadline = deadline
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = super().connect_tcp(host, port, self.deadline.bound(timeout), local_address,
+                                     socket_options)
+        return _DeadlineStream(stream, self.deadline)
+
+
+def deadline_transport(deadline: Deadline) -> httpx.HTTPTransport:
+    """An httpx transport whose sockets end by ``deadline`` (httpx has no total timeout;
+    its pool takes a network backend, set here on the pool httpx built)."""
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover - httpx changed
+        raise RuntimeError("httpx's transport has no connection pool to bound")
+    pool._network_backend = DeadlineBackend(deadline)
+    return transport
+
+
 @dataclass
 class PullState:
     """Where one source stands; saved as ``.pull-state`` after every page."""
@@ -194,6 +264,7 @@ class Puller:
     redactor: Redactor = field(default_factory=Redactor)
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = time.monotonic
+    deadline: Deadline = field(default_factory=Deadline)  # the client's transport's, if any
 
     def run(self, sources: tuple[str, ...] = SOURCES) -> dict[str, int]:
         self._began = self.clock()
@@ -355,6 +426,21 @@ class Puller:
         ``max_page_bytes`` is refused before it is held (Content-Length, then counted)."""
         budget = min(self.limits.request_deadline, self._left(source, url))
         deadline = self.clock() + budget
+        self.deadline.at = time.monotonic() + budget
+        try:
+            return self._read(source, method, url, budget, deadline, **kwargs)
+        except (DeadlinePassed, httpx.TimeoutException):  # each timeout is the whole budget
+            raise self._slow(source, url, budget) from None
+        finally:
+            self.deadline.at = None
+
+    def _slow(self, source: str, url: str, budget: float) -> PullError:
+        return self._fail(f"{source}: no complete answer from {_safe(url)} within "
+                          f"--request-deadline {budget:g} s (the server sends too slowly); "
+                          f"{self._so_far()}")
+
+    def _read(self, source: str, method: str, url: str, budget: float, deadline: float,
+              **kwargs) -> tuple[httpx.Response, bytes]:
         limit = self.limits.max_page_bytes
         with self.client.stream(method, url, timeout=httpx.Timeout(budget), **kwargs) as response:
             length = response.headers.get("Content-Length", "")
@@ -367,9 +453,7 @@ class Puller:
                     raise self._too_big(source, url, f"more than {limit:,} bytes")
                 chunks.append(chunk)
                 if self.clock() > deadline:
-                    raise self._fail(f"{source}: no complete answer from {_safe(url)} within "
-                                     f"--request-deadline {budget:g} s (the server sends too "
-                                     f"slowly); {self._so_far()}")
+                    raise self._slow(source, url, budget)
         return response, b"".join(chunks)
 
     def _too_big(self, source: str, url: str, what: str) -> PullError:
