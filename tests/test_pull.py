@@ -167,4 +167,5 @@ def test_an_unusable_url_is_a_message_not_a_traceback(tmp_path, monkeypatch, cap
     code = main(["pull", "--from", "2026-10-01", "--to", "2026-10-02", "--out", str(tmp_path),
                  "--base-url", "ftp://nowhere.invalid", "--only", "licenses"])
     err = capsys.readouterr().err
-    assert code == 1 and err.startswith("multisub pull: ") and TOKEN not in err
+    assert code == 2 and err.startswith("multisub pull: ") and TOKEN not in err
+    assert "--base-url" in err and "https://" in err

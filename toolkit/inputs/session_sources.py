@@ -10,7 +10,6 @@ one line in :data:`SOURCES`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from toolkit.inputs.dataset import table_file
 from toolkit.inputs.sessions import load_sessions
 from toolkit.inputs.webex.activities import activity_records, load_agent_activities
 from toolkit.inputs.webex.agents import match_agents
-from toolkit.inputs.webex.pages import page_files
+from toolkit.inputs.webex.pages import page_files, read_json_file
 from toolkit.inputs.webex.search import agent_session_records, load_agent_sessions
 from toolkit.inputs.webex.session_records import SessionImport
 from toolkit.metering import cut_long_sessions
@@ -71,9 +70,8 @@ def session_source(path: str | Path) -> str:
     for file, head in zip(files, heads, strict=True):
         if not head.startswith((b"{", b"[")):
             continue  # empty, unreadable or not JSON: its loader names it
-        try:
-            payload = json.loads(file.read_bytes())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        payload, _ = read_json_file(file)  # its problems are named by the loader
+        if payload is None:
             continue
         for name, source in SOURCES.items():
             if source.detect(payload):

@@ -26,10 +26,10 @@ docs/rules.md §5, assigning a license is not usage, so it is never used as cons
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -49,6 +49,7 @@ from toolkit.checks import (
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.frames import USER_COLUMNS, USER_OPTIONAL
 from toolkit.inputs.csv_input import read_text_table
+from toolkit.inputs.webex.pages import read_json
 from toolkit.inputs.yaml_text import read_yaml
 from toolkit.policy import AGENT_LICENSES, DEFAULT_USAGE_TYPES
 
@@ -272,29 +273,21 @@ def _payload(file: Path):
     """The parsed page, or problems. An empty page (or ``null``) is a problem, not zero
     items: a save that failed half-way must not pass for an export with fewer licenses."""
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(str(file), "", "", None, f"readable UTF-8 JSON ({exc})")]
-    if not text.strip():
-        return None, [Problem(str(file), "", "", None, "a JSON response (the file is empty)")]
-    try:
-        payload = json.loads(text)
-    except RecursionError:
-        return None, [Problem(str(file), "", "", None, "JSON nested less deeply")]
-    except json.JSONDecodeError as first:
+        data = file.read_bytes()
+    except OSError as exc:
+        return None, [Problem(str(file), "", "", None, f"a readable file ({exc.strerror})")]
+    payload, problems = read_json(data, str(file))
+    if payload is None and problems and problems[0].expected.startswith("complete JSON ("):
         # Documentation examples with single quotes are YAML flow mappings; they are read
         # as such only without anchors and aliases (JSON has none), so an alias bomb saved
         # as .json is refused at once instead of expanding.
         try:
-            payload, repeated = read_yaml(text, str(file), aliases=False)
-            if repeated:
-                return None, repeated
-        except InputError:
-            return None, [Problem(str(file), f"line {first.lineno}", "", None,
-                                  f"JSON ({first.msg})")]
-    except ValueError:  # an integer of more than 4300 digits
-        return None, [Problem(str(file), "", "", None,
-                              "JSON whose numbers have at most 4,300 digits")]
+            payload, problems = read_yaml(data.decode("utf-8-sig"), str(file), aliases=False)
+        except (InputError, UnicodeDecodeError):
+            first = problems[0]
+            return None, [replace(first, expected=first.expected.removeprefix("complete "))]
+    if problems:
+        return None, problems
     if payload is None:
         return None, [Problem(str(file), "", "", "null", "a JSON response object")]
     return payload, []

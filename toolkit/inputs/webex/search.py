@@ -55,9 +55,9 @@ def load_agent_sessions(path: str | Path, *, as_of=None,
     :class:`~toolkit.errors.InputError` listing every problem of every page at once.
     """
     raw, problems, cursors = RawSessions(), [], []
-    for file, payload, unreadable in iter_pages(path):
-        if unreadable is not None:
-            problems.append(unreadable)
+    for file, payload, bad in iter_pages(path):
+        problems += bad
+        if payload is None:
             continue
         records, where = agent_session_records(payload)
         what, advice = not_agent_sessions(payload, records) or (describe(payload), "")
