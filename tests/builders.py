@@ -7,12 +7,19 @@ notebooks' conftest.)
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
 from toolkit.model import Line, Subscription, Tenant, Term
 
 D = dt.date
+
+#: The tests' folder, its fixtures (real payloads) and the checkout: a module's tests live in
+#: ``tests/<wing>/test_<module>.py``, so they find shared files through these, not ``__file__``.
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+ROOT = TESTS.parent
 
 
 def term(start, end, *lines, unit_price=1.0):
@@ -66,3 +73,45 @@ def usage(*rows, columns=("timestamp", "usage_type", "quantity", "subscription_i
     frame = pd.DataFrame(padded, columns=list(columns))
     frame["quantity"] = frame["quantity"].astype(float)
     return frame
+
+
+# --- the priced two-subscription tenant of tests/finance/test_costs.py's docstring ---
+
+def priced_line(usage_type, quantity, price, overage, start, end):
+    return Line(usage_type, quantity, price, start, end, overage)
+
+
+def priced_subscription(sub_id, department, start, end, *lines):
+    return Subscription(sub_id, department, "concurrent", "flex", "cloud", (
+        Term(start, end, tuple(priced_line(*line, start, end) for line in lines)),))
+
+
+def priced_tenant(**kwargs) -> Tenant:
+    """The two-subscription tenant of the module docstring."""
+    a = priced_subscription("Sub-A", "Sales", D(2024, 1, 1), D(2026, 1, 1),
+                            ("cc_standard_agent", 10, 100.0, 150.0), ("ai_agent", 1000, 0.5, 0.8))
+    b = priced_subscription("Sub-B", "Support", D(2024, 6, 1), D(2026, 6, 1),
+                            ("cc_standard_agent", 15, 90.0, 140.0), ("ai_agent", 500, 0.55, 0.85))
+    return Tenant("Priced", "EUR", (a, b), **kwargs)
+
+
+def march_usage() -> pd.DataFrame:
+    return usage(
+        ("2025-03-10T10:00", "cc_standard_agent", 12, "Sub-A"),
+        ("2025-03-10T10:00", "cc_standard_agent", 16, "Sub-B"),  # the peak: 28
+        ("2025-03-11T10:00", "cc_standard_agent", 20, "Sub-B"),
+        ("2025-03-12T09:00", "ai_agent", 800, "Sub-A"),
+        ("2025-03-13T09:00", "ai_agent", 900, "Sub-B"),
+    )
+
+
+# --- the seed's access example (tests/provisioning/test_validation.py) ---
+
+def seed_provisioning_tenant():
+    """The seed's access example: Subscription 1 expiring, Subscription 2 added to the tenant."""
+    return tenant(
+        subscription("Sub-1", term(D(2025, 1, 1), D(2026, 1, 1), ("cc_standard_agent", 10)),
+                     department="Care"),
+        subscription("Sub-2", term(D(2025, 11, 1), D(2026, 11, 1), ("cc_standard_agent", 10)),
+                     department="Care"),
+    )

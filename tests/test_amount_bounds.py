@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from test_costs import priced_subscription
 
-from builders import D, usage
+from builders import D, priced_subscription, usage
 from toolkit import InputError, Tenant, allocate
 from toolkit.checks import AMOUNT_LIMIT, is_amount
 from toolkit.commands.cli import main

@@ -12,11 +12,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from builders import FIXTURES
 from toolkit.commands.cli import main
 from toolkit.inputs.webex.pull import Redactor, retry_after
 
 TOKEN = "tok-9d1e-SECRET-never-shown"
-LICENSES = (Path(__file__).parent / "fixtures" / "webex" / "licenses_pages" / "page-1.json"
+LICENSES = (FIXTURES / "webex" / "licenses_pages" / "page-1.json"
             ).read_bytes()
 LIST = '{"items": []}'
 

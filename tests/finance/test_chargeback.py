@@ -10,9 +10,8 @@ caused: agents above own entitlement: Sales 12 − 10 = 2, Support 16 − 15 = 1
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import march_usage, priced_subscription, priced_tenant
 
-from builders import D, usage
+from builders import D, march_usage, priced_subscription, priced_tenant, usage
 from toolkit import Tenant, allocate
 from toolkit.finance.chargeback import CHARGEBACK_COLUMNS, METHODS, chargeback
 from toolkit.finance.costs import costs

@@ -1,9 +1,8 @@
 """The FOCUS-shaped export: column names, allowed values, totals, and formula safety."""
 
 import pandas as pd
-from test_costs import march_usage, priced_subscription, priced_tenant
 
-from builders import D
+from builders import D, march_usage, priced_subscription, priced_tenant
 from toolkit import Tenant, allocate
 from toolkit.finance.costs import costs
 from toolkit.finance.focus import FOCUS_COLUMNS, focus_table

@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-from test_costs import march_usage, priced_tenant
 
+from builders import march_usage, priced_tenant
 from toolkit import InputError, allocate
 from toolkit.finance.budgets import RESULT_COLUMNS, budget_vs_actual
 from toolkit.finance.chargeback import chargeback

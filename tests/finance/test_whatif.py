@@ -14,9 +14,18 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import march_usage, priced_subscription, priced_tenant
 
-from builders import AI, D, seed_tenant, subscription, tenant, term
+from builders import (
+    AI,
+    D,
+    march_usage,
+    priced_subscription,
+    priced_tenant,
+    seed_tenant,
+    subscription,
+    tenant,
+    term,
+)
 from toolkit import InputError, Line, Subscription, Term, allocate
 from toolkit.finance.whatif import (
     add,

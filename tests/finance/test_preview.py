@@ -14,9 +14,8 @@ import datetime as dt
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import priced_tenant
 
-from builders import usage
+from builders import priced_tenant, usage
 from toolkit import allocate, chargeback
 from toolkit.commands.cli import main
 from toolkit.finance.preview import month_preview

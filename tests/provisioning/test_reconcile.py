@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from builders import D, subscription, tenant, term
+from builders import FIXTURES, D, subscription, tenant, term
 from toolkit.commands.cli import main
 from toolkit.inputs.tenant_file import save_tenant
 from toolkit.inputs.webex.control_hub import load_webex_licenses
 from toolkit.provisioning.reconcile import FINDING_COLUMNS, reconcile
 
-FIXTURES = Path(__file__).parent / "fixtures" / "webex"
+FIXTURES = FIXTURES / "webex"
 
 
 def aurora():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_validation import seed_provisioning_tenant
 
+from builders import FIXTURES, seed_provisioning_tenant
 from toolkit.commands.cli import main
 from toolkit.inputs.tenant_file import save_tenant
 from toolkit.resources import sample_dir
@@ -124,7 +124,7 @@ def test_sample_defaults_to_the_as_of_day_and_groups_findings_by_rule(capsys, mo
 
 def test_plan_json_writes_the_patch_bodies_and_says_what_it_could_not(tmp_path, capsys):
     plan = tmp_path / "plan.json"
-    licenses = Path(__file__).parent / "fixtures" / "webex" / "licenses.json"
+    licenses = FIXTURES / "webex" / "licenses.json"
     code = main(["validate", str(sample_dir()), "--plan", str(plan), "--licenses", str(licenses)])
     assert code == 1
     out = " ".join(capsys.readouterr().out.split())

@@ -17,44 +17,15 @@ Committed: A 1000.00 + 500.00 = 1500.00; B 1350.00 + 275.00 = 1625.00.
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builders import D, usage
+from builders import D, march_usage, priced_subscription, priced_tenant, usage
 from toolkit import InputError, Line, Subscription, Tenant, Term, allocate
 from toolkit.finance.costs import costs, unowned_overage
 from toolkit.finance.money import to_cents
 from toolkit.policy import DEFAULT_USAGE_TYPES
-
-
-def priced_line(usage_type, quantity, price, overage, start, end):
-    return Line(usage_type, quantity, price, start, end, overage)
-
-
-def priced_subscription(sub_id, department, start, end, *lines):
-    return Subscription(sub_id, department, "concurrent", "flex", "cloud", (
-        Term(start, end, tuple(priced_line(*line, start, end) for line in lines)),))
-
-
-def priced_tenant(**kwargs) -> Tenant:
-    """The two-subscription tenant of the module docstring."""
-    a = priced_subscription("Sub-A", "Sales", D(2024, 1, 1), D(2026, 1, 1),
-                            ("cc_standard_agent", 10, 100.0, 150.0), ("ai_agent", 1000, 0.5, 0.8))
-    b = priced_subscription("Sub-B", "Support", D(2024, 6, 1), D(2026, 6, 1),
-                            ("cc_standard_agent", 15, 90.0, 140.0), ("ai_agent", 500, 0.55, 0.85))
-    return Tenant("Priced", "EUR", (a, b), **kwargs)
-
-
-def march_usage() -> pd.DataFrame:
-    return usage(
-        ("2025-03-10T10:00", "cc_standard_agent", 12, "Sub-A"),
-        ("2025-03-10T10:00", "cc_standard_agent", 16, "Sub-B"),  # the peak: 28
-        ("2025-03-11T10:00", "cc_standard_agent", 20, "Sub-B"),
-        ("2025-03-12T09:00", "ai_agent", 800, "Sub-A"),
-        ("2025-03-13T09:00", "ai_agent", 900, "Sub-B"),
-    )
 
 
 def test_hand_computed_two_subscription_month():

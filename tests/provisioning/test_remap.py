@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_validation import PREM, SEED_USERS, STD, seed_provisioning_tenant, users
+from test_validation import PREM, SEED_USERS, STD, users
 
-from builders import subscription, tenant, term
+from builders import seed_provisioning_tenant, subscription, tenant, term
 from toolkit.present.export import plan_to_csv
 from toolkit.provisioning.remap import (
     PLAN_COLUMNS,

@@ -2,9 +2,8 @@
 
 import pandas as pd
 import pytest
-from test_costs import priced_subscription, priced_tenant
 
-from builders import D
+from builders import D, priced_subscription, priced_tenant
 from toolkit import Tenant
 from toolkit.commands.cli import main
 from toolkit.finance.focus import FOCUS_COLUMNS

@@ -3,17 +3,17 @@
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 from werkzeug import Response
 
+from builders import FIXTURES
 from toolkit import load_agent_sessions, load_ai_agent_sessions, load_webex_licenses
 from toolkit.commands.cli import main
 from toolkit.inputs.webex.pull import search_windows
 
 TOKEN = "tok-3f9c2a71-never-on-disk"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = FIXTURES
 WEBEX = FIXTURES / "webex"
 SEARCH = FIXTURES / "search"
 

@@ -1,11 +1,11 @@
 """Quirks of real /v1/people and /v1/licenses payloads (docs/rules.md §6)."""
 
 import json
-from pathlib import Path
 
+from builders import FIXTURES
 from toolkit import load_webex_licenses, load_webex_people
 
-WEBEX = Path(__file__).parent / "fixtures" / "webex"
+WEBEX = FIXTURES / "webex"
 
 
 def test_comma_joined_license_ids_are_several_licenses_and_names_ignore_case(tmp_path):

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builders import FIXTURES
 from toolkit import InputError
 from toolkit.inputs.webex.search import load_agent_sessions
 from toolkit.policy import Metering
 
-PAGES = Path(__file__).parent / "fixtures" / "search" / "agent_sessions"
+PAGES = FIXTURES / "search" / "agent_sessions"
 H = 3_600_000
 T0 = 1790841600000  # 2026-10-01T08:00:00Z
 LEGACY = "AXW8OBN1L4YBh5I5lOu-"
@@ -160,7 +161,7 @@ def test_null_end_is_active_and_a_zero_length_session_is_reported(tmp_path):
     assert result.findings["rule"].tolist() == ["session-open", "session-empty"]
 
 
-AI_PAGES = Path(__file__).parent / "fixtures" / "search" / "ai_agent_sessions"
+AI_PAGES = FIXTURES / "search" / "ai_agent_sessions"
 
 
 def test_ai_agent_sessions_are_one_unit_each_on_their_start_counted_once():

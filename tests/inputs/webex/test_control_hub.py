@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from builders import FIXTURES
 from toolkit.commands.cli import main
 from toolkit.errors import InputError
 from toolkit.inputs.users import load_users
 from toolkit.inputs.webex.control_hub import LICENSE_NAMES, load_webex_licenses, load_webex_people
 
-FIXTURES = Path(__file__).parent / "fixtures" / "webex"
+FIXTURES = FIXTURES / "webex"
 
 
 @pytest.fixture(scope="module")

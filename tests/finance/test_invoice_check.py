@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import march_usage, priced_tenant
 
+from builders import march_usage, priced_tenant
 from toolkit import InputError, allocate, check_invoice, load_invoice
 from toolkit.commands.cli import main
 from toolkit.finance.invoice_check import disputed, period_totals

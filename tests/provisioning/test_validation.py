@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builders import subscription, tenant, term
+from builders import seed_provisioning_tenant, subscription, tenant, term
 from toolkit.provisioning.validation import FINDING_COLUMNS, RULES, latest_date, validate
 
 D = dt.date
@@ -26,14 +26,6 @@ def users(*rows, columns=("user_id", "role", "license", "subscription_id", "depa
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
     return frame
-
-
-def seed_provisioning_tenant():
-    """The seed's access example: Subscription 1 expiring, Subscription 2 added to the tenant."""
-    return tenant(
-        subscription("Sub-1", term(D(2025, 1, 1), D(2026, 1, 1), (STD, 10)), department="Care"),
-        subscription("Sub-2", term(D(2025, 11, 1), D(2026, 11, 1), (STD, 10)), department="Care"),
-    )
 
 
 SEED_USERS = users(("Customer Admin 1", "admin", None, "Sub-1"),

@@ -22,9 +22,8 @@ Terms: A 2024-01-01..2026-01-01 (24 months), B 2024-06-01..2026-06-01 (24), C 20
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import priced_subscription, priced_tenant
 
-from builders import D, usage
+from builders import D, priced_subscription, priced_tenant, usage
 from toolkit import Tenant, allocate, chargeback, commitments
 from toolkit.finance.commitments import line_usage, renewal_candidates
 from toolkit.finance.money import to_cents

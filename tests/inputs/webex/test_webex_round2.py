@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builders import FIXTURES
 from toolkit.metering import measure_sessions
 
-CISCO = Path(__file__).parent / "fixtures" / "cisco"
+CISCO = FIXTURES / "cisco"
 MINUTE = pd.Timedelta(minutes=1)
 
 

@@ -18,9 +18,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_costs import priced_line, priced_subscription, priced_tenant
 
-from builders import D, usage
+from builders import D, priced_line, priced_subscription, priced_tenant, usage
 from toolkit import Subscription, Tenant, Term, allocate
 from toolkit.finance.forecast import FORECAST_COLUMNS, forecast
 

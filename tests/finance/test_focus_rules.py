@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_costs import march_usage, priced_subscription, priced_tenant
 
-from builders import D
+from builders import TESTS, D, march_usage, priced_subscription, priced_tenant
 from toolkit import Tenant, allocate
 from toolkit.commands.cli import main
 from toolkit.finance.focus import focus_table, focus_text
@@ -119,7 +118,7 @@ def test_the_finops_validator_accepts_the_sample_export(tmp_path):
     python = _validator_python()
     out = tmp_path / "focus.csv"
     assert main(["focus", str(sample_dir()), "--out", str(out)]) == 0
-    runner = Path(__file__).with_name("focus_validator_run.py")
+    runner = (TESTS / "focus_validator_run.py")
     done = subprocess.run([python, str(runner), str(out), SAAS_CRITERIA], capture_output=True,
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
