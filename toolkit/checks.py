@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -98,6 +99,27 @@ def _naive_times(text: pd.Series) -> pd.Series:
         cells = [pd.to_datetime(cell, format="ISO8601", errors="coerce") for cell in text]
         return pd.Series([pd.NaT if pd.isna(c) or c.tzinfo else c for c in cells],
                          index=text.index, dtype="datetime64[us]")
+
+
+#: Years a usage timestamp may fall in (UTC). A year 1970 or 9999 is an export's placeholder
+#: or a typo, and would stretch every period range and day table built from the usage.
+TIMESTAMP_YEARS = (2000, 2100)
+_FIRST_INSTANT = pd.Timestamp(f"{TIMESTAMP_YEARS[0]}-01-01", tz="UTC")
+_AFTER_INSTANT = pd.Timestamp(f"{TIMESTAMP_YEARS[1] + 1}-01-01", tz="UTC")
+TIMESTAMP_EXPECTED = f"a date-time in the years {TIMESTAMP_YEARS[0]} to {TIMESTAMP_YEARS[1]}"
+
+
+def outside_years(stamps: pd.Series) -> np.ndarray:
+    """Positions of tz-aware instants outside :data:`TIMESTAMP_YEARS` (NaT is not outside:
+    a missing value is reported on its own)."""
+    return ((stamps < _FIRST_INSTANT) | (stamps >= _AFTER_INSTANT)).to_numpy().nonzero()[0]
+
+
+def year_problems(frame: pd.DataFrame, column: str, file: str) -> list[Problem]:
+    """Every instant of ``column`` outside :data:`TIMESTAMP_YEARS`, with its row."""
+    stamps = frame[column]
+    return [Problem(file, row_label(int(i)), column, str(stamps.iloc[i]), TIMESTAMP_EXPECTED)
+            for i in outside_years(stamps)]
 
 
 def missing_values(frame: pd.DataFrame, column: str, file: str, expected: str) -> list[Problem]:

@@ -78,8 +78,16 @@ def _bounded(value: float) -> float:
     return value
 
 
-#: A quantity or price of the tenant file: finite, 0 to 10^12 (P4).
-Amount = Annotated[float, AfterValidator(_bounded)]
+def _not_boolean(value: object) -> object:
+    """YAML reads ``yes``/``true`` as a boolean, which pydantic would take as 1: a price or
+    quantity written so is a slip, never a number."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number, not the boolean {str(value).lower()}")
+    return value
+
+
+#: A quantity or price of the tenant file: a number (never a boolean), finite, 0 to 10^12 (P4).
+Amount = Annotated[float, BeforeValidator(_not_boolean), AfterValidator(_bounded)]
 
 
 class LineFile(_Strict):
@@ -225,7 +233,19 @@ def _tenant_path(path: Path) -> Path:
     return file
 
 
+#: The largest tenant file read (bytes). A tenant with hundreds of subscriptions writes a few
+#: tens of KB; a device (``/dev/zero``) or a file far larger is refused before it is read.
+MAX_TENANT_BYTES = 1 << 20
+
+
 def _read_yaml(file: Path) -> tuple[dict, list[Problem]]:
+    if not file.is_file():
+        raise InputError([Problem(str(file), "", "", None, "a regular file (not a device, "
+                                  "pipe or directory)")])
+    size = file.stat().st_size
+    if size > MAX_TENANT_BYTES:
+        raise InputError([Problem(str(file), "", "", f"{size:,} bytes",
+                                  f"a tenant file of at most {MAX_TENANT_BYTES:,} bytes")])
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
