@@ -14,17 +14,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.errors import InputError, Problem, excerpt, raise_if_any
 from toolkit.inputs.typed import is_parquet, parquet_as_text
 
 
 def read_text_table(
-    path: str | Path, required: Iterable[str], optional: Iterable[str] = ()
+    path: str | Path, required: Iterable[str], optional: Iterable[str] = (),
+    extra: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV as trimmed text, empty cells as NA; raise InputError on a malformed file.
 
     A file that is missing, empty, ragged (rows with the wrong number of fields) or lacks a
-    required column is refused as a whole, listing every such problem.
+    required column is refused as a whole, listing every such problem. With ``extra`` (the
+    tenant's own files), a column that is neither required, optional nor one of ``extra``
+    is a problem too (see :func:`unknown_columns`); ``None`` keeps any extra column (a Webex
+    export carries many the toolkit does not read).
     """
     file = str(path)
     if not Path(path).is_file():
@@ -52,6 +56,8 @@ def read_text_table(
         for column in required
         if column not in frame.columns
     ] + _repeated_columns(list(frame.columns), file)
+    if extra is not None:
+        problems += unknown_columns(list(frame.columns), file, [*required, *optional], extra)
     if frame.empty:
         problems.append(Problem(file, "", "", None, "at least one data row after the header"))
     raise_if_any(problems)
@@ -63,6 +69,19 @@ def read_text_table(
         text = frame[column].str.strip()
         frame[column] = text.where(text != "", None)
     return frame
+
+
+def unknown_columns(columns: list[str], file: str, known: Iterable[str],
+                    extra: Iterable[str]) -> list[Problem]:
+    """Header columns a tenant file may not carry: a typo (``end_date`` for ``end``) or a
+    column whose meaning would be silently dropped (a ``currency`` the loader never reads).
+    ``extra`` are the columns the format accepts and keeps without reading (docs/rules.md §6).
+    """
+    allowed = [*known, *extra]
+    unknown = [c for c in dict.fromkeys(columns) if c not in allowed and columns.count(c) == 1]
+    return [Problem(file, "row 1", excerpt(column, 60, False), None,
+                    "a known column (" + ", ".join(allowed) + "); check its spelling")
+            for column in unknown]  # a repeated one is reported as repeated
 
 
 def _repeated_columns(columns: list[str], file: str) -> list[Problem]:

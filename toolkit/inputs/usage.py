@@ -48,10 +48,10 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
-    fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone)
+    fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone, extra=())
     if fast is not None and not typed_usage_problems(fast, file, tenant):
         return sorted_by(fast, ["timestamp"])
-    text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL)
+    text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL, extra=())
     for column in USAGE_OPTIONAL:
         if column not in text.columns:
             text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
