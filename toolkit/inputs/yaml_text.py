@@ -26,7 +26,7 @@ MAX_DEPTH = 50
 #: in a hand-written file (a shared term, a shared list of lines); a few KB of them expanding
 #: into thousands of subscriptions or lines make every command slow (a 6 KB file took 32 s in
 #: ``report``), so the work they cause is bounded here, not only the values they make.
-MAX_ALIASED = 5_000
+MAX_ALIASED = 1_000
 MERGE_KEY = "<<"
 
 Place = Callable[[tuple, object], str]
