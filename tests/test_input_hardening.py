@@ -319,3 +319,83 @@ def test_a_tenant_file_that_is_a_device_or_too_large_is_refused_before_reading(t
     assert expected in result.stderr
     assert seconds < 20 and peak < GIB // 1024
     assert time.perf_counter() - begin < 20
+
+
+# -- 14: look-alike names and names mixing scripts ----------------------------------------
+
+def test_skeletons_match_look_alikes_only():
+    from toolkit.checks import look_alikes, skeleton
+
+    assert skeleton("Sub\u2011A") == skeleton("Sub-A") == "Sub-A"
+    assert skeleton("C\u0430re") == skeleton("Care")  # Cyrillic а
+    assert look_alikes(["Sub-A", "Sub-B", "Sub\u2011A", "Care", "C\u0430re", "Café"]) == [
+        ("Sub-A", "Sub\u2011A"), ("Care", "C\u0430re")]
+
+
+LOOK_ALIKE_TENANT = """\
+tenant: T
+currency: EUR
+usage_types:
+  ivr_p\u043ert: {{policy: pooled_primary, measure: sum, unit: minutes}}
+subscriptions:
+  - id: Sub-A
+    department: {first}
+    license_model: named
+    offer: flex
+    deployment: cloud
+    terms: [{{start: 2026-01-01, end: 2027-01-01}}]
+  - id: {second_id}
+    department: {second}
+    license_model: named
+    offer: flex
+    deployment: cloud
+    terms: [{{start: 2026-01-01, end: 2027-01-01}}]
+"""
+
+
+@pytest.mark.parametrize("second_id, first, second, expected", [
+    ("Sub\u2011A", "Care", "Sales",
+     ["subscriptions, column 'id': found 'Sub\u2011A'; expected a name that does not look "
+      "like 'Sub-A' (they differ only by look-alike characters)"]),
+    ("Sub-B", "Care-Desk", "Care\u2011Desk",
+     ["subscriptions, column 'department': found 'Care\u2011Desk'; expected a name that does "
+      "not look like 'Care-Desk' (they differ only by look-alike characters)"]),
+])
+def test_look_alike_ids_in_the_tenant_file_are_a_problem(tmp_path, second_id, first, second,
+                                                         expected):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    text = LOOK_ALIKE_TENANT.format(second_id=second_id, first=first, second=second)
+    (folder / "tenant.yaml").write_text(text)
+    found = problems(load_tenant, folder)
+    prefix = f"{folder / 'tenant.yaml'}, "
+    # the usage type ivr_p\u043ert (Cyrillic o) looks like ivr_port
+    assert [p.removeprefix(prefix) for p in found] == [
+        "usage_types: found 'ivr_p\u043ert'; expected a name that does not look like "
+        "'ivr_port' (they differ only by look-alike characters)", *expected]
+
+
+def test_look_alike_user_ids_are_a_problem(tmp_path, tenant, path_kind):
+    path = tmp_path / "users.csv"
+    path.write_text(USERS_HEAD + "agent-a,agent,cc_standard_agent,Sub-A,,\n"
+                    "agent\u2011a,agent,cc_standard_agent,Sub-A,,\n")
+    assert problems(load_users, path, tenant) == [
+        "column 'user_id': found 'agent\u2011a'; expected a name that does not look like "
+        "'agent-a' (they differ only by look-alike characters)"]
+
+
+@pytest.mark.parametrize("loader, name, text, column", [
+    (load_users, "users.csv", USERS_HEAD + "agent-\u0430,agent,cc_standard_agent,Sub-A,,\n",
+     "user_id"),
+    (load_budgets, "budgets.csv", "department,period,amount\nC\u0430re,2026-03,1\n",
+     "department"),
+])
+def test_a_name_mixing_scripts_is_refused(tmp_path, tenant, path_kind, loader, name, text,
+                                          column):
+    path = tmp_path / name
+    path.write_text(text)
+    value = text.splitlines()[1].split(",")[0]
+    found = problems(loader, path, tenant)
+    assert found[0].startswith("row 2")
+    assert f"column '{column}': found '{value}'; expected a name: " in found[0]
+    assert found[0].endswith("no word mixing scripts (e.g. Latin and Cyrillic letters)")

@@ -27,7 +27,13 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from toolkit.atomic import write_text
-from toolkit.checks import AMOUNT_EXPECTED, NAME_RULE, clean_name, is_amount
+from toolkit.checks import (
+    AMOUNT_EXPECTED,
+    NAME_RULE,
+    clean_name,
+    is_amount,
+    look_alike_problems,
+)
 from toolkit.errors import InputError, Problem, excerpt, raise_if_any
 from toolkit.inputs.yaml_text import read_yaml
 from toolkit.invariants import outside_message, overlap_problems
@@ -278,6 +284,7 @@ def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], li
         else:
             problems.append(Problem(file, f"usage_types.{name}", "", row,
                                     "policy, measure and unit for a new usage type"))
+    problems += look_alike_problems([str(name) for name in table], file, "usage_types", "")
     return table, problems
 
 
@@ -299,6 +306,11 @@ def _cross_checks(subscriptions: object, file: str) -> list[Problem]:
         elif sub_id is not None:
             seen[sub_id] = index
         problems += _overlapping_terms(sub.get("terms"), where, file)
+    subs = [sub for sub in subscriptions if isinstance(sub, dict)]
+    problems += look_alike_problems([_sub_id(sub) for sub in subs], file, "subscriptions", "id")
+    problems += look_alike_problems([clean_name(sub["department"]) for sub in subs
+                                     if isinstance(sub.get("department"), str)],
+                                    file, "subscriptions", "department")
     return problems
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from toolkit.checks import (
     beside_rows,
     clean_names,
+    look_alike_problems,
     names_as_written,
     parse_timestamps,
     problem_rows,
@@ -93,6 +94,7 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     subscription_ids = tenant.departments.keys() if tenant else None
     frame["role"] = frame["role"].str.lower()
     problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
+    problems += look_alike_problems(text["user_id"], file, "", "user_id")
     problems = sorted(problems, key=lambda p: row_number(p.where))
     raise_if_any(beside_rows(problems, text, "user_id"))
     return frame
