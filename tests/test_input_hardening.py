@@ -279,8 +279,9 @@ def century_tenant(folder: Path, aliased: bool) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("command", ["report", "costs", "focus"])
+@pytest.mark.parametrize("command", ["report", "workbook"])
 def test_aliases_within_the_value_limit_are_bounded_in_work(tmp_path, command):
+    """Before: ``report`` 32 s, ``workbook`` 28 s on this 7 KB tenant (shared machine)."""
     folder = century_tenant(tmp_path / "t", aliased=True)
     assert sum(p.stat().st_size for p in folder.iterdir()) <= 16_384
     result, seconds, peak = run_limited(command, str(folder), *OUT[command](tmp_path))
@@ -291,8 +292,7 @@ def test_aliases_within_the_value_limit_are_bounded_in_work(tmp_path, command):
 
 
 OUT = {"report": lambda tmp: ["--all", "--out", str(tmp / "r")],
-       "costs": lambda tmp: ["--out", str(tmp / "c.csv")],
-       "focus": lambda tmp: ["--out", str(tmp / "f.csv")]}
+       "workbook": lambda tmp: ["--out", str(tmp / "w.xlsx")]}
 
 
 def test_a_tenant_written_out_within_16_kb_runs_in_time(tmp_path):
