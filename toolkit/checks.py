@@ -10,11 +10,13 @@ is row 1, the first data row is row 2.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -100,6 +102,27 @@ def _naive_times(text: pd.Series) -> pd.Series:
                          index=text.index, dtype="datetime64[us]")
 
 
+#: Years a usage timestamp may fall in (UTC). A year 1970 or 9999 is an export's placeholder
+#: or a typo, and would stretch every period range and day table built from the usage.
+TIMESTAMP_YEARS = (2000, 2100)
+_FIRST_INSTANT = pd.Timestamp(f"{TIMESTAMP_YEARS[0]}-01-01", tz="UTC")
+_AFTER_INSTANT = pd.Timestamp(f"{TIMESTAMP_YEARS[1] + 1}-01-01", tz="UTC")
+TIMESTAMP_EXPECTED = f"a date-time in the years {TIMESTAMP_YEARS[0]} to {TIMESTAMP_YEARS[1]}"
+
+
+def outside_years(stamps: pd.Series) -> np.ndarray:
+    """Positions of tz-aware instants outside :data:`TIMESTAMP_YEARS` (NaT is not outside:
+    a missing value is reported on its own)."""
+    return ((stamps < _FIRST_INSTANT) | (stamps >= _AFTER_INSTANT)).to_numpy().nonzero()[0]
+
+
+def year_problems(frame: pd.DataFrame, column: str, file: str) -> list[Problem]:
+    """Every instant of ``column`` outside :data:`TIMESTAMP_YEARS`, with its row."""
+    stamps = frame[column]
+    return [Problem(file, row_label(int(i)), column, str(stamps.iloc[i]), TIMESTAMP_EXPECTED)
+            for i in outside_years(stamps)]
+
+
 def missing_values(frame: pd.DataFrame, column: str, file: str, expected: str) -> list[Problem]:
     return [
         Problem(file, row_label(i), column, None, expected)
@@ -163,7 +186,8 @@ def problem_rows(problems: list[Problem]) -> set[int]:
 INVISIBLE_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                                "\u2066\u2067\u2068\u2069\u2028\u2029")
 NAME_RULE = ("a name: not empty once trimmed, without control characters or "
-             "right-to-left overrides (U+202A–U+202E, U+2066–U+2069)")
+             "right-to-left overrides (U+202A–U+202E, U+2066–U+2069), no word mixing "
+             "scripts (e.g. Latin and Cyrillic letters)")
 
 
 def clean_name(value: str) -> str | None:
@@ -176,9 +200,52 @@ def clean_name(value: str) -> str | None:
     """
     name = unicodedata.normalize("NFC", value).strip()
     if not name or any(c in INVISIBLE_CONTROLS or unicodedata.category(c) == "Cc"
-                       for c in name):
+                       for c in name) or (not name.isascii() and mixes_scripts(name)):
         return None
     return name
+
+
+@functools.cache
+def _confusables() -> dict[str, str]:
+    """Each confusable character (Unicode's confusables data, TR39) and the one it is shown
+    as: the ASCII look-alike when there is one, else the lowest code point of its class."""
+    import json
+    from importlib.resources import files
+
+    data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text())
+    table = {}
+    for char, alikes in data.items():
+        if len(char) != 1:
+            continue
+        cands = [char, *(a["c"] for a in alikes if len(a["c"]) == 1)]
+        table[char] = min(cands, key=lambda c: (not c.isascii(), ord(c)))
+    return table
+
+
+def skeleton(name: str) -> str:
+    """The name as it looks (Unicode TR39 skeleton, approximated by character): ``Sub‑A``
+    with U+2011 and ``Sub-A`` share one; so do Latin ``a`` and Cyrillic ``а``."""
+    table = _confusables()
+    return "".join(table.get(c, c) for c in unicodedata.normalize("NFD", name))
+
+
+def look_alikes(names: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of distinct names that look the same (same :func:`skeleton`): (first, later)."""
+    first: dict[str, str] = {}
+    pairs = []
+    for name in dict.fromkeys(names):
+        seen = first.setdefault(skeleton(name), name)
+        if seen != name:
+            pairs.append((seen, name))
+    return pairs
+
+
+def mixes_scripts(name: str) -> bool:
+    """Whether one word of the name mixes scripts (Latin and Cyrillic letters in ``Sub-А``):
+    a look-alike in the making. Words of different scripts side by side are fine."""
+    from confusable_homoglyphs import confusables
+
+    return any(confusables.is_mixed_script(word) for word in name.split())
 
 
 def clean_names(frame: pd.DataFrame, column: str, file: str) -> tuple[pd.Series, list[Problem]]:
@@ -209,7 +276,21 @@ def names_as_written(frame: pd.DataFrame, columns) -> bool:
         if ((names.str.normalize("NFC") != names).any() or (names.str.strip() != names).any()
                 or (names == "").any() or names.str.contains(_NOT_IN_A_NAME, regex=True).any()):
             return False
+        unusual = [n for n in names.unique() if not n.isascii()]
+        if any(mixes_scripts(n) for n in unusual) or look_alikes(names.unique()):
+            return False
     return True
+
+
+def look_alike_problems(values: Iterable[object], file: str, where: str, column: str
+                        ) -> list[Problem]:
+    """Every pair of distinct names among ``values`` that look the same, as a problem naming
+    both: the reader could not tell which of the two a report means."""
+    names = [v for v in values if isinstance(v, str)]
+    return [Problem(file, where, column, later,
+                    f"a name that does not look like {excerpt(first, 60)} (they differ only "
+                    "by look-alike characters)")
+            for first, later in look_alikes(names)]
 
 
 def beside_rows(problems: list[Problem], frame: pd.DataFrame, column: str) -> list[Problem]:

@@ -53,7 +53,7 @@ from toolkit.frames import (
     micros,
 )
 from toolkit.mapping import active_user_rows, subscriptions_of_users
-from toolkit.periods import local_days
+from toolkit.periods import local_days, local_midnights
 from toolkit.policy import (
     AGENT_LICENSES,
     DEFAULT_AGENT_TYPE,
@@ -573,9 +573,8 @@ DAY_MICROS = 86_400_000_000
 def _local_midnight(instant: int, timezone: str) -> int:
     """The instant (µs, UTC) at which the local day holding ``instant`` begins."""
     local = pd.Timestamp(instant, unit="us", tz="UTC").tz_convert(timezone)
-    midnight = local.tz_localize(None).normalize().tz_localize(
-        timezone, ambiguous=True, nonexistent="shift_forward")
-    return int(midnight.value) // 1000  # .value is in nanoseconds
+    midnight = local_midnights([local.tz_localize(None).normalize()], timezone)
+    return int(midnight.as_unit("us").asi8[0])  # .value is in nanoseconds
 
 
 def _wall_clock(instant: int, timezone: str) -> int:
@@ -761,8 +760,7 @@ def _named(pieces: _Pieces, timezone: str) -> pd.DataFrame:
         "day": day, "who": pieces.who[piece],
         "group": pieces.type_code[piece].astype(np.int64) * n_subs + pieces.sub_code[piece],
     }).drop_duplicates()
-    midnight = pd.DatetimeIndex(rows["day"].to_numpy().astype("datetime64[D]")).tz_localize(
-        timezone, ambiguous=True, nonexistent="shift_forward")
+    midnight = local_midnights(rows["day"].to_numpy().astype("datetime64[D]"), timezone)
     group = rows["group"].to_numpy()
     sub_names = np.array([*pieces.subs, None], dtype=object)
     columns = {

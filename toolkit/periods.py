@@ -37,6 +37,22 @@ def local_days(timestamps: pd.Series, timezone: str) -> np.ndarray:
     return pd.DatetimeIndex(stamps).asi8 // _PER_DAY[stamps.dt.unit]
 
 
+def local_midnights(midnights, timezone: str) -> pd.DatetimeIndex:
+    """Naive local midnights (dates, or wall-clock starts of periods) as instants in
+    ``timezone``: the one home of localising a day's or a month's start.
+
+    Where a midnight occurs twice (America/Havana turns its clocks back from 01:00 to 00:00
+    on 2026-11-01) the day begins at the first; where it does not occur (a zone that springs
+    forward at midnight) the day begins at the first instant that exists. Never a guess that
+    raises: every command exports such a month like any other.
+    """
+    wall = pd.DatetimeIndex(midnights)
+    if wall.tz is not None:
+        wall = wall.tz_localize(None)
+    return wall.tz_localize(timezone, ambiguous=np.ones(len(wall), dtype=bool),
+                            nonexistent="shift_forward")
+
+
 #: Ticks of each datetime64 unit in a day.
 _PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 

@@ -36,6 +36,7 @@ from toolkit.allocation import Allocation
 from toolkit.finance.costs import costs
 from toolkit.frames import shaped
 from toolkit.model import Tenant
+from toolkit.periods import local_midnights
 
 PROVIDER = "Cisco"
 SERVICE = "Webex Contact Center"
@@ -276,5 +277,6 @@ def _label(tenant: Tenant, usage_type: str) -> str:
 
 
 def _utc(stamps: pd.Series, timezone: str):
-    local = pd.DatetimeIndex(stamps).tz_localize(timezone)
-    return local.tz_convert("UTC").array
+    """Period starts (local midnights) in UTC; an ambiguous or missing midnight is resolved
+    by :func:`toolkit.periods.local_midnights`, like everywhere else."""
+    return local_midnights(stamps, timezone).tz_convert("UTC").array

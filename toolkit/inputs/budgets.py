@@ -22,6 +22,7 @@ from toolkit.checks import (
     parse_numbers,
     problem_rows,
     row_label,
+    row_number,
     schema_problems,
 )
 from toolkit.errors import Problem, raise_if_any
@@ -30,6 +31,19 @@ from toolkit.inputs.typed import NUMBER, read_typed
 from toolkit.model import Tenant
 
 BUDGET_COLUMNS = ["department", "period", "amount"]
+#: An optional column: the currency the amounts are written in, which must be the tenant's
+#: (a budget in USD read as EUR would be wrong by the exchange rate, silently).
+BUDGET_OPTIONAL = ["currency"]
+
+
+def _currency_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -> list[Problem]:
+    """Each ``currency`` cell that is not the tenant's currency (an empty cell means it)."""
+    if tenant is None or "currency" not in frame.columns:
+        return []
+    return [Problem(file, row_label(i), "currency", value,
+                    f"the tenant's currency {tenant.currency} (budgets are not converted)")
+            for i, value in enumerate(frame["currency"])
+            if isinstance(value, str) and value != tenant.currency]
 
 
 def budgets_schema() -> pa.DataFrameSchema:
@@ -60,11 +74,12 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
     departments must be ones owning a subscription. One budget per department and period.
     """
     file = str(path)
-    fast = read_typed(path, BUDGET_COLUMNS, (), {"amount": NUMBER}, "UTC")
+    fast = read_typed(path, BUDGET_COLUMNS, BUDGET_OPTIONAL, {"amount": NUMBER}, "UTC",
+                      extra=())
     typed = None if fast is None else _typed_budgets(fast, file, tenant, freq)
     if typed is not None:
         return typed
-    text = read_text_table(path, BUDGET_COLUMNS)
+    text = read_text_table(path, BUDGET_COLUMNS, BUDGET_OPTIONAL, extra=())
     text["department"], bad_names = clean_names(text, "department", file)
     frame = text.copy()
     frame["amount"], bad_numbers = parse_numbers(text, "amount", file)
@@ -77,8 +92,8 @@ def load_budgets(path: str | Path, tenant: Tenant | None = None, freq: str = "M"
     refused = {p.where for p in bad_names}  # not names: not compared with the tenant's
     problems += [p for p in _department_problems(text, file, departments)
                  if p.where not in refused]
-    problems += _duplicates(frame, file)
-    raise_if_any(problems)
+    problems += _duplicates(frame, file) + _currency_problems(text, file, tenant)
+    raise_if_any(sorted(problems, key=lambda p: row_number(p.where)))
     frame["period"] = pd.PeriodIndex(frame["period"], freq=freq)
     return frame[BUDGET_COLUMNS].sort_values(["period", "department"], ignore_index=True)
 
@@ -99,7 +114,8 @@ def _typed_budgets(frame: pd.DataFrame, file: str, tenant: Tenant | None,
         return None
     departments = set(tenant.departments.values()) if tenant else None
     if (schema_problems(frame, budgets_schema(), file) or _duplicates(frame, file)
-            or _department_problems(frame, file, departments)):
+            or _department_problems(frame, file, departments)
+            or _currency_problems(frame, file, tenant)):
         return None
     return frame[BUDGET_COLUMNS].sort_values(["period", "department"], ignore_index=True)
 

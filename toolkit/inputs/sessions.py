@@ -56,10 +56,10 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
-    fast = read_typed(path, SESSION_COLUMNS, (), SESSION_KINDS, timezone)
+    fast = read_typed(path, SESSION_COLUMNS, (), SESSION_KINDS, timezone, extra=())
     if fast is not None and not typed_session_problems(fast, file):
         return sorted_by(fast, ["login", "user_id"])
-    text = read_text_table(path, SESSION_COLUMNS)
+    text = read_text_table(path, SESSION_COLUMNS, extra=())
     text["user_id"], problems = clean_names(text, "user_id", file)
     frame = text.copy()
     problems += missing_values(text, "user_id", file, "a user id")

@@ -27,7 +27,13 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from toolkit.atomic import write_text
-from toolkit.checks import AMOUNT_EXPECTED, NAME_RULE, clean_name, is_amount
+from toolkit.checks import (
+    AMOUNT_EXPECTED,
+    NAME_RULE,
+    clean_name,
+    is_amount,
+    look_alike_problems,
+)
 from toolkit.errors import InputError, Problem, excerpt, raise_if_any
 from toolkit.inputs.yaml_text import read_yaml
 from toolkit.invariants import outside_message, overlap_problems
@@ -78,8 +84,16 @@ def _bounded(value: float) -> float:
     return value
 
 
-#: A quantity or price of the tenant file: finite, 0 to 10^12 (P4).
-Amount = Annotated[float, AfterValidator(_bounded)]
+def _not_boolean(value: object) -> object:
+    """YAML reads ``yes``/``true`` as a boolean, which pydantic would take as 1: a price or
+    quantity written so is a slip, never a number."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number, not the boolean {str(value).lower()}")
+    return value
+
+
+#: A quantity or price of the tenant file: a number (never a boolean), finite, 0 to 10^12 (P4).
+Amount = Annotated[float, BeforeValidator(_not_boolean), AfterValidator(_bounded)]
 
 
 class LineFile(_Strict):
@@ -225,7 +239,19 @@ def _tenant_path(path: Path) -> Path:
     return file
 
 
+#: The largest tenant file read (bytes). A tenant with hundreds of subscriptions writes a few
+#: tens of KB; a device (``/dev/zero``) or a file far larger is refused before it is read.
+MAX_TENANT_BYTES = 1 << 20
+
+
 def _read_yaml(file: Path) -> tuple[dict, list[Problem]]:
+    if not file.is_file():
+        raise InputError([Problem(str(file), "", "", None, "a regular file (not a device, "
+                                  "pipe or directory)")])
+    size = file.stat().st_size
+    if size > MAX_TENANT_BYTES:
+        raise InputError([Problem(str(file), "", "", f"{size:,} bytes",
+                                  f"a tenant file of at most {MAX_TENANT_BYTES:,} bytes")])
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -258,6 +284,7 @@ def _usage_types(overrides: object, file: str) -> tuple[dict[str, UsageType], li
         else:
             problems.append(Problem(file, f"usage_types.{name}", "", row,
                                     "policy, measure and unit for a new usage type"))
+    problems += look_alike_problems([str(name) for name in table], file, "usage_types", "")
     return table, problems
 
 
@@ -279,6 +306,11 @@ def _cross_checks(subscriptions: object, file: str) -> list[Problem]:
         elif sub_id is not None:
             seen[sub_id] = index
         problems += _overlapping_terms(sub.get("terms"), where, file)
+    subs = [sub for sub in subscriptions if isinstance(sub, dict)]
+    problems += look_alike_problems([_sub_id(sub) for sub in subs], file, "subscriptions", "id")
+    problems += look_alike_problems([clean_name(sub["department"]) for sub in subs
+                                     if isinstance(sub.get("department"), str)],
+                                    file, "subscriptions", "department")
     return problems
 
 

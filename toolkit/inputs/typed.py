@@ -44,15 +44,21 @@ def is_parquet(path: str | Path) -> bool:
 
 
 def read_typed(path: str | Path, required: Iterable[str], optional: Iterable[str],
-               kinds: Mapping[str, str], timezone: str) -> pd.DataFrame | None:
+               kinds: Mapping[str, str], timezone: str,
+               extra: Iterable[str] | None = None) -> pd.DataFrame | None:
     """The table at ``path`` typed as ``kinds`` says, or ``None`` to let the text path decide.
 
     Columns are ordered like the text path orders them (known columns first, then extras);
     optional columns the file lacks are appended empty, as the loaders do. Columns not in
-    ``kinds`` are text.
+    ``kinds`` are text. With ``extra``, a column outside required, optional and ``extra``
+    is not vouched for (the text path names it).
     """
-    return typed_frame(_read_table(path, kinds), list(required), list(optional), kinds,
-                       timezone)
+    table = _read_table(path, kinds)
+    if table is not None and extra is not None:
+        allowed = {*required, *optional, *extra}
+        if any(name not in allowed for name in table.column_names):
+            return None
+    return typed_frame(table, list(required), list(optional), kinds, timezone)
 
 
 def typed_frame(table: pa.Table | None, required: list[str], optional: list[str],

@@ -17,6 +17,7 @@ from toolkit.checks import (
     parse_timestamps,
     problem_rows,
     schema_problems,
+    year_problems,
 )
 from toolkit.errors import raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, usage_schema
@@ -35,6 +36,7 @@ def typed_usage_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) 
     usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
     subscription_ids = tenant.departments.keys() if tenant else None
     return (missing_values(frame, "timestamp", file, "a date-time")
+            + year_problems(frame, "timestamp", file)
             + schema_problems(frame, usage_schema(usage_types, subscription_ids), file))
 
 
@@ -46,17 +48,17 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
-    fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone)
+    fast = read_typed(path, USAGE_COLUMNS, USAGE_OPTIONAL, USAGE_KINDS, timezone, extra=())
     if fast is not None and not typed_usage_problems(fast, file, tenant):
         return sorted_by(fast, ["timestamp"])
-    text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL)
+    text = read_text_table(path, USAGE_COLUMNS, USAGE_OPTIONAL, extra=())
     for column in USAGE_OPTIONAL:
         if column not in text.columns:
             text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
     frame = text.copy()
     frame["timestamp"], problems = parse_timestamps(text, "timestamp", file, timezone)
     frame["quantity"], bad_numbers = parse_numbers(text, "quantity", file)
-    problems += bad_numbers
+    problems += bad_numbers + year_problems(frame, "timestamp", file)
     usage_types = tenant.usage_types if tenant else DEFAULT_USAGE_TYPES
     subscription_ids = tenant.departments.keys() if tenant else None
     problems += schema_problems(frame, usage_schema(usage_types, subscription_ids), file,

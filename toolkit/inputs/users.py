@@ -19,6 +19,7 @@ import pandas as pd
 from toolkit.checks import (
     beside_rows,
     clean_names,
+    look_alike_problems,
     names_as_written,
     parse_timestamps,
     problem_rows,
@@ -54,6 +55,10 @@ def typed_user_problems(frame: pd.DataFrame, file: str, tenant: Tenant | None) -
             + schema_problems(frame, users_schema(usage_types, subscription_ids), file))
 
 
+#: Columns users.csv may carry that the toolkit keeps but does not check (docs/rules.md §6):
+#: the Webex agent id written by ``import-webex``, which links a user to Webex sessions.
+USER_EXTRA = ("webex_agent_id",)
+
 #: Columns holding names (trimmed, NFC, refused when not a name: see ``clean_name``).
 NAMES = ("user_id", "subscription_id", "department")
 
@@ -69,10 +74,10 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"
-    fast = read_typed(path, USER_COLUMNS, USER_OPTIONAL, USER_KINDS, timezone)
+    fast = read_typed(path, USER_COLUMNS, USER_OPTIONAL, USER_KINDS, timezone, extra=USER_EXTRA)
     if fast is not None and not typed_user_problems(fast, file, tenant):
         return fast
-    text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL)
+    text = read_text_table(path, USER_COLUMNS, USER_OPTIONAL, extra=USER_EXTRA)
     for column in USER_OPTIONAL:
         if column not in text.columns:
             text[column] = pd.Series(pd.NA, index=text.index, dtype="str")
@@ -89,6 +94,7 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     subscription_ids = tenant.departments.keys() if tenant else None
     frame["role"] = frame["role"].str.lower()
     problems += schema_problems(frame, users_schema(usage_types, subscription_ids), file)
+    problems += look_alike_problems(text["user_id"], file, "", "user_id")
     problems = sorted(problems, key=lambda p: row_number(p.where))
     raise_if_any(beside_rows(problems, text, "user_id"))
     return frame

@@ -22,6 +22,11 @@ from toolkit.errors import InputError, Problem
 MAX_VALUES = 200_000
 #: Levels of lists and mappings inside each other; a tenant file uses six.
 MAX_DEPTH = 50
+#: Values reached again through an alias (``*name``), counted each time. Aliases save typing
+#: in a hand-written file (a shared term, a shared list of lines); a few KB of them expanding
+#: into thousands of subscriptions or lines make every command slow (a 6 KB file took 32 s in
+#: ``report``), so the work they cause is bounded here, not only the values they make.
+MAX_ALIASED = 1_000
 MERGE_KEY = "<<"
 
 Place = Callable[[tuple, object], str]
@@ -107,23 +112,28 @@ def _walk(root: yaml.Node, file: str, aliases: bool) -> list[tuple[tuple, str, i
     links, so a deep walk costs memory in proportion to its values, not their square."""
     seen_nodes: set[int] = set()
     repeated, reported = [], set()
-    stack: list[tuple[yaml.Node, tuple | None]] = [(root, None)]
-    budget = MAX_VALUES
+    stack: list[tuple[yaml.Node, tuple | None, bool]] = [(root, None, False)]
+    budget, aliased = MAX_VALUES, MAX_ALIASED
     while stack:
-        node, link = stack.pop()
+        node, link, again = stack.pop()
         budget -= 1
+        again = again or id(node) in seen_nodes
+        aliased -= again
         depth = link[2] if link else 0
-        if budget < 0 or depth > MAX_DEPTH:
-            raise InputError([Problem(file, "", "", None,
+        if aliased < 0 or budget < 0 or depth > MAX_DEPTH:
+            where = f"line {node.start_mark.line + 1}" if aliased < 0 else ""
+            raise InputError([Problem(file, where, "", None,
                                       f"a document of at most {MAX_VALUES:,} values and "
                                       f"{MAX_DEPTH} levels once its aliases (*name) are "
-                                      "expanded")])
+                                      f"expanded, at most {MAX_ALIASED:,} of them repeated "
+                                      "through aliases")])
         if id(node) in seen_nodes and not aliases:
             raise InputError([Problem(file, f"line {node.start_mark.line + 1}", "", None,
                                       "JSON (no YAML anchors or aliases)")])
         seen_nodes.add(id(node))
         if isinstance(node, yaml.SequenceNode):
-            stack += [(child, (link, i, depth + 1)) for i, child in enumerate(node.value)]
+            stack += [(child, (link, i, depth + 1), again)
+                      for i, child in enumerate(node.value)]
         elif isinstance(node, yaml.MappingNode):
             first: dict[str, int] = {}
             for key, value in node.value:
@@ -135,7 +145,8 @@ def _walk(root: yaml.Node, file: str, aliases: bool) -> list[tuple[tuple, str, i
                         reported.add((name, line))
                         repeated.append((_path(link), name, line, first[name]))
                     first.setdefault(name, line)
-                stack.append((value, (link, name if name is not None else "?", depth + 1)))
+                stack.append((value, (link, name if name is not None else "?", depth + 1),
+                              again))
     return sorted(repeated, key=lambda r: r[2])
 
 

@@ -42,7 +42,7 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from toolkit.allocation import Allocation, allocate
-from toolkit.checks import AMOUNT_LIMIT
+from toolkit.checks import AMOUNT_LIMIT, outside_years
 from toolkit.errors import InputError, Problem, raise_if_any
 from toolkit.frames import USAGE_COLUMNS, USAGE_OPTIONAL, micros
 from toolkit.inputs.typed import is_parquet, typed_frame
@@ -119,6 +119,7 @@ def vouched(frame: pd.DataFrame, tenant: Tenant) -> bool:
     types, subs = frame["usage_type"], frame["subscription_id"]
     return bool(
         frame["timestamp"].notna().all()
+        and not len(outside_years(frame["timestamp"]))
         and types.notna().all()
         and set(types.cat.categories) <= set(tenant.usage_types)
         and set(subs.cat.categories) <= set(tenant.departments)
