@@ -11,7 +11,8 @@
   answers for the overage (P3). A missing price is an input problem (raised as
   :class:`~toolkit.errors.InputError` listing every one), never a silent zero.
 
-Amounts are computed exactly (fractions of the decimals the tenant file states) and rounded
+Amounts are computed exactly (the decimals the tenant file states, as integer numerators over
+a denominator shared by each period: its days × a power of ten) and rounded
 once, as P4 says: per period, each department's amount (committed and overage separately) is
 its exact amount rounded down or up by largest remainder so that the departments add up to the
 period's exact total rounded half away from zero; each row is then rounded down or up so that
@@ -21,8 +22,6 @@ therefore gives the ``billed`` chargeback to the cent.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -31,10 +30,17 @@ from pandera.typing import Series
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
-from toolkit.finance.money import exact, from_cents, round_nested
+from toolkit.finance.money import (
+    decimals,
+    from_cents,
+    int_array,
+    max_abs,
+    rescale,
+    round_scaled,
+)
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
-from toolkit.periods import day_number, period_bounds, prorated
+from toolkit.periods import day_number, period_bounds
 
 
 class CostsFrame(pa.DataFrameModel):
@@ -58,8 +64,10 @@ class CostsFrame(pa.DataFrameModel):
 
 
 COST_COLUMNS = list(CostsFrame.to_schema().columns)
-#: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
-EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
+#: Exact amounts behind the rounded ones, kept by :func:`exact_costs`: integer numerators
+#: over the row's ``exact_denominator`` (the same for every row of a period).
+EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact",
+                 "exact_denominator"]
 KEYS = ["period", "usage_type", "subscription_id"]
 #: Where an overage price came from (P4), and the flag of P3's fallback owner.
 OWNER_LINE, TENANT_PRICE, OWNER_FALLBACK = "owner line", "tenant", "owner_fallback"
@@ -78,8 +86,10 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
 
 
 def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
-    """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as Fractions,
-    for splits that must round from the exact figures (the ``caused`` chargeback)."""
+    """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as integer
+    numerators over ``exact_denominator``, for splits that must round from the exact figures
+    (the ``caused`` chargeback). ``Fraction(committed_exact, exact_denominator)`` is a row's
+    exact committed amount."""
     tenant = tenant or allocation.tenant
     split = allocation.by_subscription
     if split.empty:
@@ -87,31 +97,59 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     _check_same_tenant(split, tenant)
     frame = split[KEYS + ["department", "entitlement", "usage", "overage"]].copy()
     grid = _Grid(tenant, frame)
-    committed, entitled = _committed_exact(tenant, grid)
-    frame["committed_exact"] = grid.pick(committed)
-    frame["entitlement_exact"] = grid.pick(entitled)
-    frame["usage_exact"] = [exact(u) for u in frame["usage"]]
-    owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled)
+    usage = _Scaled(*decimals(frame["usage"].to_numpy(dtype=np.float64)))
+    quantities, unit_prices = _line_decimals(tenant)
+    places = max(usage.places, quantities.places, _snapped_places(tenant, grid, usage))
+    committed, entitled = _committed_exact(tenant, grid, quantities, unit_prices, places)
+    days = (grid.ends - grid.starts).astype(np.int64)[grid.rows[0]]
+    used = rescale(usage.numerators, 10 ** (places - usage.places)) * days
+    owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled, used, places)
     prices, sources = _prices(tenant, frame, grid, fallback)
     frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
     frame["price_source"] = sources
-    _check_prices(frame, owned, prices)
-    frame["overage_exact"] = [o * exact(p) if o else Fraction(0)
-                              for o, p in zip(owned, prices, strict=True)]
+    _check_prices(frame, owned, prices, days * 10**places)
+    price = _Scaled(*decimals([0.0 if p is None else p for p in prices]))
+    overage = int_array(owned, max_abs(owned) * max_abs(price.numerators)) * price.numerators
+    scale = max(quantities.places + unit_prices.places, places + price.places)
+    frame["committed_exact"] = rescale(grid.pick(committed),
+                                       10 ** (scale - quantities.places - unit_prices.places))
+    frame["overage_exact"] = rescale(overage, 10 ** (scale - places - price.places))
+    frame["usage_exact"] = rescale(used, 10 ** (scale - places))
+    frame["entitlement_exact"] = rescale(grid.pick(entitled), 10 ** (scale - places))
+    frame["exact_denominator"] = int_array(days, 31 * 10**scale) * 10**scale
     _check_totals(frame, tenant)
-    frame["unit_price"] = [float(c / e) if e else 0.0 for c, e in
-                           zip(frame["committed_exact"], frame["entitlement_exact"], strict=True)]
+    frame["unit_price"] = [c / e if e else 0.0 for c, e in
+                           zip(frame["committed_exact"].tolist(),
+                               frame["entitlement_exact"].tolist(), strict=True)]
     periods = frame["period"].astype("str").to_numpy()
     departments = frame["department"].to_numpy()
-    committed_cents = round_nested(frame["committed_exact"], periods, departments)
-    overage_cents = round_nested(frame["overage_exact"], periods, departments)
+    denominators = frame["exact_denominator"].to_numpy()
+    committed_cents = round_scaled(frame["committed_exact"].to_numpy(), denominators, periods,
+                                   departments)
+    overage_cents = round_scaled(frame["overage_exact"].to_numpy(), denominators, periods,
+                                 departments)
     frame["committed_cost"] = from_cents(committed_cents)
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
     frame["currency"] = tenant.currency
     typed = shaped(CostsFrame, frame, allocation.period)
-    typed[EXACT_COLUMNS] = frame[EXACT_COLUMNS].to_numpy()
+    for column in EXACT_COLUMNS:
+        typed[column] = frame[column].to_numpy()
     return typed
+
+
+class _Scaled:
+    """Exact decimals as integer numerators over ``10**places``."""
+
+    def __init__(self, numerators: np.ndarray, places: int):
+        self.numerators, self.places = numerators, places
+
+
+def _line_decimals(tenant: Tenant) -> tuple[_Scaled, _Scaled]:
+    """Every line's quantity and unit price as exact decimals (in subscription, line order)."""
+    lines = [line for sub in tenant.subscriptions for line in sub.lines]
+    return (_Scaled(*decimals([line.quantity for line in lines])),
+            _Scaled(*decimals([line.unit_price for line in lines])))
 
 
 def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: int,
@@ -162,30 +200,46 @@ def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
                          "allocation with the tenant it was allocated for)")
 
 
-def _committed_exact(tenant: Tenant, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Exact committed amount and entitlement cubes: Σ prorated quantity (× unit price)."""
-    amounts = grid.zeros()
-    entitled = grid.zeros()
-    for s, sub in enumerate(tenant.subscriptions):
-        for line in sub.lines:
-            lo, hi = day_number(line.start), day_number(line.end)
-            live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
-            share = prorated(exact(line.quantity), lo, hi, grid.starts[live], grid.ends[live])
-            t = grid.types[line.usage_type]
-            entitled[live, t, s] += share
-            amounts[live, t, s] += share * exact(line.unit_price)
+def _committed_exact(tenant: Tenant, grid: _Grid, quantities: _Scaled, unit_prices: _Scaled,
+                     places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact committed amount and entitlement cubes: Σ prorated quantity (× unit price).
+
+    Over the period's days, a line's share is its quantity × its active days, an integer once
+    the quantity is scaled: entitlements over ``days × 10**places``, committed amounts over
+    ``days × 10**(quantity places + price places)``.
+    """
+    lines = [(s, line) for s, sub in enumerate(tenant.subscriptions) for line in sub.lines]
+    entitle = [int(q) * 10 ** (places - quantities.places) for q in quantities.numerators]
+    price = [int(q) * int(p) for q, p in zip(quantities.numerators, unit_prices.numerators,
+                                             strict=True)]
+    amounts = grid.zeros(31 * sum(abs(a) for a in price))
+    entitled = grid.zeros(31 * sum(abs(e) for e in entitle))
+    for (s, line), e, a in zip(lines, entitle, price, strict=True):
+        lo, hi = day_number(line.start), day_number(line.end)
+        live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
+        # P2 (:func:`toolkit.periods.prorated`) over the period's days: the active days.
+        active = (np.minimum(hi, grid.ends[live]) - np.maximum(lo, grid.starts[live])).astype(
+            np.int64)
+        t = grid.types[line.usage_type]
+        entitled[live, t, s] += active * e if entitled.dtype != object else [
+            int(d) * e for d in active]
+        amounts[live, t, s] += active * a if amounts.dtype != object else [
+            int(d) * a for d in active]
     return amounts, entitled
 
 
-def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
-    """Each row's owned overage, exactly, by the allocation's own rule (P3) and owner; and the
-    (period, type) pairs whose owner is P3's fallback."""
-    usage = grid.zeros()
-    usage[grid.rows] = frame["usage_exact"].to_numpy(dtype=object)
+def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tuple[np.ndarray,
+                                                                                  set]:
+    """Each row's owned overage, exactly (over the period's days × ``10**places``), by the
+    allocation's own rule (P3) and owner; and the (period, type) pairs whose owner is P3's
+    fallback."""
+    usage = grid.zeros(2 * grid.shape[2] * (max_abs(used) + max_abs(entitled)))
+    usage[grid.rows] = used
     owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
-    owned = grid.zeros()
+    owned = np.zeros_like(usage)
     fallback = set()
+    days = grid.ends - grid.starts
     for p, period in enumerate(grid.periods):
         for name, t in grid.types.items():
             if not (usage[p, t].any() or entitled[p, t].any()):
@@ -193,16 +247,17 @@ def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
             owner = owners.get((period, name))
             owner = owner if isinstance(owner, str) else None
             rule = tenant.usage_types[name].rule
-            used = _pooled_total(usage[p, t]) if rule.pooled else usage[p, t]
-            _, owned[p, t] = overage_split(rule, used, entitled[p, t],
+            pooled = _pooled_total(usage[p, t], int(days[p]), places) if rule.pooled \
+                else usage[p, t]
+            _, owned[p, t] = overage_split(rule, pooled, entitled[p, t],
                                            None if owner is None else position[owner])
             if owner is not None and period_owner(tenant, name, int(grid.starts[p]),
                                                   int(grid.ends[p]))[1]:
                 fallback.add((period, name))
-    return list(grid.pick(owned)), fallback
+    return grid.pick(owned), fallback
 
 
-def _pooled_total(parts: np.ndarray) -> np.ndarray:
+def _pooled_total(parts: np.ndarray, days: int, places: int) -> np.ndarray:
     """A pooled type's usage as P3 compares it: the tenant's total, in the first slot.
 
     The parts of unnamed usage split pro rata (M5) are floats whose sum can miss the measured
@@ -210,9 +265,25 @@ def _pooled_total(parts: np.ndarray) -> np.ndarray:
     decimals before it meets the exact entitlement (pooled overage depends on the total only).
     """
     total = np.zeros_like(parts)
-    total.fill(Fraction(0))
-    total[0] = exact(round(float(sum(parts, Fraction(0))), 6))
+    numerators, snapped_places = decimals([_snapped(int(parts.sum()), days * 10**places)])
+    total[0] = int(numerators[0]) * 10 ** (places - snapped_places) * days
     return total
+
+
+def _snapped(numerator: int, denominator: int) -> float:
+    """The six-decimal float a pooled total is snapped to (one correctly rounded division)."""
+    return round(numerator / denominator, 6)
+
+
+def _snapped_places(tenant: Tenant, grid: _Grid, usage: _Scaled) -> int:
+    """Decimal places the snapped pooled totals need, so that one scale holds them all."""
+    pooled = [t for name, t in grid.types.items() if tenant.usage_types[name].rule.pooled]
+    if not pooled:
+        return 0
+    cube = grid.zeros(max_abs(usage.numerators) * len(usage.numerators))
+    cube[grid.rows] = usage.numerators
+    sums = cube[:, pooled, :].sum(axis=2).ravel()
+    return decimals([_snapped(int(n), 10**usage.places) for n in sums])[1]
 
 
 def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
@@ -232,12 +303,14 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     return prices, sources
 
 
-def _check_prices(frame: pd.DataFrame, owned: list, prices: list) -> None:
+def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: list,
+                  denominators: np.ndarray) -> None:
+    """Owned overage without a price is an input problem (P4), listed row by row."""
     problems = [
-        _missing_price(subscription_id, usage_type, float(amount), period)
-        for (subscription_id, usage_type, period), amount, price in zip(
+        _missing_price(subscription_id, usage_type, int(amount) / int(denominator), period)
+        for (subscription_id, usage_type, period), amount, price, denominator in zip(
             frame[["subscription_id", "usage_type", "period"]].itertuples(index=False),
-            owned, prices, strict=True)
+            owned, prices, denominators, strict=True)
         if amount > 0 and price is None
     ]
     raise_if_any(problems)
@@ -251,11 +324,12 @@ def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
     """
     problems = []
     for period, rows in frame.groupby("period", sort=True):
+        denominator = int(rows["exact_denominator"].iloc[0])
         for column in ("committed", "overage"):
-            total = sum(rows[f"{column}_exact"], Fraction(0))
-            if total > AMOUNT_LIMIT:
+            total = sum(int(n) for n in rows[f"{column}_exact"].to_numpy(dtype=object))
+            if total > AMOUNT_LIMIT * denominator:
                 problems.append(Problem(
-                    TENANT_FILE, f"period {period}", f"{column}_cost", float(total),
+                    TENANT_FILE, f"period {period}", f"{column}_cost", total / denominator,
                     f"a {column} total of at most 10^12 {tenant.currency} (check the quantities "
                     "and prices of the lines and the usage)"))
     raise_if_any(problems)
@@ -277,10 +351,9 @@ class _Grid:
                            categories=[sub.id for sub in tenant.subscriptions]).codes,
         )
 
-    def zeros(self) -> np.ndarray:
-        cube = np.empty(self.shape, dtype=object)
-        cube.fill(Fraction(0))
-        return cube
+    def zeros(self, bound: int) -> np.ndarray:
+        """A cube of integer zeros: int64 when ``bound`` caps every value it will hold."""
+        return int_array(np.zeros(self.shape, dtype=np.int64), bound)
 
     def pick(self, cube: np.ndarray) -> np.ndarray:
         return cube[self.rows]
