@@ -14,7 +14,7 @@ from pandera.typing import Series
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
-from toolkit.finance.money import exact, from_cents, round_half_away
+from toolkit.finance.money import CENTS, exact, from_cents, round_half_away
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import day_number, period_bounds, prorated

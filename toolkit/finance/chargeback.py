@@ -18,8 +18,9 @@ are always equal. The methods are a table (name → function), so a new view is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -70,9 +71,10 @@ def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.D
     pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
     parts: dict[tuple, list[tuple[int, int]]] = {}
     sums = _exact_sums(table, pooled)
-    for (period, usage_type, is_pooled), group in sums.groupby(
-            ["period", "usage_type", "pooled"], sort=True):
-        for department, share in _shares(group, bool(is_pooled)):
+    records = zip(sums["period"], sums["usage_type"], sums["pooled"], sums["department"],
+                  sums["usage"], sums["entitlement"], sums["overage"], strict=True)
+    for (period, _, is_pooled), group in itertools.groupby(records, key=lambda r: r[:3]):
+        for department, share in _shares(list(group), bool(is_pooled)):
             parts.setdefault((period, department), []).append(share)
     amounts = pd.DataFrame(list(parts), columns=["period", "department"]).astype(
         {"period": table["period"].dtype})
@@ -96,21 +98,21 @@ def _exact_sums(table: pd.DataFrame, pooled: np.ndarray) -> pd.DataFrame:
         overage=("overage_exact", "sum"), denominator=("exact_denominator", "first"))
 
 
-def _shares(group: pd.DataFrame, pooled: bool) -> list[tuple[str, tuple[int, int]]]:
+def _shares(group: list[tuple], pooled: bool) -> list[tuple[str, tuple[int, int]]]:
     """Each department's share of one (period, pooled type) as (numerator, extra denominator)
-    over the period's denominator: total overage × own excess / total excess."""
-    overage = [int(o) for o in group["overage"]]
+    over the period's denominator: total overage × own excess / total excess. ``group`` holds
+    the :func:`_exact_sums` records (…, department, usage, entitlement, overage)."""
+    departments = [r[3] for r in group]
+    overage = [int(r[6]) for r in group]
     if not pooled:
-        return [(d, (o, 1)) for d, o in zip(group["department"], overage, strict=True)]
-    excess = [max(0, int(u) - int(e)) for u, e in
-              zip(group["usage"], group["entitlement"], strict=True)]
+        return [(d, (o, 1)) for d, o in zip(departments, overage, strict=True)]
+    excess = [max(0, int(r[4]) - int(r[5])) for r in group]
     total, excess_sum = sum(overage), sum(excess)
     # With exact figures a pooled overage always has a department above its entitlement;
     # should one ever not, the invoice's split is kept rather than dropping the money.
     if not excess_sum:
-        return [(d, (o, 1)) for d, o in zip(group["department"], overage, strict=True)]
-    return [(d, (total * x, excess_sum)) for d, x in zip(group["department"], excess,
-                                                         strict=True)]
+        return [(d, (o, 1)) for d, o in zip(departments, overage, strict=True)]
+    return [(d, (total * x, excess_sum)) for d, x in zip(departments, excess, strict=True)]
 
 
 def _common_denominators(amounts: pd.DataFrame, parts: dict,

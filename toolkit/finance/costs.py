@@ -31,12 +31,14 @@ from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
 from toolkit.finance.money import (
+    INT64_SAFE,
     decimals,
     from_cents,
     int_array,
     max_abs,
     rescale,
     round_scaled,
+    times,
 )
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
@@ -102,21 +104,21 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     places = max(usage.places, quantities.places, _snapped_places(tenant, grid, usage))
     committed, entitled = _committed_exact(tenant, grid, quantities, unit_prices, places)
     days = (grid.ends - grid.starts).astype(np.int64)[grid.rows[0]]
-    used = rescale(usage.numerators, 10 ** (places - usage.places)) * days
+    used = times(rescale(usage.numerators, 10 ** (places - usage.places)), days)
     owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled, used, places)
     prices, sources = _prices(tenant, frame, grid, fallback)
     frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
     frame["price_source"] = sources
     _check_prices(frame, owned, prices, days * 10**places)
     price = _Scaled(*decimals([0.0 if p is None else p for p in prices]))
-    overage = int_array(owned, max_abs(owned) * max_abs(price.numerators)) * price.numerators
+    overage = times(owned, price.numerators)
     scale = max(quantities.places + unit_prices.places, places + price.places)
     frame["committed_exact"] = rescale(grid.pick(committed),
                                        10 ** (scale - quantities.places - unit_prices.places))
     frame["overage_exact"] = rescale(overage, 10 ** (scale - places - price.places))
     frame["usage_exact"] = rescale(used, 10 ** (scale - places))
     frame["entitlement_exact"] = rescale(grid.pick(entitled), 10 ** (scale - places))
-    frame["exact_denominator"] = int_array(days, 31 * 10**scale) * 10**scale
+    frame["exact_denominator"] = times(days, 10**scale)
     _check_totals(frame, tenant)
     frame["unit_price"] = [c / e if e else 0.0 for c, e in
                            zip(frame["committed_exact"].tolist(),
@@ -221,10 +223,8 @@ def _committed_exact(tenant: Tenant, grid: _Grid, quantities: _Scaled, unit_pric
         active = (np.minimum(hi, grid.ends[live]) - np.maximum(lo, grid.starts[live])).astype(
             np.int64)
         t = grid.types[line.usage_type]
-        entitled[live, t, s] += active * e if entitled.dtype != object else [
-            int(d) * e for d in active]
-        amounts[live, t, s] += active * a if amounts.dtype != object else [
-            int(d) * a for d in active]
+        entitled[live, t, s] += times(active, e).astype(entitled.dtype)
+        amounts[live, t, s] += times(active, a).astype(amounts.dtype)
     return amounts, entitled
 
 
@@ -235,6 +235,8 @@ def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tup
     fallback."""
     usage = grid.zeros(2 * grid.shape[2] * (max_abs(used) + max_abs(entitled)))
     usage[grid.rows] = used
+    if usage.dtype == object:  # one kind of integer: no numpy scalar inside Python ints
+        entitled = int_array(entitled, INT64_SAFE)
     owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
     owned = np.zeros_like(usage)
@@ -287,16 +289,25 @@ def _snapped_places(tenant: Tenant, grid: _Grid, usage: _Scaled) -> int:
 
 
 def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
-    """Each row's overage price and its source (P4); the fallback owner's rows are flagged."""
+    """Each row's overage price and its source (P4); the fallback owner's rows are flagged.
+
+    The owner's lines are looked up per (subscription, type) once, so pricing a row reads only
+    the lines :func:`_price_of` would keep anyway.
+    """
     prices, sources = [], []
-    periods = grid.rows[0]
-    lines = {sub.id: sub.lines for sub in tenant.subscriptions}
-    for p, (period, usage_type, subscription_id, overage) in zip(periods, frame[
-            ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
+    lines: dict[tuple[str, str], list] = {}
+    for sub in tenant.subscriptions:
+        for line in sub.lines:
+            lines.setdefault((sub.id, line.usage_type), []).append(line)
+    starts, ends = grid.starts.tolist(), grid.ends.tolist()
+    flagged = {(grid.periods.get_loc(period), name) for period, name in fallback}
+    for p, usage_type, subscription_id, overage in zip(
+            grid.rows[0].tolist(), frame["usage_type"].to_numpy(dtype=object),
+            frame["subscription_id"].to_numpy(dtype=object), frame["overage"].to_numpy(),
             strict=True):
-        price, source = _price_of(tenant, lines[subscription_id], usage_type, int(grid.starts[p]),
-                                  int(grid.ends[p]))
-        if (period, usage_type) in fallback and overage > 0:
+        price, source = _price_of(tenant, lines.get((subscription_id, usage_type), ()),
+                                  usage_type, starts[p], ends[p])
+        if overage > 0 and (p, usage_type) in flagged:
             source = OWNER_FALLBACK
         prices.append(price)
         sources.append(source)
@@ -306,12 +317,11 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
 def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: list,
                   denominators: np.ndarray) -> None:
     """Owned overage without a price is an input problem (P4), listed row by row."""
+    unpriced = [i for i, price in enumerate(prices) if price is None]
     problems = [
-        _missing_price(subscription_id, usage_type, int(amount) / int(denominator), period)
-        for (subscription_id, usage_type, period), amount, price, denominator in zip(
-            frame[["subscription_id", "usage_type", "period"]].itertuples(index=False),
-            owned, prices, denominators, strict=True)
-        if amount > 0 and price is None
+        _missing_price(frame["subscription_id"].iloc[i], frame["usage_type"].iloc[i],
+                       int(owned[i]) / int(denominators[i]), frame["period"].iloc[i])
+        for i in unpriced if owned[i] > 0
     ]
     raise_if_any(problems)
 

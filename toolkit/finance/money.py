@@ -128,8 +128,13 @@ def int_array(values, bound: int) -> np.ndarray:
     Python ints in an object array: never an overflowed figure."""
     if bound < INT64_SAFE:
         return np.asarray(values, dtype=np.int64)
-    return np.array([int(v) for v in np.asarray(values).ravel()], dtype=object).reshape(
-        np.shape(values))
+    if isinstance(values, np.ndarray):  # tolist: exact Python ints, never via floats
+        items, shape = [int(v) for v in values.ravel().tolist()], values.shape
+    else:  # a list: numpy would read ints between 2**63 and 2**64 as floats
+        items, shape = [int(v) for v in values], (len(values),)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
 
 
 def decimals(values) -> tuple[np.ndarray, int]:
@@ -176,6 +181,27 @@ def rescale(numerators: np.ndarray, factor: int) -> np.ndarray:
     if numerators.dtype != object and top < INT64_SAFE and factor < INT64_SAFE:
         return numerators * np.int64(factor)
     return int_array(numerators, INT64_SAFE) * factor
+
+
+def times(left, right) -> np.ndarray:
+    """``left × right`` elementwise and exactly: int64 when the product's bound fits, else both
+    operands as Python ints (a numpy integer inside an object array would wrap silently)."""
+    left, right = _integers(left), _integers(right)
+    if left.dtype != object and right.dtype != object and \
+            max_abs(left) * max_abs(right) < INT64_SAFE:
+        return left.astype(np.int64) * right.astype(np.int64)
+    return int_array(left, INT64_SAFE) * int_array(right, INT64_SAFE)
+
+
+def _integers(values) -> np.ndarray:
+    """Integers as int64 or object arrays: numpy reads a Python int between 2**63 and 2**64
+    as uint64, whose products with int64 are floats; such values become Python ints."""
+    array = np.asarray(values)
+    if array.dtype == object or array.dtype == np.int64:
+        return array
+    if array.dtype.kind in "iub" and max_abs(array) < INT64_SAFE:
+        return array.astype(np.int64)
+    return int_array(array, INT64_SAFE)
 
 
 def max_abs(numerators) -> int:
