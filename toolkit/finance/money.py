@@ -2,7 +2,9 @@
 
 A finance analyst reconciles every table against the invoice, so a department's share, a
 subscription's line and the grand total must agree to the cent. Amounts are computed exactly
-(:class:`fractions.Fraction` of the decimals the tenant file states), each period's total is
+(the decimals the tenant file states; :func:`round_scaled` does it on integer numerators over
+each period's denominator, at integer speed, and gives the cents the :class:`fractions.Fraction`
+functions give), each period's total is
 rounded half away from zero, and every split of it uses the largest-remainder (Hamilton)
 method: each part gets the floor of its exact share, and the cents still missing go, one each,
 to the parts with the largest fractional remainders (ties to the earlier part). The parts then
