@@ -34,6 +34,7 @@ from toolkit.finance.money import (
     INT64_SAFE,
     decimals,
     from_cents,
+    group_sum,
     int_array,
     max_abs,
     rescale,
@@ -216,16 +217,25 @@ def _committed_exact(tenant: Tenant, grid: _Grid, quantities: _Scaled, unit_pric
                                              strict=True)]
     amounts = grid.zeros(31 * sum(abs(a) for a in price))
     entitled = grid.zeros(31 * sum(abs(e) for e in entitle))
-    for (s, line), e, a in zip(lines, entitle, price, strict=True):
-        lo, hi = day_number(line.start), day_number(line.end)
-        live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
-        # P2 (:func:`toolkit.periods.prorated`) over the period's days: the active days.
-        active = (np.minimum(hi, grid.ends[live]) - np.maximum(lo, grid.starts[live])).astype(
-            np.int64)
-        t = grid.types[line.usage_type]
-        entitled[live, t, s] += times(active, e).astype(entitled.dtype)
-        amounts[live, t, s] += times(active, a).astype(amounts.dtype)
+    if not lines:
+        return amounts, entitled
+    lo = np.array([day_number(line.start) for _, line in lines])
+    hi = np.array([day_number(line.end) for _, line in lines])
+    # P2 (:func:`toolkit.periods.prorated`) over the period's days: each line's active days.
+    active = np.clip(np.minimum(hi[:, None], grid.ends[None, :])
+                     - np.maximum(lo[:, None], grid.starts[None, :]), 0, None).astype(np.int64)
+    line_of, period_of = np.nonzero(active)  # skip exact zeros
+    days = active[line_of, period_of]
+    place = (period_of, np.array([grid.types[line.usage_type] for _, line in lines])[line_of],
+             np.array([s for s, _ in lines])[line_of])
+    np.add.at(entitled, place, times(days, _pick(entitle, line_of)).astype(entitled.dtype))
+    np.add.at(amounts, place, times(days, _pick(price, line_of)).astype(amounts.dtype))
     return amounts, entitled
+
+
+def _pick(values: list[int], index: np.ndarray) -> np.ndarray:
+    """``values[index]`` of Python ints: int64 while they fit, else Python ints."""
+    return int_array(values, max((abs(v) for v in values), default=0))[index]
 
 
 def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tuple[np.ndarray,
@@ -333,10 +343,14 @@ def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
     such a total here keeps every cent figure (and every sum of periods) inside int64.
     """
     problems = []
-    for period, rows in frame.groupby("period", sort=True):
-        denominator = int(rows["exact_denominator"].iloc[0])
+    periods, first = np.unique(frame["period"].astype("str").to_numpy(), return_index=True)
+    codes = np.searchsorted(periods, frame["period"].astype("str").to_numpy())
+    denominators = frame["exact_denominator"].to_numpy()[first]
+    totals = {column: group_sum(frame[f"{column}_exact"].to_numpy(), codes)
+              for column in ("committed", "overage")}
+    for p, period in enumerate(frame["period"].iloc[first]):
         for column in ("committed", "overage"):
-            total = sum(int(n) for n in rows[f"{column}_exact"].to_numpy(dtype=object))
+            total, denominator = int(totals[column][p]), int(denominators[p])
             if total > AMOUNT_LIMIT * denominator:
                 problems.append(Problem(
                     TENANT_FILE, f"period {period}", f"{column}_cost", total / denominator,

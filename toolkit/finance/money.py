@@ -236,10 +236,10 @@ def round_scaled(numerators, denominators, outer, inner) -> np.ndarray:
                           + inner_codes, sort=True)[0]
     if num.dtype != object and max_abs(num) * len(num) * 2 * CENTS + max_abs(den) >= INT64_SAFE:
         num, den = int_array(num, INT64_SAFE), int_array(den, INT64_SAFE)
-    group_num = _group_sum(num, groups)
+    group_num = group_sum(num, groups)
     first = _first_of(groups)
     group_outer, group_den = outer_codes[first], den[first]
-    outer_num = _group_sum(group_num, group_outer)
+    outer_num = group_sum(group_num, group_outer)
     outer_den = group_den[_first_of(group_outer)]
     outer_cents = (outer_num * (2 * CENTS) + outer_den) // (2 * outer_den)  # half away
     group_cents = _share_out(group_num, group_den, group_outer, outer_cents)
@@ -252,19 +252,19 @@ def _share_out(num: np.ndarray, den: np.ndarray, groups: np.ndarray, totals) -> 
     earlier part; parts are ordered so that an earlier one comes first)."""
     cents = num * CENTS
     floors, remainders = cents // den, cents % den
-    missing = np.asarray(totals - _group_sum(floors, groups))
+    missing = np.asarray(totals - group_sum(floors, groups))
     order = np.argsort(-remainders, kind="stable")
     order = order[np.argsort(groups[order], kind="stable")]
     starts = np.searchsorted(groups[order], groups[order], side="left")
     rank = np.empty(len(num), dtype=np.int64)
     rank[order] = np.arange(len(num)) - starts
     extra = rank < missing[groups].astype(np.int64)
-    if ((missing < 0) | (_group_sum(remainders > 0, groups) < missing)).any():
+    if ((missing < 0) | (group_sum(remainders > 0, groups) < missing)).any():
         raise ValueError("a total that rounding the parts down or up cannot reach")
     return floors + extra
 
 
-def _group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Exact sums of ``values`` per group code (codes 0..n-1): integers stay integers."""
     values = np.asarray(values)
     if values.dtype == bool:
