@@ -18,8 +18,9 @@ are always equal. The methods are a table (name → function), so a new view is 
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ from toolkit.allocation import Allocation
 from toolkit.finance.commitments import unused_by_department
 from toolkit.finance.costs import EXACT_COLUMNS, cents_sum, exact_costs
 from toolkit.finance.costs import costs as cost_table
-from toolkit.finance.money import from_cents, round_nested, to_cents
+from toolkit.finance.money import from_cents, round_scaled, to_cents
 from toolkit.frames import shaped
 from toolkit.model import Tenant
 from toolkit.periods import freq_of, roll_up
@@ -65,31 +66,72 @@ def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.D
     Per pooled type and period: the exact overage amount × each department's share of the
     total excess (usage − own entitlement, floored at 0, exact). Non-pooled types stay where
     they are billed. Each department's exact amount of a period is then rounded once (P4).
+    The exact figures are integers over the period's denominator, so the sums are integer
+    sums and a share is one more denominator (the type's total excess) per period.
     """
     if not set(EXACT_COLUMNS) <= set(table.columns):
         table = exact_costs(allocation, tenant)
     pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
-    kept = _by_department(table[~pooled], table.loc[~pooled, "overage_exact"])
-    rows = table[pooled]
-    parts = []
-    for (period, _), group in rows.groupby(["period", "usage_type"], sort=True):
-        dept = group.groupby("department", sort=True)[
-            ["usage_exact", "entitlement_exact", "overage_exact"]].agg(_exact_sum)
-        excess = [max(Fraction(0), u - e) for u, e in
-                  zip(dept["usage_exact"], dept["entitlement_exact"], strict=True)]
-        total, excess_sum = _exact_sum(dept["overage_exact"]), sum(excess, Fraction(0))
-        # With exact figures a pooled overage always has a department above its entitlement;
-        # should one ever not, the invoice's split is kept rather than dropping the money.
-        shares = [total * x / excess_sum for x in excess] if excess_sum else \
-            list(dept["overage_exact"])
-        parts.append(pd.DataFrame({"period": period, "department": dept.index,
-                                   "amount": pd.Series(shares, dtype=object).to_numpy()}))
-    caused = pd.concat([kept, *parts], ignore_index=True)
-    amounts = caused.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
-        _exact_sum)
-    amounts["cents"] = round_nested(amounts["amount"], amounts["period"].astype("str"),
+    parts: dict[tuple, list[tuple[int, int]]] = {}
+    sums = _exact_sums(table, pooled)
+    records = zip(sums["period"], sums["usage_type"], sums["pooled"], sums["department"],
+                  sums["usage"], sums["entitlement"], sums["overage"], strict=True)
+    for (period, _, is_pooled), group in itertools.groupby(records, key=lambda r: r[:3]):
+        for department, share in _shares(list(group), bool(is_pooled)):
+            parts.setdefault((period, department), []).append(share)
+    amounts = pd.DataFrame(list(parts), columns=["period", "department"]).astype(
+        {"period": table["period"].dtype})
+    amounts = amounts.sort_values(["period", "department"], ignore_index=True)
+    numerators, denominators = _common_denominators(amounts, parts, sums)
+    amounts["cents"] = round_scaled(numerators, denominators, amounts["period"].astype("str"),
                                     amounts["department"])
     return amounts[["period", "department", "cents"]]
+
+
+def _exact_sums(table: pd.DataFrame, pooled: np.ndarray) -> pd.DataFrame:
+    """Exact usage, entitlement and overage numerators per (period, type, department); the
+    overage of a non-pooled type under a type-less key (it is never re-split)."""
+    frame = table[["period", "usage_type", "department", "usage_exact", "entitlement_exact",
+                   "overage_exact", "exact_denominator"]].copy()
+    frame["pooled"] = pooled
+    frame.loc[~pooled, "usage_type"] = ""
+    return frame.groupby(["period", "usage_type", "pooled", "department"], sort=True,
+                         as_index=False).agg(
+        usage=("usage_exact", "sum"), entitlement=("entitlement_exact", "sum"),
+        overage=("overage_exact", "sum"), denominator=("exact_denominator", "first"))
+
+
+def _shares(group: list[tuple], pooled: bool) -> list[tuple[str, tuple[int, int]]]:
+    """Each department's share of one (period, pooled type) as (numerator, extra denominator)
+    over the period's denominator: total overage × own excess / total excess. ``group`` holds
+    the :func:`_exact_sums` records (…, department, usage, entitlement, overage)."""
+    departments = [r[3] for r in group]
+    overage = [int(r[6]) for r in group]
+    if not pooled:
+        return [(d, (o, 1)) for d, o in zip(departments, overage, strict=True)]
+    excess = [max(0, int(r[4]) - int(r[5])) for r in group]
+    total, excess_sum = sum(overage), sum(excess)
+    # With exact figures a pooled overage always has a department above its entitlement;
+    # should one ever not, the invoice's split is kept rather than dropping the money.
+    if not excess_sum:
+        return [(d, (o, 1)) for d, o in zip(departments, overage, strict=True)]
+    return [(d, (total * x, excess_sum)) for d, x in zip(departments, excess, strict=True)]
+
+
+def _common_denominators(amounts: pd.DataFrame, parts: dict,
+                         sums: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each (period, department)'s exact amount over one denominator per period: the period's
+    own times the least common multiple of its shares' extra denominators."""
+    base = sums.groupby("period", sort=True)["denominator"].first()
+    extra: dict = {}
+    for (period, _), shares in parts.items():
+        extra[period] = math.lcm(extra.get(period, 1), *(m for _, m in shares))
+    numerators, denominators = [], []
+    for period, department in zip(amounts["period"], amounts["department"], strict=True):
+        common = extra[period]
+        numerators.append(sum(n * (common // m) for n, m in parts[(period, department)]))
+        denominators.append(int(base[period]) * common)
+    return (np.array(numerators, dtype=object), np.array(denominators, dtype=object))
 
 
 #: The chargeback views: method name → overage cents per (period, department).
@@ -163,23 +205,11 @@ def _unused_cents(tenant: Tenant, allocation: Allocation, keys: pd.DataFrame) ->
     return found["cents"].fillna(0).to_numpy(np.int64)
 
 
-def _exact_sum(values) -> Fraction:
-    return sum(values, Fraction(0))
-
-
 def _cents_by_department(table: pd.DataFrame, column: str) -> pd.DataFrame:
     """A costs column's cents added up per (period, department)."""
     frame = pd.DataFrame({"period": table["period"], "department": table["department"],
                           "cents": to_cents(table[column])}, index=table.index)
     return frame.groupby(["period", "department"], as_index=False, sort=True)["cents"].sum()
-
-
-def _by_department(table: pd.DataFrame, amounts) -> pd.DataFrame:
-    """Exact amounts added up per (period, department)."""
-    frame = pd.DataFrame({"period": table["period"], "department": table["department"],
-                          "amount": pd.Series(list(amounts), index=table.index, dtype=object)})
-    return frame.groupby(["period", "department"], as_index=False, sort=True)["amount"].agg(
-        _exact_sum)
 
 
 def _empty(freq: str) -> pd.DataFrame:

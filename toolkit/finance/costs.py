@@ -11,7 +11,8 @@
   answers for the overage (P3). A missing price is an input problem (raised as
   :class:`~toolkit.errors.InputError` listing every one), never a silent zero.
 
-Amounts are computed exactly (fractions of the decimals the tenant file states) and rounded
+Amounts are computed exactly (the decimals the tenant file states, as integer numerators over
+a denominator shared by each period: its days × a power of ten) and rounded
 once, as P4 says: per period, each department's amount (committed and overage separately) is
 its exact amount rounded down or up by largest remainder so that the departments add up to the
 period's exact total rounded half away from zero; each row is then rounded down or up so that
@@ -22,6 +23,7 @@ therefore gives the ``billed`` chargeback to the cent.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -33,10 +35,22 @@ from pandera.typing import Series
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
-from toolkit.finance.money import exact, from_cents, round_nested, to_cents
+from toolkit.finance.money import (
+    INT64_SAFE,
+    decimals,
+    exact,
+    from_cents,
+    group_sum,
+    int_array,
+    max_abs,
+    rescale,
+    round_scaled,
+    times,
+    to_cents,
+)
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
-from toolkit.periods import LAST, day_number, period_bounds, prorated, roll_up
+from toolkit.periods import LAST, day_number, period_bounds, roll_up
 
 
 class CostsFrame(pa.DataFrameModel):
@@ -60,8 +74,10 @@ class CostsFrame(pa.DataFrameModel):
 
 
 COST_COLUMNS = list(CostsFrame.to_schema().columns)
-#: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
-EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
+#: Exact amounts behind the rounded ones, kept by :func:`exact_costs`: integer numerators
+#: over the row's ``exact_denominator`` (the same for every row of a period).
+EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact",
+                 "exact_denominator"]
 KEYS = ["period", "usage_type", "subscription_id"]
 #: Where an overage price came from (P4), and the flag of P3's fallback owner.
 OWNER_LINE, TENANT_PRICE, OWNER_FALLBACK = "owner line", "tenant", "owner_fallback"
@@ -80,8 +96,10 @@ def costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
 
 
 def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.DataFrame:
-    """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as Fractions,
-    for splits that must round from the exact figures (the ``caused`` chargeback)."""
+    """:func:`costs` plus :data:`EXACT_COLUMNS`: the exact (unrounded) amounts as integer
+    numerators over ``exact_denominator``, for splits that must round from the exact figures
+    (the ``caused`` chargeback). ``Fraction(committed_exact, exact_denominator)`` is a row's
+    exact committed amount."""
     tenant = tenant or allocation.tenant
     if allocation.months is not None:  # P1a: priced month by month, then added up
         return roll_up_costs(exact_costs(allocation.months, tenant), allocation.period)
@@ -91,30 +109,44 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     _check_same_tenant(split, tenant)
     frame = split[KEYS + ["department", "entitlement", "usage", "overage"]].copy()
     grid = _Grid(tenant, frame)
-    committed, entitled = _committed_exact(tenant, grid)
-    frame["committed_exact"] = grid.pick(committed)
-    frame["entitlement_exact"] = grid.pick(entitled)
-    frame["usage_exact"] = [exact(u) for u in frame["usage"]]
-    owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled)
+    usage = _Scaled(*decimals(frame["usage"].to_numpy(dtype=np.float64)))
+    quantities, unit_prices = _line_decimals(tenant)
+    places = max(usage.places, quantities.places, _snapped_places(tenant, grid, usage))
+    committed, entitled = _committed_exact(tenant, grid, quantities, unit_prices, places)
+    days = (grid.ends - grid.starts).astype(np.int64)[grid.rows[0]]
+    used = times(rescale(usage.numerators, 10 ** (places - usage.places)), days)
+    owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled, used, places)
     prices, sources = _prices(tenant, frame, grid, fallback)
     frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
     frame["price_source"] = sources
-    _check_prices(frame, owned, prices)
-    frame["overage_exact"] = [o * exact(p) if o else Fraction(0)
-                              for o, p in zip(owned, prices, strict=True)]
+    _check_prices(frame, owned, prices, days * 10**places)
+    price = _Scaled(*decimals([0.0 if p is None else p for p in prices]))
+    overage = times(owned, price.numerators)
+    scale = max(quantities.places + unit_prices.places, places + price.places)
+    frame["committed_exact"] = rescale(grid.pick(committed),
+                                       10 ** (scale - quantities.places - unit_prices.places))
+    frame["overage_exact"] = rescale(overage, 10 ** (scale - places - price.places))
+    frame["usage_exact"] = rescale(used, 10 ** (scale - places))
+    frame["entitlement_exact"] = rescale(grid.pick(entitled), 10 ** (scale - places))
+    frame["exact_denominator"] = times(days, 10**scale)
     _check_totals(frame, tenant)
-    frame["unit_price"] = [float(c / e) if e else 0.0 for c, e in
-                           zip(frame["committed_exact"], frame["entitlement_exact"], strict=True)]
+    frame["unit_price"] = [c / e if e else 0.0 for c, e in
+                           zip(frame["committed_exact"].tolist(),
+                               frame["entitlement_exact"].tolist(), strict=True)]
     periods = frame["period"].astype("str").to_numpy()
     departments = frame["department"].to_numpy()
-    committed_cents = round_nested(frame["committed_exact"], periods, departments)
-    overage_cents = round_nested(frame["overage_exact"], periods, departments)
+    denominators = frame["exact_denominator"].to_numpy()
+    committed_cents = round_scaled(frame["committed_exact"].to_numpy(), denominators, periods,
+                                   departments)
+    overage_cents = round_scaled(frame["overage_exact"].to_numpy(), denominators, periods,
+                                 departments)
     frame["committed_cost"] = from_cents(committed_cents)
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
     frame["currency"] = tenant.currency
     typed = shaped(CostsFrame, frame, allocation.period)
-    typed[EXACT_COLUMNS] = frame[EXACT_COLUMNS].to_numpy()
+    for column in EXACT_COLUMNS:
+        typed[column] = frame[column].to_numpy()
     return typed
 
 
@@ -144,7 +176,8 @@ def roll_up_costs(table: pd.DataFrame, period: str) -> pd.DataFrame:
     price of the quarter; ``overage_price`` the effective one (overage cost ÷ overage) when
     there is overage, else the last month's.
     """
-    rolled = roll_up(table, period, ["usage_type", "subscription_id"], COST_ROLL_UP)
+    rolled = roll_up(_as_fractions(table), period, ["usage_type", "subscription_id"],
+                     COST_ROLL_UP)
     if rolled.empty:
         return _empty(period)
     rolled["unit_price"] = [float(c / e) if e else 0.0 for c, e in
@@ -156,8 +189,52 @@ def roll_up_costs(table: pd.DataFrame, period: str) -> pd.DataFrame:
     rolled["overage_price"] = np.array(effective, dtype=float)
     freq = pd.Period("2000-01", freq=period).freqstr
     typed = shaped(CostsFrame, rolled, freq)
-    typed[EXACT_COLUMNS] = rolled[EXACT_COLUMNS].to_numpy()
+    typed[EXACT_COLUMNS] = _as_numerators(rolled)[EXACT_COLUMNS].to_numpy()
     return typed
+
+
+#: The exact columns holding numerators over ``exact_denominator``.
+NUMERATORS = EXACT_COLUMNS[:-1]
+
+
+def _as_fractions(table: pd.DataFrame) -> pd.DataFrame:
+    """The exact columns as Fractions: months have denominators of their own (their days), so
+    their numerators add up only as the exact values they stand for."""
+    frame = table.drop(columns="exact_denominator")
+    denominators = [int(d) for d in table["exact_denominator"]]
+    for column in NUMERATORS:
+        frame[column] = pd.Series([Fraction(int(n), d) for n, d in
+                                   zip(table[column], denominators, strict=True)],
+                                  index=table.index, dtype=object)
+    return frame
+
+
+def _as_numerators(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fraction columns back to integer numerators over one denominator per row (the least
+    common multiple of the row's), the shape :func:`exact_costs` promises."""
+    values = frame[NUMERATORS].to_numpy(dtype=object)
+    denominators = [math.lcm(*(Fraction(v).denominator for v in row)) for row in values]
+    result = frame.copy()
+    for i, column in enumerate(NUMERATORS):
+        result[column] = pd.Series([int(Fraction(row[i]) * d) for row, d in
+                                    zip(values, denominators, strict=True)],
+                                   index=frame.index, dtype=object)
+    result["exact_denominator"] = pd.Series(denominators, index=frame.index, dtype=object)
+    return result
+
+
+class _Scaled:
+    """Exact decimals as integer numerators over ``10**places``."""
+
+    def __init__(self, numerators: np.ndarray, places: int):
+        self.numerators, self.places = numerators, places
+
+
+def _line_decimals(tenant: Tenant) -> tuple[_Scaled, _Scaled]:
+    """Every line's quantity and unit price as exact decimals (in subscription, line order)."""
+    lines = [line for sub in tenant.subscriptions for line in sub.lines]
+    return (_Scaled(*decimals([line.quantity for line in lines])),
+            _Scaled(*decimals([line.unit_price for line in lines])))
 
 
 def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: int,
@@ -233,30 +310,55 @@ def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
                          "allocation with the tenant it was allocated for)")
 
 
-def _committed_exact(tenant: Tenant, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Exact committed amount and entitlement cubes: Σ prorated quantity (× unit price)."""
-    amounts = grid.zeros()
-    entitled = grid.zeros()
-    for s, sub in enumerate(tenant.subscriptions):
-        for line in sub.lines:
-            lo, hi = day_number(line.start), day_number(line.end)
-            live = np.nonzero((grid.starts < hi) & (grid.ends > lo))[0]  # skip exact zeros
-            share = prorated(exact(line.quantity), lo, hi, grid.starts[live], grid.ends[live])
-            t = grid.types[line.usage_type]
-            entitled[live, t, s] += share
-            amounts[live, t, s] += share * exact(line.unit_price)
+def _committed_exact(tenant: Tenant, grid: _Grid, quantities: _Scaled, unit_prices: _Scaled,
+                     places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact committed amount and entitlement cubes: Σ prorated quantity (× unit price).
+
+    Over the period's days, a line's share is its quantity × its active days, an integer once
+    the quantity is scaled: entitlements over ``days × 10**places``, committed amounts over
+    ``days × 10**(quantity places + price places)``.
+    """
+    lines = [(s, line) for s, sub in enumerate(tenant.subscriptions) for line in sub.lines]
+    entitle = [int(q) * 10 ** (places - quantities.places) for q in quantities.numerators]
+    price = [int(q) * int(p) for q, p in zip(quantities.numerators, unit_prices.numerators,
+                                             strict=True)]
+    amounts = grid.zeros(31 * sum(abs(a) for a in price))
+    entitled = grid.zeros(31 * sum(abs(e) for e in entitle))
+    if not lines:
+        return amounts, entitled
+    lo = np.array([day_number(line.start) for _, line in lines])
+    hi = np.array([day_number(line.end) for _, line in lines])
+    # P2 (:func:`toolkit.periods.prorated`) over the period's days: each line's active days.
+    active = np.clip(np.minimum(hi[:, None], grid.ends[None, :])
+                     - np.maximum(lo[:, None], grid.starts[None, :]), 0, None).astype(np.int64)
+    line_of, period_of = np.nonzero(active)  # skip exact zeros
+    days = active[line_of, period_of]
+    place = (period_of, np.array([grid.types[line.usage_type] for _, line in lines])[line_of],
+             np.array([s for s, _ in lines])[line_of])
+    np.add.at(entitled, place, times(days, _pick(entitle, line_of)).astype(entitled.dtype))
+    np.add.at(amounts, place, times(days, _pick(price, line_of)).astype(amounts.dtype))
     return amounts, entitled
 
 
-def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
-    """Each row's owned overage, exactly, by the allocation's own rule (P3) and owner; and the
-    (period, type) pairs whose owner is P3's fallback."""
-    usage = grid.zeros()
-    usage[grid.rows] = frame["usage_exact"].to_numpy(dtype=object)
+def _pick(values: list[int], index: np.ndarray) -> np.ndarray:
+    """``values[index]`` of Python ints: int64 while they fit, else Python ints."""
+    return int_array(values, max((abs(v) for v in values), default=0))[index]
+
+
+def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tuple[np.ndarray,
+                                                                                  set]:
+    """Each row's owned overage, exactly (over the period's days × ``10**places``), by the
+    allocation's own rule (P3) and owner; and the (period, type) pairs whose owner is P3's
+    fallback."""
+    usage = grid.zeros(2 * grid.shape[2] * (max_abs(used) + max_abs(entitled)))
+    usage[grid.rows] = used
+    if usage.dtype == object:  # one kind of integer: no numpy scalar inside Python ints
+        entitled = int_array(entitled, INT64_SAFE)
     owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
-    owned = grid.zeros()
+    owned = np.zeros_like(usage)
     fallback = set()
+    days = grid.ends - grid.starts
     for p, period in enumerate(grid.periods):
         for name, t in grid.types.items():
             if not (usage[p, t].any() or entitled[p, t].any()):
@@ -264,16 +366,17 @@ def _owned_exact(tenant, allocation, frame, grid, entitled) -> tuple[list, set]:
             owner = owners.get((period, name))
             owner = owner if isinstance(owner, str) else None
             rule = tenant.usage_types[name].rule
-            used = _pooled_total(usage[p, t]) if rule.pooled else usage[p, t]
-            _, owned[p, t] = overage_split(rule, used, entitled[p, t],
+            pooled = _pooled_total(usage[p, t], int(days[p]), places) if rule.pooled \
+                else usage[p, t]
+            _, owned[p, t] = overage_split(rule, pooled, entitled[p, t],
                                            None if owner is None else position[owner])
             if owner is not None and period_owner(tenant, name, int(grid.starts[p]),
                                                   int(grid.ends[p]))[1]:
                 fallback.add((period, name))
-    return list(grid.pick(owned)), fallback
+    return grid.pick(owned), fallback
 
 
-def _pooled_total(parts: np.ndarray) -> np.ndarray:
+def _pooled_total(parts: np.ndarray, days: int, places: int) -> np.ndarray:
     """A pooled type's usage as P3 compares it: the tenant's total, in the first slot.
 
     The parts of unnamed usage split pro rata (M5) are floats whose sum can miss the measured
@@ -281,27 +384,53 @@ def _pooled_total(parts: np.ndarray) -> np.ndarray:
     decimals before it meets the exact entitlement (pooled overage depends on the total only).
     """
     total = np.zeros_like(parts)
-    total.fill(Fraction(0))
-    total[0] = exact(round(float(sum(parts, Fraction(0))), 6))
+    numerators, snapped_places = decimals([_snapped(int(parts.sum()), days * 10**places)])
+    total[0] = int(numerators[0]) * 10 ** (places - snapped_places) * days
     return total
+
+
+def _snapped(numerator: int, denominator: int) -> float:
+    """The six-decimal float a pooled total is snapped to (one correctly rounded division)."""
+    return round(numerator / denominator, 6)
+
+
+def _snapped_places(tenant: Tenant, grid: _Grid, usage: _Scaled) -> int:
+    """Decimal places the snapped pooled totals need, so that one scale holds them all."""
+    pooled = [t for name, t in grid.types.items() if tenant.usage_types[name].rule.pooled]
+    if not pooled:
+        return 0
+    cube = grid.zeros(max_abs(usage.numerators) * len(usage.numerators))
+    cube[grid.rows] = usage.numerators
+    sums = cube[:, pooled, :].sum(axis=2).ravel()
+    return decimals([_snapped(int(n), 10**usage.places) for n in sums])[1]
 
 
 def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     """Each row's overage price and its source (P4); the fallback owner's rows are flagged.
-    Conflicting line prices (P4a) of rows that own overage are raised all at once."""
+    Conflicting line prices (P4a) are raised all at once.
+
+    The owner's lines are looked up per (subscription, type) once, so pricing a row reads only
+    the lines :func:`_price_of` would keep anyway.
+    """
     prices: list = []
     sources: list[str] = []
     problems: dict[Problem, None] = {}
-    periods = grid.rows[0]
-    lines = {sub.id: sub.lines for sub in tenant.subscriptions}
-    for p, (period, usage_type, subscription_id, overage) in zip(periods, frame[
-            ["period", "usage_type", "subscription_id", "overage"]].itertuples(index=False),
+    lines: dict[tuple[str, str], list] = {}
+    for sub in tenant.subscriptions:
+        for line in sub.lines:
+            lines.setdefault((sub.id, line.usage_type), []).append(line)
+    starts, ends = grid.starts.tolist(), grid.ends.tolist()
+    flagged = {(grid.periods.get_loc(period), name) for period, name in fallback}
+    for p, usage_type, subscription_id, overage in zip(
+            grid.rows[0].tolist(), frame["usage_type"].to_numpy(dtype=object),
+            frame["subscription_id"].to_numpy(dtype=object), frame["overage"].to_numpy(),
             strict=True):
-        price, source, problem = _price_of(tenant, subscription_id, lines[subscription_id],
-                                           usage_type, int(grid.starts[p]), int(grid.ends[p]))
+        price, source, problem = _price_of(tenant, subscription_id,
+                                           lines.get((subscription_id, usage_type), ()),
+                                           usage_type, starts[p], ends[p])
         if problem is not None:
             problems.setdefault(problem, None)
-        if (period, usage_type) in fallback and overage > 0:
+        if overage > 0 and (p, usage_type) in flagged:
             source = OWNER_FALLBACK
         prices.append(price)
         sources.append(source)
@@ -309,13 +438,14 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     return prices, sources
 
 
-def _check_prices(frame: pd.DataFrame, owned: list, prices: list) -> None:
+def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: list,
+                  denominators: np.ndarray) -> None:
+    """Owned overage without a price is an input problem (P4), listed row by row."""
+    unpriced = [i for i, price in enumerate(prices) if price is None]
     problems = [
-        _missing_price(subscription_id, usage_type, float(amount), period)
-        for (subscription_id, usage_type, period), amount, price in zip(
-            frame[["subscription_id", "usage_type", "period"]].itertuples(index=False),
-            owned, prices, strict=True)
-        if amount > 0 and price is None
+        _missing_price(frame["subscription_id"].iloc[i], frame["usage_type"].iloc[i],
+                       int(owned[i]) / int(denominators[i]), frame["period"].iloc[i])
+        for i in unpriced if owned[i] > 0
     ]
     raise_if_any(problems)
 
@@ -327,12 +457,17 @@ def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
     such a total here keeps every cent figure (and every sum of periods) inside int64.
     """
     problems = []
-    for period, rows in frame.groupby("period", sort=True):
+    periods, first = np.unique(frame["period"].astype("str").to_numpy(), return_index=True)
+    codes = np.searchsorted(periods, frame["period"].astype("str").to_numpy())
+    denominators = frame["exact_denominator"].to_numpy()[first]
+    totals = {column: group_sum(frame[f"{column}_exact"].to_numpy(), codes)
+              for column in ("committed", "overage")}
+    for p, period in enumerate(frame["period"].iloc[first]):
         for column in ("committed", "overage"):
-            total = sum(rows[f"{column}_exact"], Fraction(0))
-            if total > AMOUNT_LIMIT:
+            total, denominator = int(totals[column][p]), int(denominators[p])
+            if total > AMOUNT_LIMIT * denominator:
                 problems.append(Problem(
-                    TENANT_FILE, f"period {period}", f"{column}_cost", float(total),
+                    TENANT_FILE, f"period {period}", f"{column}_cost", total / denominator,
                     f"a {column} total of at most 10^12 {tenant.currency} (check the quantities "
                     "and prices of the lines and the usage)"))
     raise_if_any(problems)
@@ -354,10 +489,9 @@ class _Grid:
                            categories=[sub.id for sub in tenant.subscriptions]).codes,
         )
 
-    def zeros(self) -> np.ndarray:
-        cube = np.empty(self.shape, dtype=object)
-        cube.fill(Fraction(0))
-        return cube
+    def zeros(self, bound: int) -> np.ndarray:
+        """A cube of integer zeros: int64 when ``bound`` caps every value it will hold."""
+        return int_array(np.zeros(self.shape, dtype=np.int64), bound)
 
     def pick(self, cube: np.ndarray) -> np.ndarray:
         return cube[self.rows]

@@ -2,7 +2,9 @@
 
 A finance analyst reconciles every table against the invoice, so a department's share, a
 subscription's line and the grand total must agree to the cent. Amounts are computed exactly
-(:class:`fractions.Fraction` of the decimals the tenant file states), each period's total is
+(the decimals the tenant file states; :func:`round_scaled` does it on integer numerators over
+each period's denominator, at integer speed, and gives the cents the :class:`fractions.Fraction`
+functions give), each period's total is
 rounded half away from zero, and every split of it uses the largest-remainder (Hamilton)
 method: each part gets the floor of its exact share, and the cents still missing go, one each,
 to the parts with the largest fractional remainders (ties to the earlier part). The parts then
@@ -16,6 +18,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 CENTS = 100
 #: Tolerance (in cents) that absorbs binary noise such as 1.005 * 100 = 100.49999999999999
@@ -105,3 +108,175 @@ def round_nested(amounts, outer, inner) -> np.ndarray:
         for m, group_cents in zip(members, round_parts(sums), strict=True):
             result[m] = largest_remainder([values[i] for i in m], group_cents)
     return result
+
+
+# Exact money at integer speed. The same exact amounts as above, held as integer numerators
+# over a denominator shared by every amount of a period (days of the period × a power of ten
+# decided from the decimals the inputs state), so that sums are integer sums, comparisons of
+# remainders are integer comparisons and each rounding is one integer division. Arrays are
+# int64 while a bound proves every intermediate fits, else Python ints (object arrays).
+
+#: Numerators stay int64 while their magnitude (times what a step multiplies them by) is
+#: below this; beyond it the same arithmetic runs on Python ints.
+INT64_SAFE = 2**62
+#: A float has at most 15 significant decimal digits that identify it uniquely, so a scaled
+#: value below this is the one decimal of that many places the float can stand for.
+_UNIQUE = 10**15
+_MAX_PLACES = 15
+
+
+def int_array(values, bound: int) -> np.ndarray:
+    """``values`` as int64 when ``bound`` (a proven ceiling of their magnitude) fits, else as
+    Python ints in an object array: never an overflowed figure."""
+    if bound < INT64_SAFE:
+        return np.asarray(values, dtype=np.int64)
+    if isinstance(values, np.ndarray):  # tolist: exact Python ints, never via floats
+        items, shape = [int(v) for v in values.ravel().tolist()], values.shape
+    else:  # a list: numpy would read ints between 2**63 and 2**64 as floats
+        items, shape = [int(v) for v in values], (len(values),)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
+
+
+def decimals(values) -> tuple[np.ndarray, int]:
+    """Numbers as written → (integer numerators, places): ``value == numerator / 10**places``
+    for every value, ``places`` the fewest that state them all (floats read as :func:`exact`).
+
+    The scaled float is rounded to an integer and checked to divide back to the same float;
+    below :data:`_UNIQUE` that integer is the only decimal of so many places that does, hence
+    the decimal a person wrote. Values needing more digits are parsed one by one.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if not np.isfinite(v).all():
+        raise ValueError("exact money needs finite amounts (P4: inf and NaN are input errors)")
+    for places in range(_MAX_PLACES + 1):
+        scaled = np.rint(v * 10.0**places)
+        if (np.abs(scaled) >= _UNIQUE).any():
+            break
+        if (scaled / 10.0**places == v).all():
+            return scaled.astype(np.int64), places
+    return _parsed_decimals(v)
+
+
+def _parsed_decimals(v: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`decimals` for values beyond the float shortcut: each one's exact decimal."""
+    fractions = [_decimal(float(x)) for x in v]
+    places = max(_places(f.denominator) for f in fractions)
+    numerators = [f.numerator * (10**places // f.denominator) for f in fractions]
+    return int_array(numerators, max(abs(n) for n in numerators)), places
+
+
+def _places(denominator: int) -> int:
+    """Decimal places of a fraction whose denominator divides a power of ten."""
+    places = 0
+    while 10**places % denominator:
+        places += 1
+    return places
+
+
+def rescale(numerators: np.ndarray, factor: int) -> np.ndarray:
+    """``numerators × factor`` exactly: int64 while it fits, else Python ints."""
+    if factor == 1:
+        return numerators
+    top = max_abs(numerators) * factor
+    if numerators.dtype != object and top < INT64_SAFE and factor < INT64_SAFE:
+        return numerators * np.int64(factor)
+    return int_array(numerators, INT64_SAFE) * factor
+
+
+def times(left, right) -> np.ndarray:
+    """``left × right`` elementwise and exactly: int64 when the product's bound fits, else both
+    operands as Python ints (a numpy integer inside an object array would wrap silently)."""
+    left, right = _integers(left), _integers(right)
+    if left.dtype != object and right.dtype != object and \
+            max_abs(left) * max_abs(right) < INT64_SAFE:
+        return left.astype(np.int64) * right.astype(np.int64)
+    return int_array(left, INT64_SAFE) * int_array(right, INT64_SAFE)
+
+
+def _integers(values) -> np.ndarray:
+    """Integers as int64 or object arrays: numpy reads a Python int between 2**63 and 2**64
+    as uint64, whose products with int64 are floats; such values become Python ints."""
+    array = np.asarray(values)
+    if array.dtype == object or array.dtype == np.int64:
+        return array
+    if array.dtype.kind in "iub" and max_abs(array) < INT64_SAFE:
+        return array.astype(np.int64)
+    return int_array(array, INT64_SAFE)
+
+
+def max_abs(numerators) -> int:
+    """The largest magnitude of integer numerators, as a Python int (0 when empty)."""
+    array = np.asarray(numerators)
+    if array.size == 0:
+        return 0
+    if array.dtype == object:
+        return max(abs(int(x)) for x in array.ravel())
+    return max(abs(int(array.max())), abs(int(array.min())))
+
+
+def round_scaled(numerators, denominators, outer, inner) -> np.ndarray:
+    """:func:`round_nested` of the non-negative amounts ``numerators / denominators`` (one
+    denominator per ``outer`` group), with integer arithmetic: the same cents, exactly.
+
+    Per outer group the exact total (one division) is rounded half away from zero; its cents
+    go to the inner groups by largest remainder (ties to the smaller label), and each inner
+    group's cents to its amounts (ties to the earlier one).
+    """
+    num = np.asarray(numerators)
+    den = np.asarray(denominators)
+    if len(num) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (num < 0).any():
+        raise ValueError("round_scaled shares out non-negative amounts")
+    outer_codes = pd.factorize(np.asarray(outer), sort=True)[0]
+    inner_codes = pd.factorize(np.asarray(inner), sort=True)[0]
+    groups = pd.factorize(outer_codes.astype(np.int64) * (inner_codes.max() + 1)
+                          + inner_codes, sort=True)[0]
+    if num.dtype != object and max_abs(num) * len(num) * 2 * CENTS + max_abs(den) >= INT64_SAFE:
+        num, den = int_array(num, INT64_SAFE), int_array(den, INT64_SAFE)
+    group_num = group_sum(num, groups)
+    first = _first_of(groups)
+    group_outer, group_den = outer_codes[first], den[first]
+    outer_num = group_sum(group_num, group_outer)
+    outer_den = group_den[_first_of(group_outer)]
+    outer_cents = (outer_num * (2 * CENTS) + outer_den) // (2 * outer_den)  # half away
+    group_cents = _share_out(group_num, group_den, group_outer, outer_cents)
+    return np.asarray(_share_out(num, den, groups, group_cents), dtype=np.int64)
+
+
+def _share_out(num: np.ndarray, den: np.ndarray, groups: np.ndarray, totals) -> np.ndarray:
+    """Largest remainder: each part's floor cents, plus one for the parts with the largest
+    remainders of each group until the group reaches its ``totals`` cents (ties to the
+    earlier part; parts are ordered so that an earlier one comes first)."""
+    cents = num * CENTS
+    floors, remainders = cents // den, cents % den
+    missing = np.asarray(totals - group_sum(floors, groups))
+    order = np.argsort(-remainders, kind="stable")
+    order = order[np.argsort(groups[order], kind="stable")]
+    starts = np.searchsorted(groups[order], groups[order], side="left")
+    rank = np.empty(len(num), dtype=np.int64)
+    rank[order] = np.arange(len(num)) - starts
+    extra = rank < missing[groups].astype(np.int64)
+    if ((missing < 0) | (group_sum(remainders > 0, groups) < missing)).any():
+        raise ValueError("a total that rounding the parts down or up cannot reach")
+    return floors + extra
+
+
+def group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Exact sums of ``values`` per group code (codes 0..n-1): integers stay integers."""
+    values = np.asarray(values)
+    if values.dtype == bool:
+        values = values.astype(np.int64)
+    if values.dtype != object and max_abs(values) * len(values) >= INT64_SAFE:
+        values = int_array(values, INT64_SAFE)
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    return np.add.reduceat(values[order], starts)
+
+
+def _first_of(groups: np.ndarray) -> np.ndarray:
+    """Index of each group code's first member (codes 0..n-1)."""
+    return pd.Series(np.arange(len(groups))).groupby(groups, sort=True).first().to_numpy()
