@@ -140,6 +140,8 @@ def test_hand_checked_summary_of_claims(book):
         "Change": "That is the same as the EUR 46,050.00 billed in April–June 2026.",
         "Overage": "No overage was billed to Claims; its usage above its own entitlement "
                    "caused EUR 48.00 of overage.",
+        "Paid for, not used": "EUR 6,238.92 of the EUR 46,050.00 committed to Claims in "
+                              "July–September 2026 was paid for and not used (13.5%).",
         "Budget breaches": "No month went over budget.",
         "Budget warnings": "No month reached the warning threshold of its budget.",
         "Biggest driver": "No department, subscription or usage type changed in cost from the "

@@ -15,7 +15,8 @@ from toolkit.present.workbook import write_workbook
 from toolkit.resources import sample_dir
 
 SHEETS = ["Summary", "Departments", "Monthly", "Cost lines", "Cost by usage type",
-          "Overage owners", "Budget", "Forecast", "Subscriptions", "Coverage", "Findings"]
+          "Overage owners", "Budget", "Forecast", "Commitments", "Subscriptions", "Coverage",
+          "Findings"]
 MONEY_FORMAT = '"EUR" #,##0.00;-"EUR" #,##0.00'
 #: The workbook's own formulas: totals, the cost lines' products, Summary's references.
 OWN_FORMULA = (r"SUM\([A-Z]+\d+:[A-Z]+\d+\)|[A-Z]+\d+\*(N\()?[A-Z]+\d+\)?|"

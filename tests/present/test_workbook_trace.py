@@ -114,7 +114,8 @@ def test_sheets_formats_and_wrapping(sample_workbook):
     workbook = openpyxl.load_workbook(sample_workbook)
     assert workbook.sheetnames == [
         "Summary", "Departments", "Monthly", "Cost lines", "Cost by usage type",
-        "Overage owners", "Budget", "Forecast", "Subscriptions", "Coverage", "Findings"]
+        "Overage owners", "Budget", "Forecast", "Commitments", "Subscriptions", "Coverage",
+        "Findings"]
     formats = {c.number_format for s in workbook.worksheets for row in s.iter_rows()
                for c in row if isinstance(c.value, int | float)}
     assert "#,##0.##" not in formats and "General" not in formats

@@ -129,23 +129,26 @@ def renewal_candidates(tenant: Tenant, allocation: Allocation,
                        ) -> pd.DataFrame:
     """Lines used under ``share`` of their entitlement in each of the last ``months`` periods
     of the allocation (active in all of them): ``subscription_id, department, usage_type,
-    line_start, line_end, used_share`` (the year's used ÷ entitled), lowest first."""
+    line_start, line_end, used_share`` (the year's used ÷ entitled), lowest first, with the
+    line's ``quantity`` and the year's ``unused_cost`` (what the renewal question weighs)."""
     usage = line_usage(tenant, allocation)
     periods = _periods(allocation)
     columns = ["subscription_id", "department", "usage_type", "line_start", "line_end",
-               "used_share"]
+               "used_share", "quantity", "unused_cost"]
     if usage.empty or len(periods) < months:
         return pd.DataFrame(columns=columns)
     year = usage[usage["period"] > periods[-1] - months]
     stats = year.assign(low=year["used"] < share * year["entitlement"]).groupby("line").agg(
         periods=("period", "size"), low=("low", "all"), used=("used", "sum"),
-        entitlement=("entitlement", "sum"))
+        entitlement=("entitlement", "sum"), unused_cost=("unused_cost", "sum"))
     chosen = stats[(stats["periods"] == months) & stats["low"]]
     lines = _lines(tenant).loc[chosen.index]
     result = pd.DataFrame({"subscription_id": lines["subscription_id"],
                            "department": lines["department"], "usage_type": lines["usage_type"],
                            "line_start": lines["start"], "line_end": lines["end"],
-                           "used_share": (chosen["used"] / chosen["entitlement"]).to_numpy()})
+                           "used_share": (chosen["used"] / chosen["entitlement"]).to_numpy(),
+                           "quantity": lines["quantity"].to_numpy(),
+                           "unused_cost": from_cents(to_cents(chosen["unused_cost"]))})
     return result.sort_values("used_share", ignore_index=True)
 
 

@@ -232,6 +232,33 @@ class Review:
     def overage_caused_cents(self) -> int:
         return _cents(self.caused, "overage_cost")
 
+    @property
+    def unused_cents(self) -> int:
+        """Paid for, not used (T3, P6): the window's unused committed cost, part of
+        :attr:`committed_cents`, never added to it."""
+        return _cents(self.billed, "unused_cost") if "unused_cost" in self.billed else 0
+
+    @property
+    def committed_cents(self) -> int:
+        return _cents(self.billed, "committed_cost")
+
+    def renewals(self) -> pd.DataFrame:
+        """The lines of this review's subscriptions used under 60% all year (the book's
+        :attr:`~toolkit.workspace.Workspace.renewals`), lowest use first."""
+        rows = self.book.renewals
+        return rows[rows["subscription_id"].isin(self.subscriptions)].reset_index(drop=True)
+
+    def renewal_table(self) -> pd.DataFrame:
+        """:meth:`renewals` with headings in words and the line's last day in words."""
+        rows, tenant, c = self.renewals(), self.book.tenant, self.currency
+        return pd.DataFrame({
+            "Subscription": rows["subscription_id"].to_numpy(object),
+            "Usage type": [type_name(tenant, t) for t in rows["usage_type"]],
+            "Quantity": rows["quantity"].to_numpy(dtype=float),
+            "Share used": rows["used_share"].to_numpy(dtype=float),
+            f"Unused, last 12 months ({c})": rows["unused_cost"].to_numpy(dtype=float),
+            "Line ends": [last_day_text(as_date(e)) for e in rows["line_end"]]})
+
     # --- tables, with columns in words ---
 
     def subscription_table(self) -> pd.DataFrame:
@@ -462,6 +489,7 @@ class Review:
                 f"Overage billed ({c})": _amount(now.get("overage_cost", 0)),
                 f"Overage caused ({c})": _amount(caused.get(department, {}).get("overage_cost",
                                                                               0)),
+                f"Paid for, not used ({c})": _amount(now.get("unused_cost", 0)),
             })
         return pd.DataFrame(rows)
 
@@ -528,10 +556,11 @@ def _by_department(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Cents of each money column per department (the same sums a department's review makes)."""
     if frame.empty:
         return {}
-    cents = pd.DataFrame({c: to_cents(frame[c]) for c in MONEY}, index=frame.index)
+    columns = [*MONEY, *(["unused_cost"] if "unused_cost" in frame else [])]
+    cents = pd.DataFrame({c: to_cents(frame[c]) for c in columns}, index=frame.index)
     cents["department"] = frame["department"].to_numpy()
     return {str(department): {c: int(v) for c, v in row.items()}
-            for department, row in cents.groupby("department")[list(MONEY)].sum().iterrows()}
+            for department, row in cents.groupby("department")[columns].sum().iterrows()}
 
 
 def _budget_by_department(budget: pd.DataFrame | None) -> dict[str, int | None]:
@@ -612,6 +641,7 @@ def summary(review: Review) -> list[tuple[str, str]]:
     return [("Billed vs budget", _budget_sentence(review)),
             ("Change", _change_sentence(review)),
             ("Overage", _overage_sentence(review)),
+            ("Paid for, not used", unused_sentence(review)),
             ("Budget breaches", _breach_sentence(review)),
             ("Budget warnings", _warning_sentence(review)),
             ("Biggest driver", _driver_sentence(review)),
@@ -738,6 +768,27 @@ def _overage_sentence(r: Review) -> str:
     if caused == 0:
         return f"{held}; its own usage stayed within its entitlement, so it caused none of it."
     return f"{held}; its usage above its own entitlement caused {r.money(caused)} of overage."
+
+
+def unused_sentence(r: Review) -> str:
+    """Paid for, not used beside overage: the window's unused committed cost (P6) and its
+    share of the committed cost."""
+    unused, committed = r.unused_cents, r.committed_cents
+    if not committed:
+        return f"Nothing was committed to {r.title} in {r.window.text}."
+    if not unused:
+        return f"All of the committed cost of {r.title} in {r.window.text} was used."
+    return (f"{r.money(unused)} of the {r.money(committed)} committed to {r.title} in "
+            f"{r.window.text} was paid for and not used ({unused / committed:.1%}).")
+
+
+def renewal_question(r: Review, row) -> str:
+    """The question a line used under 60% all year raises, in one plain sentence."""
+    name = type_name(r.book.tenant, row.usage_type)
+    return (f"Renew {row.subscription_id}'s {_count(row.quantity)} × {name} at "
+            f"{row.used_share:.0%} use? It ends on {last_day_text(as_date(row.line_end))}; "
+            f"{r.money(int(to_cents(row.unused_cost)))} of it went unused in the last "
+            "12 months.")
 
 
 def _tenant_overage_sentence(r: Review) -> str:

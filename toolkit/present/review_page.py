@@ -37,6 +37,7 @@ from toolkit.present.report import (
     Review,
     coverage_sentence,
     peak_caption,
+    renewal_question,
     untraced_sentence,
 )
 from toolkit.present.words import date_text, money_text, span_text
@@ -194,6 +195,7 @@ def _cards(review: Review) -> list[tuple[str, str]]:
         (label, f"{sign}{money_text(abs(change) / 100, review.currency)}"
          if review.compared else "not compared"),
         ("Overage billed", review.money(review.overage_billed_cents)),
+        ("Paid for, not used", review.money(review.unused_cents)),
     ]
 
 
@@ -275,6 +277,22 @@ def peaks_block(review: Review) -> Block:
     return Block(heading, intro, tables=tables, notes=(*warnings, *gaps))
 
 
+RENEWAL_INTRO = (
+    "Lines used under 60% of their entitlement in each of the last 12 months: what was paid "
+    "for and not used, and the question it raises at renewal.")
+
+
+def renewal_blocks(review: Review) -> list[Block]:
+    """"Paid for, not used" (T3): the lines under 60% used all year, each with its renewal
+    question; no block at all when there are none."""
+    rows = review.renewals()
+    if rows.empty:
+        return []
+    questions = tuple(renewal_question(review, row) for row in rows.itertuples())
+    return [Block("Renewal questions", RENEWAL_INTRO, None,
+                  (table_of(review.renewal_table(), review.currency),), notes=questions)]
+
+
 def coverage_block(review: Review) -> Block:
     """What the figures rest on: the coverage sentence, and the unallocated usage (M6) with
     what it would cost at the owner's price, when there is any."""
@@ -288,7 +306,8 @@ def department_section(review: Review) -> Section:
                                                      review.currency),))
     return Section(
         review.title, _subtitle(review), _cards(review), review.summary,
-        [*_money_blocks(review), peaks_block(review), _forecast_block(review), subs,
+        [*_money_blocks(review), peaks_block(review), *renewal_blocks(review),
+         _forecast_block(review), subs,
          coverage_block(review),
          _findings_block(review)])
 
@@ -308,7 +327,8 @@ def tenant_sections(review: Review) -> list[Section]:
         svg(views_figure(review)) if review.overage_billed_cents else None,
         (table_of(owners, c),) if len(owners) else ())
     details = Section(f"{review.title}: details", _subtitle(review), [], [],
-                      [overage, peaks_block(review), *_money_blocks(review),
+                      [overage, peaks_block(review), *renewal_blocks(review),
+                       *_money_blocks(review),
                        coverage_block(review),
                        _findings_block(review)])
     return [Section(review.title, _subtitle(review), _cards(review), review.summary, [roll_up]),

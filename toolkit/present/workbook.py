@@ -3,10 +3,10 @@
 The sheets (:func:`review_sheets`, a list a caller extends with sheets of its own) hold the same
 :class:`~toolkit.present.report.Review` figures the HTML shows: Summary (the sentences, the key
 figures and a native chart of billed vs budget per department), Departments, Monthly, Cost
-lines, Cost by usage type, Overage owners, Budget, Forecast, Subscriptions, Coverage and
-Findings. Every table has its header frozen, an autofilter, column widths to fit, text that
-wraps, real numbers (``#,##0.00``, currency or percent formats; never numbers stored as text)
-and months as real Excel dates shown as months, so they sort as dates.
+lines, Cost by usage type, Overage owners, Budget, Forecast, Commitments, Subscriptions,
+Coverage and Findings. Every table has its header frozen, an autofilter, column widths to fit,
+text that wraps, real numbers (``#,##0.00``, currency or percent formats; never numbers stored
+as text) and months as real Excel dates shown as months, so they sort as dates.
 
 Traceable: **Cost lines** shows each line's entitlement × unit price beside its committed cost
 and overage × price beside its overage cost (with ``price_source``); its totals row, a ``SUM``
@@ -34,6 +34,8 @@ import pandas as pd
 
 from toolkit.atomic import atomic_paths
 from toolkit.finance.money import to_cents
+from toolkit.model import as_date
+from toolkit.periods import last_day
 from toolkit.present.export import neutralize_formulas
 from toolkit.present.report import Review, Window, department_review
 from toolkit.present.words import budget_warning_text, date_text, rule_title, type_name
@@ -114,10 +116,32 @@ def review_sheets(book: Workspace, window: Window, tenant: Review) -> list[Sheet
                                                                "period"])),
         Sheet("Budget", _budget(tenant)),
         Sheet("Forecast", tenant.forecast_table()),
+        commitments_sheet(book),
         Sheet("Subscriptions", tenant.subscription_table()),
         Sheet("Coverage", tenant.coverage_table(), (f"Would cost ({c})",)),
         Sheet("Findings", _findings(tenant)),
     ]
+
+
+def commitments_sheet(book: Workspace) -> Sheet:
+    """Every line's term in unit-months, committed, used to date and projected at term end,
+    and its unused committed cost to date (:func:`toolkit.commitments`, T3), the line's days
+    as real dates (its last day, not the exclusive end)."""
+    rows, tenant, c = book.commitments, book.tenant, book.currency
+    money = f"Paid for, not used to date ({c})"
+    frame = pd.DataFrame({
+        "Subscription": rows["subscription_id"].astype("str").to_numpy(),
+        "Department": rows["department"].astype("str").to_numpy(),
+        "Usage type": [type_name(tenant, t) for t in rows["usage_type"]],
+        "First day": [as_date(d) for d in rows["line_start"]],
+        "Last day": [last_day(as_date(d)) for d in rows["line_end"]],
+        "Committed unit-months (term)": rows["committed_unit_months"].to_numpy(dtype=float),
+        "Used unit-months to date": rows["used_unit_months"].to_numpy(dtype=float),
+        "Projected unit-months at term end": rows["projected_unit_months"].to_numpy(
+            dtype=float),
+        money: rows["unused_cost"].to_numpy(dtype=float),
+    })
+    return Sheet("Commitments", frame, (money,))
 
 
 def cost_lines(review: Review) -> Sheet:

@@ -26,6 +26,7 @@ from toolkit.allocation import Allocation, allocate
 from toolkit.errors import InputError, Problem
 from toolkit.finance.budgets import budget_vs_actual
 from toolkit.finance.chargeback import chargeback
+from toolkit.finance.commitments import commitments, renewal_candidates
 from toolkit.finance.costs import COST_COLUMNS, exact_costs, roll_up_costs
 from toolkit.finance.forecast import forecast
 from toolkit.inputs.dataset import load_tenant_dir
@@ -154,6 +155,18 @@ class Workspace:
     def findings(self) -> pd.DataFrame:
         """Provisioning findings V1–V7 on the as-of day."""
         return validate(self.tenant, self.users, on=self.as_of)
+
+    @cached_property
+    def commitments(self) -> pd.DataFrame:
+        """Per line: committed, used and projected unit-months and the unused committed cost
+        (:func:`toolkit.commitments`, T3), once for every department's review."""
+        return commitments(self.tenant, self.allocation)
+
+    @cached_property
+    def renewals(self) -> pd.DataFrame:
+        """The lines used under 60% in each of the last twelve periods (T3's renewal
+        question, :func:`toolkit.finance.commitments.renewal_candidates`), once."""
+        return renewal_candidates(self.tenant, self.allocation)
 
     @cached_property
     def measured_sessions(self) -> pd.DataFrame | None:
