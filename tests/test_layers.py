@@ -110,3 +110,21 @@ def test_facade_type_block_is_the_homes_table():
     typed = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
              for alias in node.names}
     assert typed == toolkit._HOMES
+
+
+#: The functions of SPEC §7 (the API reference is generated from their numpydoc sections).
+CONTRACT = ["load_tenant", "primary_timeline", "ownership_timeline", "load_usage",
+            "load_sessions", "load_users", "measure_sessions", "allocate", "validate",
+            "load_webex_licenses", "load_webex_people", "chargeback", "load_agent_sessions",
+            "load_ai_agent_sessions", "peak_contributors", "load_invoice", "check_invoice",
+            "commitments"]
+
+
+@pytest.mark.parametrize("name", CONTRACT)
+def test_every_contract_function_documents_its_parameters_and_returns(name):
+    import inspect
+
+    import toolkit
+
+    doc = inspect.getdoc(getattr(toolkit, name)) or ""
+    assert "Parameters\n----------" in doc and "Returns\n-------" in doc, name

@@ -151,6 +151,23 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     Each department's amount of a period is its exact amount rounded down or up, so that the
     departments add up to the period's exact total rounded half away from zero (P4): both
     views therefore have the same total per period.
+
+    Parameters
+    ----------
+    allocation : Allocation
+        :func:`toolkit.allocate`'s result (monthly, or a quarter or year of months, P1a).
+    tenant : Tenant, optional
+        The allocation's tenant (it carries one; passing another is refused).
+    method : str
+        ``"billed"`` (as invoiced) or ``"caused"`` (pooled overage to who caused it).
+    table : DataFrame, optional
+        Already computed costs, to avoid pricing twice.
+
+    Returns
+    -------
+    DataFrame
+        ``period, department, committed_cost, overage_cost, total_cost, unused_cost`` in the
+        tenant's currency, whole cents (``unused_cost`` is part of ``committed_cost``, P6).
     """
     if method not in METHODS:
         raise ValueError(f"unknown chargeback method {method!r}; use one of "

@@ -99,7 +99,23 @@ def _measured(allocation: Allocation, first: int, n_periods: int, types: list[st
 
 def commitments(tenant: Tenant, allocation: Allocation, lookback: int = 3) -> pd.DataFrame:
     """Per line (frame of :data:`COLUMNS`): committed unit-months of the term, used unit-months
-    to date, projected unit-months at term end, unused committed cost to date (cents)."""
+    to date, projected unit-months at term end, unused committed cost to date (cents).
+
+    Parameters
+    ----------
+    tenant : Tenant
+    allocation : Allocation
+        Monthly allocation up to the as-of day.
+    lookback : int
+        Months of run rate the projection uses.
+
+    Returns
+    -------
+    DataFrame
+        ``subscription_id, department, usage_type, line_start, line_end,
+        committed_unit_months, used_unit_months, projected_unit_months, unused_cost``
+        (unit-months of the type's unit; ``unused_cost`` in the tenant's currency).
+    """
     lines = _lines(tenant)
     if lines.empty:
         return pd.DataFrame(columns=COLUMNS)

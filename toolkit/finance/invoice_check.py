@@ -52,6 +52,23 @@ def check_invoice(tenant: Tenant, allocation: Allocation, invoice: pd.DataFrame,
 
     ``usage`` (the allocation's usage, optional) lets a quantity difference of a peak type name
     the interval that set the computed peak.
+
+    Parameters
+    ----------
+    tenant : Tenant
+    allocation : Allocation
+        The computed bill's allocation (monthly).
+    invoice : DataFrame
+        :func:`toolkit.load_invoice`'s result.
+    usage : DataFrame, optional
+        The allocation's usage, to name a peak's interval.
+
+    Returns
+    -------
+    DataFrame
+        ``period, subscription_id, usage_type, charge, invoiced_quantity, computed_quantity,
+        invoiced_amount, computed_amount, difference, cause, explanation``; amounts in the
+        tenant's currency, ``difference`` = invoiced − computed.
     """
     invoiced = _invoiced(invoice)
     computed = _computed(tenant, allocation, set(invoiced["period"].astype(str)))

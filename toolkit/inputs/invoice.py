@@ -54,6 +54,21 @@ def load_invoice(path: str | Path, tenant: Tenant,
 
     ``skus`` adds to (and overrides) :data:`DEFAULT_SKUS`. Every problem of the file is raised
     at once as an :class:`~toolkit.errors.InputError`.
+
+    Parameters
+    ----------
+    path : str or Path
+        An invoice, CSV or XLSX (SPEC §6 columns).
+    tenant : Tenant
+        Subscriptions, usage types and currency the lines are checked against.
+    skus : mapping, optional
+        SKU → usage type, laid over :data:`DEFAULT_SKUS`.
+
+    Returns
+    -------
+    DataFrame
+        ``invoice_id, line_id, period, subscription_id, usage_type, charge, quantity,
+        unit_price, amount, currency`` (amounts in the invoice's currency, the tenant's).
     """
     file = str(path)
     text = _read(path)

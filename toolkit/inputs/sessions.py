@@ -53,6 +53,18 @@ def load_sessions(path: str | Path, tenant: Tenant | None = None) -> pd.DataFram
     logout could mean a crash, a still-open session or a lost record. A time outside the
     plausible window (:data:`toolkit.policy.PLAUSIBLE_INSTANTS`: a logout typed as 9999) is
     an error too; a plausible but overlong session is cut by the measure, with a finding.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``sessions.csv`` or ``sessions.parquet``.
+    tenant : Tenant, optional
+        Its zone reads naive times (UTC without one).
+
+    Returns
+    -------
+    DataFrame
+        ``user_id, login, logout`` (tz-aware), sorted by ``login``.
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"

@@ -212,6 +212,17 @@ def load_tenant(path: str | Path) -> Tenant:
     """Read a ``tenant.yaml`` (or a tenant directory holding one) into a :class:`Tenant`.
 
     Raises :class:`InputError` listing every problem in the file at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``tenant.yaml`` file, or a tenant directory holding one.
+
+    Returns
+    -------
+    Tenant
+        Subscriptions with their terms and lines (quantities in the type's unit, prices in
+        the tenant's currency), the usage-type policy, the metering policy and time zone.
     """
     file = _tenant_path(Path(path))
     raw, repeated = _read_yaml(file)

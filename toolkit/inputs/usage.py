@@ -45,6 +45,19 @@ def load_usage(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
 
     With a ``tenant``, timestamps are read in its time zone and usage types and subscription
     ids are checked against it; without one, against the default policy table, in UTC.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``usage.csv`` or ``usage.parquet``.
+    tenant : Tenant, optional
+        Checks types and subscription ids against it; its zone reads naive times.
+
+    Returns
+    -------
+    DataFrame
+        ``timestamp`` (tz-aware), ``usage_type``, ``quantity`` (the type's unit: agents,
+        minutes, sessions, messages), ``subscription_id``, ``user_id``.
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"

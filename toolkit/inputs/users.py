@@ -71,6 +71,20 @@ def load_users(path: str | Path, tenant: Tenant | None = None) -> pd.DataFrame:
     optional ``start``/``end`` mapping bounds are read in its time zone (a bare date means
     midnight there). A mapping that ends before it starts, or two rows of one user and
     license whose periods overlap, are problems: which subscription counts would be a guess.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``users.csv`` or ``users.parquet``.
+    tenant : Tenant, optional
+        Subscription ids are checked against it; its zone reads ``start``/``end``.
+
+    Returns
+    -------
+    DataFrame
+        ``user_id, role, license, subscription_id, department, email, start, end`` (the
+        mapping's half-open stretch, tz-aware, NaT = unbounded) and ``webex_agent_id`` when
+        the file has it.
     """
     file = str(path)
     timezone = tenant.timezone if tenant else "UTC"

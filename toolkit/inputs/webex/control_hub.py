@@ -153,6 +153,21 @@ def load_webex_licenses(path: str | Path,
     (assigned, not used), ``contact_center``, ``site_url``, ``note``. Raises InputError
     listing every item that cannot be read. ``names`` and ``usage_types``: see
     :func:`license_name_table`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``/v1/licenses`` response, or a folder of its pages.
+    names : mapping, str or Path, optional
+        License name → usage type, laid over the default table (or a file of it).
+    usage_types : iterable of str, optional
+        The usage types names may map to (default: the policy table's).
+
+    Returns
+    -------
+    DataFrame
+        ``license_id, name, usage_type, subscription_id, total_units, consumed_units``
+        (units: licenses assigned, not usage), then ``contact_center, site_url, note``.
     """
     table = license_name_table(names, usage_types)
     items, problems = _items(path)
@@ -196,6 +211,20 @@ def load_webex_people(path: str | Path, licenses: pd.DataFrame,
     subscriptions: ``users.csv`` maps a user to one subscription per license type at a time,
     and choosing one would be a guess (remove the extra license in Control Hub, or write
     the user's rows by hand with ``start``/``end``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``/v1/people`` response, or a folder of its pages.
+    licenses : DataFrame
+        :func:`load_webex_licenses` of the same tenant.
+    user_id : str
+        ``"email"`` (the first email) or ``"id"`` (the Webex person id).
+
+    Returns
+    -------
+    DataFrame
+        The ``users.csv`` shape plus ``webex_agent_id``; ``attrs`` count the people skipped.
     """
     if user_id not in ("email", "id"):
         raise ValueError("user_id must be 'email' or 'id'")

@@ -53,6 +53,22 @@ def load_agent_sessions(path: str | Path, *, as_of=None,
     sessions end; without it, the latest instant found in the records. ``metering`` gives
     ``max_session`` (default 24h): longer sessions are cut there and reported. Raises
     :class:`~toolkit.errors.InputError` listing every problem of every page at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Search API ``agentSession`` response, or a folder of its pages.
+    as_of : Timestamp, optional
+        The extraction time (tz-aware) at which still-active sessions end.
+    metering : Metering, optional
+        The tenant's metering policy (for ``max_session``).
+
+    Returns
+    -------
+    SessionImport
+        ``sessions`` (``user_id, login, logout, session_id, open`` and ``agent_name, team,
+        site`` where the records name them; tz-aware UTC) and ``findings`` (``rule, severity,
+        subject, message``).
     """
     raw, problems, cursors = RawSessions(), [], []
     for file, payload, bad in iter_pages(path):
@@ -185,6 +201,18 @@ def load_ai_agent_sessions(path: str | Path,
     agent's ``agentId``. ``agent_types`` is laid over :data:`AI_AGENT_TYPES`. Records without
     a session id or a plausible start, and agent types the table does not know, are problems
     (all raised at once).
+
+    Parameters
+    ----------
+    path : str or Path
+        Contact AI Agent Session pages (a file or a folder).
+    agent_types : mapping, optional
+        ``agentType`` → usage type, laid over :data:`AI_AGENT_TYPES`.
+
+    Returns
+    -------
+    DataFrame
+        The ``usage.csv`` shape (UTC): one row, quantity 1 (a session), per AI Agent session.
     """
     table = {**AI_AGENT_TYPES, **{k.casefold(): v for k, v in (agent_types or {}).items()}}
     problems: list[Problem] = []
