@@ -157,7 +157,8 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
     allocation : Allocation
         :func:`toolkit.allocate`'s result (monthly, or a quarter or year of months, P1a).
     tenant : Tenant, optional
-        The allocation's tenant (it carries one; passing another is refused).
+        Defaults to the tenant the allocation carries (the one way; see docs/architecture.md,
+        "One way to say each thing").
     method : str
         ``"billed"`` (as invoiced) or ``"caused"`` (pooled overage to who caused it).
     table : DataFrame, optional
