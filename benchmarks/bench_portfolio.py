@@ -34,12 +34,14 @@ def _loop(paths: list[str]) -> float:
 
 
 def _on_cluster(paths: list[str], workers: int) -> tuple[float, float]:
-    from distributed import Client, LocalCluster
+    """Seconds to start the cluster, and to run every tenant on it once warm."""
+    from distributed import Client
 
     start = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(lambda: __import__("toolkit.workspace"))  # workers import before timing
+    with portfolio.local_cluster(workers) as cluster, Client(cluster) as client:
+        # each worker computes one tenant before timing, as the loop's process did (imports,
+        # pandera's schemas): both sides are then timed warm
+        client.run(portfolio.tenant_task, paths[0], "warm-up")
         started = time.perf_counter()
         portfolio.run(paths, client)
         return started - start, time.perf_counter() - started

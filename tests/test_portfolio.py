@@ -32,8 +32,7 @@ def folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+    with portfolio.local_cluster(2) as cluster, \
             distributed.Client(cluster) as client:
         yield client
 

@@ -46,6 +46,8 @@ _HOMES = {
     "measure_sessions": "toolkit.metering",
     "policy_effect": "toolkit.metering",
     "peak_contributors": "toolkit.peaks",
+    "peak_sections": "toolkit.peaks",
+    "peak_teams": "toolkit.peaks",
     "Line": "toolkit.model",
     "Subscription": "toolkit.model",
     "Tenant": "toolkit.model",
@@ -124,6 +126,8 @@ if TYPE_CHECKING:  # type checkers and editors see the real names
     from toolkit.model import Tenant as Tenant
     from toolkit.model import Term as Term
     from toolkit.peaks import peak_contributors as peak_contributors
+    from toolkit.peaks import peak_sections as peak_sections
+    from toolkit.peaks import peak_teams as peak_teams
     from toolkit.policy import DEFAULT_USAGE_TYPES as DEFAULT_USAGE_TYPES
     from toolkit.policy import POLICIES as POLICIES
     from toolkit.policy import Metering as Metering

@@ -119,11 +119,12 @@ class _client:
     def __enter__(self):
         if self.address is None and self.workers == 1:
             return None
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from toolkit import portfolio
 
         if self.address is None:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+            self.cluster = portfolio.local_cluster(self.workers)
         self.client = Client(self.address or self.cluster)
         return self.client
 
