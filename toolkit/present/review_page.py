@@ -576,20 +576,27 @@ def _print(page, doc: Document, path: Path) -> None:
     document is printed once per section, each time only that section's pages, and the
     parts are joined. A section's pages are counted by printing it alone (each section
     begins on a new page, so alone it takes the same pages); should the counts not add up
-    to the whole, the document is printed once with the first footer."""
+    to the whole, the document is printed once with the first footer.
+
+    A section alone can lay out differently (a block that fits beside its neighbour in the
+    whole may not alone), so its pages are first found in the whole document itself: each
+    section begins on a new page headed by its title (:func:`_section_starts`); counting
+    sections printed alone is the fallback."""
     page.set_content(doc.html, wait_until="load")
     whole = _pdf(page, doc.footers[0])
     if len(doc.sections) <= 1:
         _join([whole], path, doc)
         return
-    counts = []
-    for index in range(len(doc.sections)):
-        page.set_content(doc.section_html(index), wait_until="load")
-        counts.append(_page_count(_pdf(page, doc.footers[index])))
+    counts = _section_pages(whole, [section.title for section in doc.sections])
+    if counts is None:
+        counts = []
+        for index in range(len(doc.sections)):
+            page.set_content(doc.section_html(index), wait_until="load")
+            counts.append(_page_count(_pdf(page, doc.footers[index])))
+        page.set_content(doc.html, wait_until="load")
     if sum(counts) != _page_count(whole):
         _join([whole], path, doc)
         return
-    page.set_content(doc.html, wait_until="load")
     parts, first = [], 1
     for count, footer in zip(counts, doc.footers, strict=True):
         parts.append(_pdf(page, footer, f"{first}-{first + count - 1}"))
@@ -603,6 +610,27 @@ def _pdf(page, footer: str, ranges: str = "") -> bytes:
     return page.pdf(format="A4", print_background=True, margin=MARGINS, page_ranges=ranges,
                     display_header_footer=True, header_template="<div></div>",
                     footer_template=FOOTER.format(text=escape(footer)))
+
+
+def _section_pages(data: bytes, titles: list[str]) -> list[int] | None:
+    """How many pages of the printed whole each section takes, read off the PDF: section k
+    starts at the first page after section k-1's whose first line is its title. ``None`` when
+    a title is not found in order (the caller then counts another way)."""
+    import io
+
+    import pypdf
+
+    firsts = [(page.extract_text() or "").strip().split("\n")[0].strip()
+              for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+    starts: list[int] = []
+    at = 0
+    for title in titles:
+        found = next((i for i in range(at, len(firsts)) if firsts[i] == title.strip()), None)
+        if found is None or (not starts and found != 0):
+            return None
+        starts.append(found)
+        at = found + 1
+    return [end - start for start, end in zip(starts, [*starts[1:], len(firsts)], strict=True)]
 
 
 def _page_count(data: bytes) -> int:
