@@ -49,7 +49,7 @@ from toolkit.finance.money import (
     to_cents,
 )
 from toolkit.frames import shaped
-from toolkit.model import TENANT_FILE, Tenant
+from toolkit.model import TENANT_FILE, Line, Tenant
 from toolkit.periods import LAST, day_number, period_bounds, roll_up
 
 
@@ -248,33 +248,36 @@ def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: 
     never looked at. Returns the price (``None`` when there is none) and its source.
     """
     price, source, problem = _price_of(tenant, subscription_id,
-                                       tenant.subscription(subscription_id).lines, usage_type,
-                                       start, end)
+                                       _spans(tenant.subscription(subscription_id).lines),
+                                       usage_type, start, end)
     raise_if_any([problem] if problem else [])
     return price, source
 
 
-def _price_of(tenant: Tenant, subscription_id: str, owner_lines, usage_type: str, start: int,
+def _price_of(tenant: Tenant, subscription_id: str, owner_spans, usage_type: str, start: int,
               end: int) -> tuple[float | None, str, Problem | None]:
-    """:func:`overage_price` given the owner's lines (the one rule; callers pricing many rows
-    look the lines up once), with the P4a problem instead of raising it, so that a caller
-    pricing many rows reports every conflict at once."""
-    lines = [line for line in owner_lines
-             if line.usage_type == usage_type
-             and day_number(line.start) < end and day_number(line.end) > start]
+    """:func:`overage_price` given the owner's lines as ``(start day, end day, line)`` spans
+    (:func:`_spans`; the one rule: callers pricing many rows digest the lines once), with the
+    P4a problem instead of raising it, so that a caller pricing many rows reports every
+    conflict at once."""
+    lines = [(first, last, line) for first, last, line in owner_spans
+             if line.usage_type == usage_type and first < end and last > start]
     if lines:
-        last_day = max(min(day_number(line.end), end) - 1 for line in lines)
-        in_effect = [line for line in lines
-                     if day_number(line.start) <= last_day < day_number(line.end)]
-        priced = [line for line in in_effect if line.overage_price is not None]
-        prices = sorted({exact(line.overage_price) for line in priced})
-        if len(prices) > 1:
+        last_day = max(min(last, end) - 1 for _, last, _ in lines)
+        priced = [line for first, last, line in lines
+                  if first <= last_day < last and line.overage_price is not None]
+        if len({line.overage_price for line in priced}) > 1:  # floats: equal iff exactly equal
             return None, "", _conflicting_prices(subscription_id, usage_type, priced)
         if priced:
             return priced[0].overage_price, OWNER_LINE, None
     if usage_type in tenant.overage_prices:
         return tenant.overage_prices[usage_type], TENANT_PRICE, None
     return None, "", None
+
+
+def _spans(lines) -> list[tuple[int, int, Line]]:
+    """Lines with their half-open ``[start, end)`` as day numbers, computed once."""
+    return [(day_number(line.start), day_number(line.end), line) for line in lines]
 
 
 def _conflicting_prices(subscription_id: str, usage_type: str, priced) -> Problem:
@@ -300,8 +303,8 @@ def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
     cube at -1 and silently take the last subscription's (or type's) prices.
     """
     unknown = {
-        "subscription": sorted(set(split["subscription_id"]) - set(tenant.departments)),
-        "usage type": sorted(set(split["usage_type"]) - set(tenant.usage_types)),
+        "subscription": sorted(set(split["subscription_id"].unique()) - set(tenant.departments)),
+        "usage type": sorted(set(split["usage_type"].unique()) - set(tenant.usage_types)),
     }
     found = [f"{kind}(s) {', '.join(names)}" for kind, names in unknown.items() if names]
     if found:
@@ -417,8 +420,8 @@ def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
     problems: dict[Problem, None] = {}
     lines: dict[tuple[str, str], list] = {}
     for sub in tenant.subscriptions:
-        for line in sub.lines:
-            lines.setdefault((sub.id, line.usage_type), []).append(line)
+        for span in _spans(sub.lines):
+            lines.setdefault((sub.id, span[2].usage_type), []).append(span)
     starts, ends = grid.starts.tolist(), grid.ends.tolist()
     flagged = {(grid.periods.get_loc(period), name) for period, name in fallback}
     for p, usage_type, subscription_id, overage in zip(
