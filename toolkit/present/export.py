@@ -79,14 +79,6 @@ def _write_together(tables: dict[Path, tuple[pd.DataFrame, dict | None, str]]) -
     return list(tables)
 
 
-def write_table_into(frame: pd.DataFrame, temporary: Path, target: Path) -> None:
-    """Write ``frame`` to ``temporary`` in the format of ``target``'s extension: for a writer
-    whose tables land together with files of other kinds in one :func:`toolkit.atomic.
-    atomic_paths` group (``report``'s reviews and their peaks list), which it then replaces."""
-    _check_format(target)
-    _write_one(frame, temporary, target.suffix.lower(), None, "data")
-
-
 def _check_format(path: Path) -> None:
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"unsupported output {path.name!r}: use one of {', '.join(FORMATS)}")

@@ -683,7 +683,7 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     files land together or not at all: every page is written (and every PDF printed) to a
     temporary file first, and they replace their targets only when all are complete
     (:mod:`toolkit.atomic`)."""
-    from toolkit.present.export import write_table_into
+    from toolkit.present.export import write_table
     from toolkit.present.report import department_review, file_name, file_names
 
     out = Path(out_dir)
@@ -700,8 +700,8 @@ def write_reviews(book, window, departments: list[str], out_dir: str | Path,
     frames = {out / name: frame for name, frame in (tables or {}).items()}
     out.mkdir(parents=True, exist_ok=True)
     with atomic_paths(*frames, *html, *pdf) as temporaries:
-        for temporary, (target, frame) in zip(temporaries, frames.items(), strict=False):
-            write_table_into(frame, temporary, target)
+        for temporary, frame in zip(temporaries, frames.values(), strict=False):
+            write_table(frame, temporary)  # a temporary keeps its target's extension
         documents = temporaries[len(frames):]
         for temporary, page in zip(documents, html.values(), strict=False):
             temporary.write_text(page, encoding="utf-8")
