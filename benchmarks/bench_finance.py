@@ -59,8 +59,7 @@ def float_costs(allocation, tenant=None) -> pd.DataFrame:
             committed[:, grid.types[line.usage_type], s] += prorated(
                 line.quantity, day_number(line.start), day_number(line.end), grid.starts,
                 grid.ends) * line.unit_price
-    prices, sources = costs_module._prices(tenant, frame, grid, set())
-    price = np.array([np.nan if p is None else p for p in prices], dtype=float)
+    price, sources = costs_module._prices(tenant, frame, grid, np.zeros(grid.shape[:2], bool))
     amount = grid.pick(committed)
     frame["overage_price"], frame["price_source"] = price, sources
     frame["unit_price"] = np.divide(amount, frame["entitlement"].to_numpy(),

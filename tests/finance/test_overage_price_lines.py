@@ -15,6 +15,9 @@ price for AI Agent is 5.00, so which price applies is visible in the money:
 Committed cost in April: 150 × 1.00 = 150.00 in every case.
 """
 
+import datetime as dt
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -117,3 +120,64 @@ def test_the_order_of_the_lines_never_changes_the_price(base, top_up, top_up_fir
     price = named.pop() if named else 5.0
     assert row["overage_price"] == price
     assert round(row["overage_cost"] * 100) == round((used - 150) * price * 100)
+
+
+def rule_by_hand(tenant: Tenant, subscription_id: str, usage_type: str, start: int, end: int):
+    """P4/P4a read literally for one cell: the oracle of the price cube."""
+    spans = [(day_number(line.start), day_number(line.end), line)
+             for line in tenant.subscription(subscription_id).lines
+             if line.usage_type == usage_type and day_number(line.start) < end
+             and day_number(line.end) > start]
+    if spans:
+        last_day = max(min(hi, end) - 1 for _, hi, _ in spans)
+        named = {line.overage_price for lo, hi, line in spans
+                 if lo <= last_day < hi and line.overage_price is not None}
+        if len(named) > 1:
+            return "conflict"
+        if named:
+            return named.pop(), "owner line"
+    if usage_type in tenant.overage_prices:
+        return tenant.overage_prices[usage_type], "tenant"
+    return None, ""
+
+
+LINE_DAYS = st.tuples(st.integers(0, 120), st.integers(1, 90))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ai_agent", "wfo"]), LINE_DAYS,
+                          st.sampled_from([None, 0.5, 2.0, 7.25])), min_size=1, max_size=6),
+       st.sampled_from([{}, {"ai_agent": 5.0}, {"ai_agent": 5.0, "wfo": 0.25}]),
+       st.lists(LINE_DAYS, min_size=1, max_size=5))
+def test_the_price_cube_is_the_rule_cell_by_cell(lines, tenant_prices, periods):
+    """Overlapping lines, gaps, lines starting after or ending before a period, priced or not:
+    every cell of the cube (and the public one-cell lookup) is what the rule says."""
+    from toolkit.finance.costs import SOURCES, _Prices
+
+    start = D(2026, 1, 1)
+    built = tuple(Line(t, 10, 1.0, start + dt.timedelta(lo), start + dt.timedelta(lo + n), p)
+                  for t, (lo, n), p in lines)
+    term = Term(start, start + dt.timedelta(max(lo + n for _, (lo, n), _ in lines)), built)
+    tenant = Tenant("Cube", "EUR", (Subscription("Sub-A", "Sales", "concurrent", "flex",
+                                                 "cloud", (term,)),),
+                    overage_prices=tenant_prices)
+    names = ["ai_agent", "wfo"]
+    first = day_number(start)
+    starts = np.array([first + lo for lo, _ in periods])
+    ends = starts + np.array([n for _, n in periods])
+    cube = _Prices([(names.index(line.usage_type), 0, line) for line in built],
+                   [tenant_prices.get(name, np.nan) for name in names], starts, ends,
+                   (len(periods), 2, 1))
+    for p, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        for t, name in enumerate(names):
+            expected = rule_by_hand(tenant, "Sub-A", name, lo, hi)
+            if expected == "conflict":
+                assert cube.conflict[p, t, 0]
+                with pytest.raises(InputError):
+                    overage_price(tenant, "Sub-A", name, lo, hi)
+                continue
+            price = cube.price[p, t, 0]
+            assert (None if np.isnan(price) else price,
+                    SOURCES[cube.source[p, t, 0]]) == expected
+            assert not cube.conflict[p, t, 0]
+            assert overage_price(tenant, "Sub-A", name, lo, hi) == expected

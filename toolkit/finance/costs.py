@@ -49,7 +49,7 @@ from toolkit.finance.money import (
     to_cents,
 )
 from toolkit.frames import shaped
-from toolkit.model import TENANT_FILE, Line, Tenant
+from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import LAST, day_number, period_bounds, roll_up
 
 
@@ -117,10 +117,10 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     used = times(rescale(usage.numerators, 10 ** (places - usage.places)), days)
     owned, fallback = _owned_exact(tenant, allocation, frame, grid, entitled, used, places)
     prices, sources = _prices(tenant, frame, grid, fallback)
-    frame["overage_price"] = np.array([np.nan if p is None else p for p in prices], dtype=float)
+    frame["overage_price"] = prices
     frame["price_source"] = sources
     _check_prices(frame, owned, prices, days * 10**places)
-    price = _Scaled(*decimals([0.0 if p is None else p for p in prices]))
+    price = _Scaled(*decimals(np.nan_to_num(prices)))
     overage = times(owned, price.numerators)
     scale = max(quantities.places + unit_prices.places, places + price.places)
     frame["committed_exact"] = rescale(grid.pick(committed),
@@ -247,37 +247,78 @@ def overage_price(tenant: Tenant, subscription_id: str, usage_type: str, start: 
     otherwise the tenant's ``overage_prices``. A line of another term (earlier or later) is
     never looked at. Returns the price (``None`` when there is none) and its source.
     """
-    price, source, problem = _price_of(tenant, subscription_id,
-                                       _spans(tenant.subscription(subscription_id).lines),
-                                       usage_type, start, end)
-    raise_if_any([problem] if problem else [])
-    return price, source
+    lines = [(0, 0, line) for line in tenant.subscription(subscription_id).lines
+             if line.usage_type == usage_type]
+    cube = _Prices(lines, [tenant.overage_prices.get(usage_type, np.nan)],
+                   np.array([start]), np.array([end]), (1, 1, 1))
+    if cube.conflict[0, 0, 0]:
+        raise_if_any([cube.problem((0, 0, 0), subscription_id, usage_type)])
+    price = float(cube.price[0, 0, 0])
+    return (None if np.isnan(price) else price), str(SOURCES[cube.source[0, 0, 0]])
 
 
-def _price_of(tenant: Tenant, subscription_id: str, owner_spans, usage_type: str, start: int,
-              end: int) -> tuple[float | None, str, Problem | None]:
-    """:func:`overage_price` given the owner's lines as ``(start day, end day, line)`` spans
-    (:func:`_spans`; the one rule: callers pricing many rows digest the lines once), with the
-    P4a problem instead of raising it, so that a caller pricing many rows reports every
-    conflict at once."""
-    lines = [(first, last, line) for first, last, line in owner_spans
-             if line.usage_type == usage_type and first < end and last > start]
-    if lines:
-        last_day = max(min(last, end) - 1 for _, last, _ in lines)
-        priced = [line for first, last, line in lines
-                  if first <= last_day < last and line.overage_price is not None]
-        if len({line.overage_price for line in priced}) > 1:  # floats: equal iff exactly equal
-            return None, "", _conflicting_prices(subscription_id, usage_type, priced)
-        if priced:
-            return priced[0].overage_price, OWNER_LINE, None
-    if usage_type in tenant.overage_prices:
-        return tenant.overage_prices[usage_type], TENANT_PRICE, None
-    return None, "", None
+#: Price sources by code, as :class:`_Prices` holds them ("" when no price applies).
+SOURCES = np.array(["", OWNER_LINE, TENANT_PRICE, OWNER_FALLBACK], dtype=object)
+_NONE, _LINE, _TENANT, _FALLBACK = range(len(SOURCES))
 
 
-def _spans(lines) -> list[tuple[int, int, Line]]:
-    """Lines with their half-open ``[start, end)`` as day numbers, computed once."""
-    return [(day_number(line.start), day_number(line.end), line) for line in lines]
+class _Prices:
+    """P4 and P4a for every cell of a ``[period, type, subscription]`` cube at once: the one
+    home of the price rule (:func:`overage_price` is its one-cell case).
+
+    ``lines`` are ``(type, subscription, line)`` positions in line order. Per cell, the lines
+    in effect in the period give the last day on which one is; the lines in effect that day
+    with a price must agree on it (``conflict`` where they do not), else the tenant's price of
+    the type (``tenant_prices``, NaN when none) applies. ``price`` is NaN where none applies.
+    """
+
+    def __init__(self, lines, tenant_prices, starts: np.ndarray, ends: np.ndarray,
+                 shape: tuple[int, int, int]):
+        self.lines = lines
+        types, subs, lo, hi, price = _line_arrays(lines)
+        line_of, period_of = np.nonzero((lo[:, None] < ends[None, :])
+                                        & (hi[:, None] > starts[None, :]))
+        cell = (period_of, types[line_of], subs[line_of])
+        self.last_day = np.full(shape, np.iinfo(np.int64).min)
+        np.maximum.at(self.last_day, cell, np.minimum(hi[line_of], ends[period_of]) - 1)
+        day = self.last_day[cell]
+        priced = (lo[line_of] <= day) & (day < hi[line_of]) & ~np.isnan(price[line_of])
+        cell = tuple(c[priced] for c in cell)
+        low, high = np.full(shape, np.inf), np.full(shape, -np.inf)
+        np.minimum.at(low, cell, price[line_of][priced])
+        np.maximum.at(high, cell, price[line_of][priced])
+        owned = low <= high  # some line in effect on the last day names a price
+        self.conflict = owned & (low != high)  # floats: equal iff exactly equal
+        tenant = np.broadcast_to(np.asarray(tenant_prices, dtype=float)[None, :, None], shape)
+        self.price = np.where(owned, np.where(self.conflict, np.nan, low), tenant)
+        self.source = np.select([owned & ~self.conflict, ~owned & ~np.isnan(tenant)],
+                                [_LINE, _TENANT], _NONE).astype(np.int8)
+
+    @classmethod
+    def of(cls, tenant: Tenant, grid: _Grid) -> _Prices:
+        lines = [(grid.types[line.usage_type], s, line)
+                 for s, sub in enumerate(tenant.subscriptions) for line in sub.lines]
+        return cls(lines, [tenant.overage_prices.get(name, np.nan) for name in grid.type_names],
+                   grid.starts, grid.ends, grid.shape)
+
+    def problem(self, cell: tuple[int, int, int], subscription_id: str,
+                usage_type: str) -> Problem:
+        """The P4a problem of a conflicting cell, naming its priced lines in line order."""
+        day = self.last_day[cell]
+        priced = [line for t, s, line in self.lines if (t, s) == cell[1:]
+                  and day_number(line.start) <= day < day_number(line.end)
+                  and line.overage_price is not None]
+        return _conflicting_prices(subscription_id, usage_type, priced)
+
+
+def _line_arrays(lines) -> list[np.ndarray]:
+    """Each line's type and subscription positions, start and end day and overage price (NaN
+    when it names none), as arrays in line order."""
+    columns = [(t, s, day_number(line.start), day_number(line.end),
+                np.nan if line.overage_price is None else line.overage_price)
+               for t, s, line in lines]
+    return [np.array([row[i] for row in columns], dtype=dtype)
+            for i, dtype in enumerate((np.intp, np.intp, np.int64, np.int64, np.float64))]
 
 
 def _conflicting_prices(subscription_id: str, usage_type: str, priced) -> Problem:
@@ -349,10 +390,14 @@ def _pick(values: list[int], index: np.ndarray) -> np.ndarray:
 
 
 def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tuple[np.ndarray,
-                                                                                  set]:
+                                                                                  np.ndarray]:
     """Each row's owned overage, exactly (over the period's days × ``10**places``), by the
-    allocation's own rule (P3) and owner; and the (period, type) pairs whose owner is P3's
-    fallback."""
+    allocation's own rule (P3, :func:`overage_split`) and owner; and where (``[period, type]``)
+    the owner is P3's fallback (:func:`_fallback`).
+
+    A per-subscription type compares each cell with its own entitlement, so one call covers
+    all its periods; a pooled type compares the tenant's total, one period at a time.
+    """
     usage = grid.zeros(2 * grid.shape[2] * (max_abs(used) + max_abs(entitled)))
     usage[grid.rows] = used
     if usage.dtype == object:  # one kind of integer: no numpy scalar inside Python ints
@@ -360,23 +405,31 @@ def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tup
     owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
     position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
     owned = np.zeros_like(usage)
-    fallback = set()
     days = grid.ends - grid.starts
-    for p, period in enumerate(grid.periods):
-        for name, t in grid.types.items():
-            if not (usage[p, t].any() or entitled[p, t].any()):
-                continue
-            owner = owners.get((period, name))
-            owner = owner if isinstance(owner, str) else None
-            rule = tenant.usage_types[name].rule
-            pooled = _pooled_total(usage[p, t], int(days[p]), places) if rule.pooled \
-                else usage[p, t]
-            _, owned[p, t] = overage_split(rule, pooled, entitled[p, t],
-                                           None if owner is None else position[owner])
-            if owner is not None and period_owner(tenant, name, int(grid.starts[p]),
-                                                  int(grid.ends[p]))[1]:
-                fallback.add((period, name))
-    return grid.pick(owned), fallback
+    for name, t in grid.types.items():
+        rule = tenant.usage_types[name].rule
+        if not rule.pooled:
+            _, owned[:, t] = overage_split(rule, usage[:, t], entitled[:, t], None)
+            continue
+        for p, period in enumerate(grid.periods):
+            if usage[p, t].any() or entitled[p, t].any():
+                owner = owners.get((period, name))
+                _, owned[p, t] = overage_split(
+                    rule, _pooled_total(usage[p, t], int(days[p]), places), entitled[p, t],
+                    position[owner] if isinstance(owner, str) else None)
+    return grid.pick(owned), _fallback(tenant, allocation, grid)
+
+
+def _fallback(tenant: Tenant, allocation: Allocation, grid: _Grid) -> np.ndarray:
+    """``[period, type]``: where the allocation's owner answers by P3's fallback (nobody held
+    the type, the primary pays), so that the costs can flag it ``owner_fallback``."""
+    flagged = np.zeros(grid.shape[:2], dtype=bool)
+    owned = allocation.pooled[allocation.pooled["owner"].notna()]
+    places = grid.periods.get_indexer(pd.PeriodIndex(owned["period"])).tolist()
+    for p, name in zip(places, owned["usage_type"], strict=True):
+        if p >= 0 and period_owner(tenant, name, int(grid.starts[p]), int(grid.ends[p]))[1]:
+            flagged[p, grid.types[name]] = True
+    return flagged
 
 
 def _pooled_total(parts: np.ndarray, days: int, places: int) -> np.ndarray:
@@ -408,49 +461,31 @@ def _snapped_places(tenant: Tenant, grid: _Grid, usage: _Scaled) -> int:
     return decimals([_snapped(int(n), 10**usage.places) for n in sums])[1]
 
 
-def _prices(tenant, frame, grid, fallback) -> tuple[list, list]:
-    """Each row's overage price and its source (P4); the fallback owner's rows are flagged.
-    Conflicting line prices (P4a) are raised all at once.
-
-    The owner's lines are looked up per (subscription, type) once, so pricing a row reads only
-    the lines :func:`_price_of` would keep anyway.
-    """
-    prices: list = []
-    sources: list[str] = []
-    problems: dict[Problem, None] = {}
-    lines: dict[tuple[str, str], list] = {}
-    for sub in tenant.subscriptions:
-        for span in _spans(sub.lines):
-            lines.setdefault((sub.id, span[2].usage_type), []).append(span)
-    starts, ends = grid.starts.tolist(), grid.ends.tolist()
-    flagged = {(grid.periods.get_loc(period), name) for period, name in fallback}
-    for p, usage_type, subscription_id, overage in zip(
-            grid.rows[0].tolist(), frame["usage_type"].to_numpy(dtype=object),
-            frame["subscription_id"].to_numpy(dtype=object), frame["overage"].to_numpy(),
-            strict=True):
-        price, source, problem = _price_of(tenant, subscription_id,
-                                           lines.get((subscription_id, usage_type), ()),
-                                           usage_type, starts[p], ends[p])
-        if problem is not None:
-            problems.setdefault(problem, None)
-        if overage > 0 and (p, usage_type) in flagged:
-            source = OWNER_FALLBACK
-        prices.append(price)
-        sources.append(source)
-    raise_if_any(list(problems))
-    return prices, sources
+def _prices(tenant: Tenant, frame: pd.DataFrame, grid: _Grid,
+            fallback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's overage price (NaN when none) and its source (P4); rows with overage whose
+    (period, type) is ``fallback`` (P3's fallback owner) are flagged. Conflicting line prices
+    (P4a) are raised all at once, in row order."""
+    cube = _Prices.of(tenant, grid)
+    conflicts = dict.fromkeys(zip(*(axis[cube.conflict[grid.rows]].tolist()
+                                    for axis in grid.rows), strict=True))
+    raise_if_any(list(dict.fromkeys(  # one problem per set of lines, however many months
+        cube.problem(cell, tenant.subscriptions[cell[2]].id, grid.type_names[cell[1]])
+        for cell in conflicts)))
+    sources = cube.source[grid.rows]
+    sources[fallback[grid.rows[0], grid.rows[1]] & (frame["overage"].to_numpy() > 0)] = \
+        _FALLBACK
+    return cube.price[grid.rows], SOURCES[sources]
 
 
-def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: list,
+def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: np.ndarray,
                   denominators: np.ndarray) -> None:
     """Owned overage without a price is an input problem (P4), listed row by row."""
-    unpriced = [i for i, price in enumerate(prices) if price is None]
-    problems = [
+    unpriced = np.flatnonzero(np.isnan(prices) & np.asarray(owned > 0, dtype=bool))
+    raise_if_any([
         _missing_price(frame["subscription_id"].iloc[i], frame["usage_type"].iloc[i],
                        int(owned[i]) / int(denominators[i]), frame["period"].iloc[i])
-        for i in unpriced if owned[i] > 0
-    ]
-    raise_if_any(problems)
+        for i in unpriced.tolist()])
 
 
 def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
