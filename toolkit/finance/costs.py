@@ -129,12 +129,12 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     frame["usage_exact"] = rescale(used, 10 ** (scale - places))
     frame["entitlement_exact"] = rescale(grid.pick(entitled), 10 ** (scale - places))
     frame["exact_denominator"] = times(days, 10**scale)
-    _check_totals(frame, tenant)
+    _check_totals(frame, tenant, grid)
     frame["unit_price"] = [c / e if e else 0.0 for c, e in
                            zip(frame["committed_exact"].tolist(),
                                frame["entitlement_exact"].tolist(), strict=True)]
-    periods = frame["period"].astype("str").to_numpy()
-    departments = frame["department"].to_numpy()
+    periods = grid.rows[0]  # codes in period order, as round_scaled orders its labels
+    departments = pd.factorize(frame["department"], sort=True)[0]
     denominators = frame["exact_denominator"].to_numpy()
     committed_cents = round_scaled(frame["committed_exact"].to_numpy(), denominators, periods,
                                    departments)
@@ -402,8 +402,7 @@ def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tup
     usage[grid.rows] = used
     if usage.dtype == object:  # one kind of integer: no numpy scalar inside Python ints
         entitled = int_array(entitled, INT64_SAFE)
-    owners = allocation.pooled.set_index(["period", "usage_type"])["owner"]
-    position = {sub.id: s for s, sub in enumerate(tenant.subscriptions)}
+    owners = _owners(tenant, allocation, grid)
     owned = np.zeros_like(usage)
     days = grid.ends - grid.starts
     for name, t in grid.types.items():
@@ -411,37 +410,52 @@ def _owned_exact(tenant, allocation, frame, grid, entitled, used, places) -> tup
         if not rule.pooled:
             _, owned[:, t] = overage_split(rule, usage[:, t], entitled[:, t], None)
             continue
-        for p, period in enumerate(grid.periods):
-            if usage[p, t].any() or entitled[p, t].any():
-                owner = owners.get((period, name))
-                _, owned[p, t] = overage_split(
-                    rule, _pooled_total(usage[p, t], int(days[p]), places), entitled[p, t],
-                    position[owner] if isinstance(owner, str) else None)
-    return grid.pick(owned), _fallback(tenant, allocation, grid)
+        totals = _pooled_totals(usage[:, t], days, places)
+        for p in np.flatnonzero(usage[:, t].any(axis=1) | entitled[:, t].any(axis=1)):
+            owner = int(owners[p, t])
+            _, owned[p, t] = overage_split(rule, totals[p], entitled[p, t],
+                                           owner if owner >= 0 else None)
+    return grid.pick(owned), _fallback(tenant, grid, owners)
 
 
-def _fallback(tenant: Tenant, allocation: Allocation, grid: _Grid) -> np.ndarray:
-    """``[period, type]``: where the allocation's owner answers by P3's fallback (nobody held
-    the type, the primary pays), so that the costs can flag it ``owner_fallback``."""
+def _owners(tenant: Tenant, allocation: Allocation, grid: _Grid) -> np.ndarray:
+    """``[period, type]``: the position of the allocation's owner of the pooled overage (P3),
+    -1 where there is none."""
+    pooled = allocation.pooled
+    owner = pd.Categorical(pooled["owner"], categories=[sub.id for sub in tenant.subscriptions])
+    at = (grid.periods.get_indexer(pd.PeriodIndex(pooled["period"])),
+          pd.Categorical(pooled["usage_type"], categories=grid.type_names).codes)
+    known = (at[0] >= 0) & (at[1] >= 0)
+    owners = np.full(grid.shape[:2], -1, dtype=np.intp)
+    owners[at[0][known], at[1][known]] = owner.codes[known]
+    return owners
+
+
+def _fallback(tenant: Tenant, grid: _Grid, owners: np.ndarray) -> np.ndarray:
+    """``[period, type]``: where the allocation's owner (``owners``) answers by P3's fallback
+    (nobody held the type, the primary pays), so that the costs can flag it
+    ``owner_fallback``."""
     flagged = np.zeros(grid.shape[:2], dtype=bool)
-    owned = allocation.pooled[allocation.pooled["owner"].notna()]
-    places = grid.periods.get_indexer(pd.PeriodIndex(owned["period"])).tolist()
-    for p, name in zip(places, owned["usage_type"], strict=True):
-        if p >= 0 and period_owner(tenant, name, int(grid.starts[p]), int(grid.ends[p]))[1]:
-            flagged[p, grid.types[name]] = True
+    for p, t in zip(*np.nonzero(owners >= 0), strict=True):
+        flagged[p, t] = period_owner(tenant, grid.type_names[t], int(grid.starts[p]),
+                                     int(grid.ends[p]))[1]
     return flagged
 
 
-def _pooled_total(parts: np.ndarray, days: int, places: int) -> np.ndarray:
-    """A pooled type's usage as P3 compares it: the tenant's total, in the first slot.
+def _pooled_totals(parts: np.ndarray, days: np.ndarray, places: int) -> np.ndarray:
+    """A pooled type's usage as P3 compares it, per period: the tenant's total, in the first
+    slot (``parts`` is ``[period, subscription]``).
 
     The parts of unnamed usage split pro rata (M5) are floats whose sum can miss the measured
     total by 1e-12; the total is measured in whole or decimal units, so it is snapped to six
     decimals before it meets the exact entitlement (pooled overage depends on the total only).
     """
     total = np.zeros_like(parts)
-    numerators, snapped_places = decimals([_snapped(int(parts.sum()), days * 10**places)])
-    total[0] = int(numerators[0]) * 10 ** (places - snapped_places) * days
+    sums, days = parts.sum(axis=1).tolist(), days.tolist()
+    numerators, snapped_places = decimals([_snapped(int(n), d * 10**places)
+                                           for n, d in zip(sums, days, strict=True)])
+    total[:, 0] = [int(n) * 10 ** (places - snapped_places) * d
+                   for n, d in zip(numerators.tolist(), days, strict=True)]
     return total
 
 
@@ -488,19 +502,18 @@ def _check_prices(frame: pd.DataFrame, owned: np.ndarray, prices: np.ndarray,
         for i in unpriced.tolist()])
 
 
-def _check_totals(frame: pd.DataFrame, tenant: Tenant) -> None:
+def _check_totals(frame: pd.DataFrame, tenant: Tenant, grid: _Grid) -> None:
     """P4: a period's committed or overage total above 10^12 is beyond any real invoice.
 
     Quantities and prices are each bounded by the loaders, but their product is not; refusing
     such a total here keeps every cent figure (and every sum of periods) inside int64.
     """
     problems = []
-    periods, first = np.unique(frame["period"].astype("str").to_numpy(), return_index=True)
-    codes = np.searchsorted(periods, frame["period"].astype("str").to_numpy())
-    denominators = frame["exact_denominator"].to_numpy()[first]
+    codes = grid.rows[0]  # every period of the grid has rows: codes 0..P-1
+    denominators = frame["exact_denominator"].to_numpy()[np.unique(codes, return_index=True)[1]]
     totals = {column: group_sum(frame[f"{column}_exact"].to_numpy(), codes)
               for column in ("committed", "overage")}
-    for p, period in enumerate(frame["period"].iloc[first]):
+    for p, period in enumerate(grid.periods):
         for column in ("committed", "overage"):
             total, denominator = int(totals[column][p]), int(denominators[p])
             if total > AMOUNT_LIMIT * denominator:

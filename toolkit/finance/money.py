@@ -271,6 +271,10 @@ def group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
         values = values.astype(np.int64)
     if values.dtype != object and max_abs(values) * len(values) >= INT64_SAFE:
         values = int_array(values, INT64_SAFE)
+    if values.dtype == np.int64:  # the bound above: no sum can overflow
+        sums = np.zeros(int(groups.max()) + 1 if len(groups) else 0, dtype=np.int64)
+        np.add.at(sums, groups, values)
+        return sums
     order = np.argsort(groups, kind="stable")
     sorted_groups = groups[order]
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
@@ -279,4 +283,4 @@ def group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 def _first_of(groups: np.ndarray) -> np.ndarray:
     """Index of each group code's first member (codes 0..n-1)."""
-    return pd.Series(np.arange(len(groups))).groupby(groups, sort=True).first().to_numpy()
+    return np.unique(groups, return_index=True)[1]
