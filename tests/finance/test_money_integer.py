@@ -26,7 +26,13 @@ from toolkit.finance.chargeback import chargeback
 from toolkit.finance.costs import costs, exact_costs
 from toolkit.finance.focus import focus_table
 from toolkit.finance.forecast import forecast
-from toolkit.finance.money import decimals, round_nested, round_scaled
+from toolkit.finance.money import (
+    decimals,
+    group_sum,
+    quotients,
+    round_nested,
+    round_scaled,
+)
 from toolkit.model import Line, Subscription, Tenant, Term
 
 START = dt.date(2025, 1, 1)
@@ -172,3 +178,30 @@ def test_decimals_are_the_numbers_as_written(values, numerators, places):
 def test_decimals_refuse_inf_and_nan():
     with pytest.raises(ValueError, match="finite"):
         decimals([1.0, float("nan")])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**70), st.integers(0, 2**70)), min_size=1,
+                max_size=20), st.sampled_from([2**20, 2**53 - 1, 2**53, 2**70]))
+def test_quotients_are_pythons_correctly_rounded_division(pairs, cap):
+    """Below 2**53 one float division, above it Python ints: the same float either way, 0.0
+    for a zero denominator (a row with no entitlement has no unit price)."""
+    pairs = [(n % (cap + 1), d % (cap + 1)) for n, d in pairs]
+    expected = [n / d if d else 0.0 for n, d in pairs]
+    small = all(max(n, d) < 2**53 for n, d in pairs)
+    num = np.array([n for n, _ in pairs], dtype=np.int64 if small else object)
+    den = np.array([d for _, d in pairs], dtype=np.int64 if small else object)
+    assert quotients(num, den).tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-(2**62), 2**62)), min_size=1,
+                max_size=40))
+def test_group_sum_is_exact_on_int64_and_python_ints(pairs):
+    """Sums per group code equal Python's, whether they fit int64 or not (the bound picks)."""
+    codes = np.unique([g for g, _ in pairs], return_inverse=True)[1]
+    values = [v for _, v in pairs]
+    expected = [sum(v for c, v in zip(codes, values, strict=True) if c == g)
+                for g in range(codes.max() + 1)]
+    for array in (np.array(values, dtype=np.int64), np.array(values, dtype=object)):
+        assert [int(x) for x in group_sum(array, codes)] == expected

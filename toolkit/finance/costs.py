@@ -43,6 +43,7 @@ from toolkit.finance.money import (
     group_sum,
     int_array,
     max_abs,
+    quotients,
     rescale,
     round_scaled,
     times,
@@ -106,9 +107,9 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     split = allocation.by_subscription
     if split.empty:
         return _empty(allocation.period)
-    _check_same_tenant(split, tenant)
     frame = split[KEYS + ["department", "entitlement", "usage", "overage"]].copy()
     grid = _Grid(tenant, frame)
+    _check_same_tenant(frame, grid, tenant)
     usage = _Scaled(*decimals(frame["usage"].to_numpy(dtype=np.float64)))
     quantities, unit_prices = _line_decimals(tenant)
     places = max(usage.places, quantities.places, _snapped_places(tenant, grid, usage))
@@ -130,9 +131,8 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     frame["entitlement_exact"] = rescale(grid.pick(entitled), 10 ** (scale - places))
     frame["exact_denominator"] = times(days, 10**scale)
     _check_totals(frame, tenant, grid)
-    frame["unit_price"] = [c / e if e else 0.0 for c, e in
-                           zip(frame["committed_exact"].tolist(),
-                               frame["entitlement_exact"].tolist(), strict=True)]
+    frame["unit_price"] = quotients(frame["committed_exact"].to_numpy(),
+                                    frame["entitlement_exact"].to_numpy())
     periods = grid.rows[0]  # codes in period order, as round_scaled orders its labels
     departments = pd.factorize(frame["department"], sort=True)[0]
     denominators = frame["exact_denominator"].to_numpy()
@@ -337,16 +337,15 @@ def _conflicting_prices(subscription_id: str, usage_type: str, priced) -> Proble
         "priced one's)")
 
 
-def _check_same_tenant(split: pd.DataFrame, tenant: Tenant) -> None:
+def _check_same_tenant(frame: pd.DataFrame, grid: _Grid, tenant: Tenant) -> None:
     """Refuse an allocation of another tenant: its rows could not find their prices.
 
-    A subscription or usage type the tenant does not know would otherwise index the price
-    cube at -1 and silently take the last subscription's (or type's) prices.
+    A subscription or usage type the tenant does not know (a -1 in the grid) would otherwise
+    index the price cube at -1 and silently take the last subscription's (or type's) prices.
     """
-    unknown = {
-        "subscription": sorted(set(split["subscription_id"].unique()) - set(tenant.departments)),
-        "usage type": sorted(set(split["usage_type"].unique()) - set(tenant.usage_types)),
-    }
+    unknown = {kind: sorted(set(frame.loc[grid.rows[axis] < 0, column].tolist()))
+               for kind, column, axis in (("subscription", "subscription_id", 2),
+                                          ("usage type", "usage_type", 1))}
     found = [f"{kind}(s) {', '.join(names)}" for kind, names in unknown.items() if names]
     if found:
         raise ValueError(f"the allocation does not belong to tenant {tenant.name!r}: it has "
@@ -533,11 +532,11 @@ class _Grid:
         self.types = {name: i for i, name in enumerate(self.type_names)}
         self.starts, self.ends = period_bounds(self.periods)
         self.shape = (len(self.periods), len(self.type_names), len(tenant.subscriptions))
-        self.rows = (
+        self.rows = (  # -1 where the tenant does not know the row's type or subscription
             self.periods.get_indexer(pd.PeriodIndex(frame["period"])),
-            pd.Categorical(frame["usage_type"], categories=self.type_names).codes,
-            pd.Categorical(frame["subscription_id"],
-                           categories=[sub.id for sub in tenant.subscriptions]).codes,
+            pd.Index(self.type_names).get_indexer(frame["usage_type"]),
+            pd.Index([sub.id for sub in tenant.subscriptions]).get_indexer(
+                frame["subscription_id"]),
         )
 
     def zeros(self, bound: int) -> np.ndarray:

@@ -216,6 +216,25 @@ def max_abs(numerators) -> int:
     return max(abs(int(array.max())), abs(int(array.min())))
 
 
+#: Integers below this magnitude convert to floats exactly.
+_FLOAT_EXACT = 2**53
+
+
+def quotients(numerators, denominators) -> np.ndarray:
+    """``numerators / denominators`` as floats, each the correctly rounded quotient (as
+    Python's int division gives it), 0.0 where the denominator is 0.
+
+    Integers below 2**53 are exact floats, so one IEEE division rounds correctly; larger ones
+    are divided as Python ints.
+    """
+    num, den = np.asarray(numerators), np.asarray(denominators)
+    if num.dtype != object and den.dtype != object and \
+            max(max_abs(num), max_abs(den)) < _FLOAT_EXACT:
+        return np.divide(num.astype(np.float64), den, out=np.zeros(len(num)), where=den != 0)
+    return np.array([n / d if d else 0.0 for n, d in
+                     zip(num.tolist(), den.tolist(), strict=True)], dtype=np.float64)
+
+
 def round_scaled(numerators, denominators, outer, inner) -> np.ndarray:
     """:func:`round_nested` of the non-negative amounts ``numerators / denominators`` (one
     denominator per ``outer`` group), with integer arithmetic: the same cents, exactly.
