@@ -12,9 +12,10 @@ How it is computed, so that nobody mistakes it for more than it is:
    usage, but its entitlement counts.
 2. For each subscription and usage type, the **run rate** is the mean of its attributed usage
    (``Allocation.by_subscription.usage``) over the last ``lookback`` periods up to ``as_of`` in
-   which it had a row; the **band** is the lowest and the highest of those same periods. The band
-   is the honest spread of what was actually seen, not a statistical confidence interval; with
-   one period of history it has no width, and ``history_periods`` says how many there were.
+   which it had a row, stated to six decimals (:data:`RATE_PLACES`); the **band** is the lowest
+   and the highest of those same periods. The band is the honest spread of what was actually
+   seen, not a statistical confidence interval; with one period of history it has no width,
+   and ``history_periods`` says how many there were.
    The run rate is applied in full to every projected period, a partial last one included.
 3. Entitlements are the subscription's lines prorated into each projected period (P2); usage
    and entitlement are then pooled and charged exactly as :func:`toolkit.allocation.allocate`
@@ -135,11 +136,18 @@ FORECAST_ROLL_UP: dict[str, Any] = {
     "history_periods": MAX, "term_end": LAST, "department": LAST}
 
 
+#: The run rate is stated to a millionth of a unit: a mean such as 944 / 3 has no finite
+#: decimal, and pricing its float's sixteen digits "as written" would price binary noise
+#: (and force exact money onto Python ints).
+RATE_PLACES = 6
+
+
 def _run_rates(split: pd.DataFrame, as_of: pd.Period, lookback: int) -> pd.DataFrame:
     """Mean, min, max and count of usage per (usage_type, subscription_id) in the window."""
     window = split[(split["period"] > as_of - lookback) & (split["period"] <= as_of)]
     stats = window.groupby(["usage_type", "subscription_id"])["usage"].agg(
         ["mean", "min", "max", "count"])
+    stats["mean"] = stats["mean"].round(RATE_PLACES)
     return stats.rename(columns={"mean": "usage", "min": "usage_low", "max": "usage_high",
                                  "count": "history_periods"})
 
