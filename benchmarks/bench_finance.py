@@ -75,7 +75,7 @@ def float_costs(allocation, tenant=None) -> pd.DataFrame:
 
 def float_caused(table: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
     """The caused split with floats: pooled overage cost re-split by excess, cents per row."""
-    pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
+    pooled = table["usage_type"].isin(chargeback_module.pooled_types(tenant)).to_numpy(bool)
     frame = table[["period", "usage_type", "department", "usage", "entitlement",
                    "overage_cost"]].copy()
     frame.loc[~pooled, "usage_type"] = ""

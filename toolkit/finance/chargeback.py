@@ -71,7 +71,7 @@ def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.D
     """
     if not set(EXACT_COLUMNS) <= set(table.columns):
         table = exact_costs(allocation, tenant)
-    pooled = table["usage_type"].map(lambda t: tenant.usage_types[t].rule.pooled).to_numpy(bool)
+    pooled = table["usage_type"].isin(pooled_types(tenant)).to_numpy(bool)
     parts: dict[tuple, list[tuple[int, int]]] = {}
     sums = _exact_sums(table, pooled)
     records = zip(sums["period"], sums["usage_type"], sums["pooled"], sums["department"],
@@ -86,6 +86,11 @@ def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.D
     amounts["cents"] = round_scaled(numerators, denominators, amounts["period"].astype("str"),
                                     amounts["department"])
     return amounts[["period", "department", "cents"]]
+
+
+def pooled_types(tenant: Tenant) -> list[str]:
+    """The tenant's usage types whose overage is pooled (P3), by their policy rows."""
+    return [name for name, row in tenant.usage_types.items() if row.rule.pooled]
 
 
 def _exact_sums(table: pd.DataFrame, pooled: np.ndarray) -> pd.DataFrame:
