@@ -133,7 +133,7 @@ def _common_denominators(amounts: pd.DataFrame, parts: dict,
                          sums: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each (period, department)'s exact amount over one denominator per period: the period's
     own times the least common multiple of its shares' extra denominators."""
-    base = sums.groupby("period", sort=True)["denominator"].first()
+    base = sums.groupby("period", sort=True)["denominator"].first().to_dict()
     extra: dict = {}
     for (period, _), shares in parts.items():
         extra[period] = math.lcm(extra.get(period, 1), *(m for _, m in shares))
