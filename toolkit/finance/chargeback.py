@@ -31,7 +31,7 @@ from toolkit.allocation import Allocation
 from toolkit.finance.commitments import unused_by_department
 from toolkit.finance.costs import EXACT_COLUMNS, cents_sum, exact_costs
 from toolkit.finance.costs import costs as cost_table
-from toolkit.finance.money import from_cents, group_sum, round_scaled, to_cents
+from toolkit.finance.money import first_of, from_cents, group_sum, round_scaled, to_cents
 from toolkit.frames import shaped
 from toolkit.model import Tenant
 from toolkit.periods import freq_of, roll_up
@@ -104,7 +104,7 @@ def _exact_sums(table: pd.DataFrame, pooled: np.ndarray) -> pd.DataFrame:
     codes = [pd.factorize(frame[key], sort=True)[0] for key in keys]
     group = pd.factorize(np.ravel_multi_index(codes, [int(c.max(initial=0)) + 1 for c in codes]),
                          sort=True)[0]  # the keys' sorted order, as a sorted groupby's
-    first = np.unique(group, return_index=True)[1]
+    first = first_of(group)
     sums = frame[keys].iloc[first].reset_index(drop=True)
     for column in ("usage", "entitlement", "overage"):  # exact integer sums (money.group_sum)
         sums[column] = group_sum(frame[f"{column}_exact"].to_numpy(), group)

@@ -39,6 +39,7 @@ from toolkit.finance.money import (
     INT64_SAFE,
     decimals,
     exact,
+    first_of,
     from_cents,
     group_sum,
     int_array,
@@ -509,7 +510,7 @@ def _check_totals(frame: pd.DataFrame, tenant: Tenant, grid: _Grid) -> None:
     """
     problems = []
     codes = grid.rows[0]  # every period of the grid has rows: codes 0..P-1
-    denominators = frame["exact_denominator"].to_numpy()[np.unique(codes, return_index=True)[1]]
+    denominators = frame["exact_denominator"].to_numpy()[first_of(codes)]
     totals = {column: group_sum(frame[f"{column}_exact"].to_numpy(), codes)
               for column in ("committed", "overage")}
     for p, period in enumerate(grid.periods):

@@ -256,10 +256,10 @@ def round_scaled(numerators, denominators, outer, inner) -> np.ndarray:
     if num.dtype != object and max_abs(num) * len(num) * 2 * CENTS + max_abs(den) >= INT64_SAFE:
         num, den = int_array(num, INT64_SAFE), int_array(den, INT64_SAFE)
     group_num = group_sum(num, groups)
-    first = _first_of(groups)
+    first = first_of(groups)
     group_outer, group_den = outer_codes[first], den[first]
     outer_num = group_sum(group_num, group_outer)
-    outer_den = group_den[_first_of(group_outer)]
+    outer_den = group_den[first_of(group_outer)]
     outer_cents = (outer_num * (2 * CENTS) + outer_den) // (2 * outer_den)  # half away
     group_cents = _share_out(group_num, group_den, group_outer, outer_cents)
     return np.asarray(_share_out(num, den, groups, group_cents), dtype=np.int64)
@@ -300,6 +300,6 @@ def group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values[order], starts)
 
 
-def _first_of(groups: np.ndarray) -> np.ndarray:
+def first_of(groups: np.ndarray) -> np.ndarray:
     """Index of each group code's first member (codes 0..n-1)."""
     return np.unique(groups, return_index=True)[1]
