@@ -80,6 +80,28 @@ def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path, text):
     assert "expected a document of at most" in problems[0] or "nested less deeply" in problems[0]
 
 
+def test_flow_nesting_beyond_the_limit_is_refused_at_its_line_before_parsing(tmp_path):
+    text = tenant_text(sub()) + "extra:\n  - " + "[" * 51 + "]" * 51 + "\n"
+    assert problems_of(tmp_path, text) == [
+        "line 15; expected YAML nested less deeply (at most 50 levels of lists or mappings "
+        "inside each other)"]
+
+
+@pytest.mark.parametrize("extra", [
+    "  note: '" + "[" * 60 + " it''s quoted'\n",
+    '  note: "' + "{" * 60 + '"\n',
+    "  # " + "[" * 60 + " a comment\n",
+    "  - [" + "[], " * 60 + "[]]\n",  # wide, not deep
+], ids=["single-quoted", "double-quoted", "comment", "wide-flow-list"])
+def test_brackets_in_quotes_comments_or_side_by_side_are_not_depth(tmp_path, extra):
+    """The pre-check counts only brackets that nest: the file reaches the schema, which
+    refuses the unknown key ``extra`` (so the document was read whole)."""
+    text = tenant_text(sub()) + "extra:\n" + extra
+    problems = problems_of(tmp_path, text)
+    assert not any("nested less deeply" in p for p in problems), problems
+    assert any("extra" in p for p in problems), problems
+
+
 @pytest.mark.parametrize("text, expected", [
     (tenant_text(sub(id="[Sub-A]")),  # a list, not an id: was a TypeError
      "subscriptions[0], column 'id'; expected input should be a valid string"),

@@ -88,9 +88,10 @@ def _measured(allocation: Allocation, first: int, n_periods: int, types: list[st
     measured = np.zeros(size)
     for frame, units in ((allocation.pooled, None), (allocation.by_subscription, subs)):
         code = frame["period"].array.asi8 - first
-        kind = pd.Categorical(frame["usage_type"], categories=types).codes
-        unit = np.full(len(frame), len(subs)) if units is None else pd.Categorical(
-            frame["subscription_id"], categories=units).codes
+        # -1 for a type or subscription without lines: its usage has nothing to fill
+        kind = pd.Index(types).get_indexer(frame["usage_type"])
+        unit = np.full(len(frame), len(subs)) if units is None else pd.Index(
+            units).get_indexer(frame["subscription_id"])
         keep = (kind >= 0) & (unit >= 0) & (code >= 0) & (code < n_periods)
         keys = (code * len(types) + kind) * (len(subs) + 1) + unit
         np.add.at(measured, keys[keep], frame["usage"].to_numpy(float)[keep])

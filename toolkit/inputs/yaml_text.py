@@ -11,6 +11,7 @@ that do not exist stay text, so the schema reports them at their place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import yaml
@@ -28,6 +29,13 @@ MAX_DEPTH = 50
 #: ``report``), so the work they cause is bounded here, not only the values they make.
 MAX_ALIASED = 1_000
 MERGE_KEY = "<<"
+#: What the depth pre-check steps over whole: a quoted scalar where one may begin (after a
+#: space, an indicator or the line start, so the apostrophe of ``Children's`` opens none) and
+#: a comment; what it counts: flow brackets.
+_FLOW = re.compile(r"""(?:(?<=[\s\[{,:?-])|^)(?:'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|#.*)|[\[\]{}]""",
+                   re.MULTILINE)
+TOO_DEEP = (f"YAML nested less deeply (at most {MAX_DEPTH} levels of lists or mappings inside "
+            "each other)")
 
 Place = Callable[[tuple, object], str]
 
@@ -85,6 +93,9 @@ def default_place(path: tuple, document: object) -> str:
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        raise InputError([Problem(file, f"line {too_deep}", "", None, TOO_DEEP)])
     try:
         loader = _Loader(text)  # the reader refuses control characters here already
         try:
@@ -94,9 +105,25 @@ def _compose(text: str, file: str) -> yaml.Node | None:
     except yaml.YAMLError as exc:
         raise InputError([_yaml_problem(file, exc)]) from None
     except RecursionError:
-        raise InputError([Problem(file, "", "", None,
-                                  "YAML nested less deeply (lists or mappings inside each "
-                                  "other hundreds of times)")]) from None
+        raise InputError([Problem(file, "", "", None, TOO_DEEP)]) from None
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where flow brackets first nest beyond :data:`MAX_DEPTH`, or None. PyYAML's
+    scanner keeps a candidate key per open bracket and checks them all at each token, so a
+    line of thousands of ``[`` costs it seconds before it fails; this scan is linear."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for match in _FLOW.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif token in ("]", "}"):
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
