@@ -95,6 +95,14 @@ def priced_tenant(**kwargs) -> Tenant:
     return Tenant("Priced", "EUR", (a, b), **kwargs)
 
 
+def ops_wfo_tenant() -> Tenant:
+    """:func:`priced_tenant` plus Sub-C: Ops holds it alone, 10 WFO users at 40.00 a month
+    through 2025 (the commitments tenant of ``test_commitments`` and ``test_review_unused``)."""
+    ops = priced_subscription("Sub-C", "Ops", D(2025, 1, 1), D(2026, 1, 1),
+                              ("wfo", 10, 40.0, 55.0))
+    return Tenant("Priced", "EUR", (*priced_tenant().subscriptions, ops))
+
+
 def march_usage() -> pd.DataFrame:
     return usage(
         ("2025-03-10T10:00", "cc_standard_agent", 12, "Sub-A"),

@@ -56,3 +56,30 @@ def test_the_whole_chain_runs_from_raw_sessions(sample_data):
     refused = result.unallocated
     assert set(refused["reason"]) == {"subscription not active on that day"}
     assert set(refused["subscription_id"]) == {"Sub-1005"}
+
+
+def test_portfolio_variants_are_tidied_in_part_and_lose_no_user(tmp_path):
+    """Each variant moves a different share of the users left on the expired Operations
+    subscription back to the subscription they hold another license on; no row is dropped."""
+    import numpy as np
+    import pandas as pd
+
+    from toolkit.sample import SEED, sample_tenant, sample_users, write_portfolio
+
+    write_portfolio(tmp_path, tenants=6)
+    stranded_counts = []
+    for number in range(1, 7):
+        users = pd.read_csv(tmp_path / f"tenant-{number:03d}" / "users.csv",
+                            keep_default_na=False, na_values=[""])
+        planted = sample_users(sample_tenant(), np.random.default_rng([SEED, number]))
+        assert len(users) == len(planted)
+        assert users["user_id"].tolist() == planted["user_id"].tolist()
+        moved = users["subscription_id"].fillna("") != planted["subscription_id"].fillna("")
+        assert set(planted.loc[moved, "subscription_id"]) <= {"Sub-1005"}
+        for user, sub in zip(users.loc[moved, "user_id"], users.loc[moved, "subscription_id"],
+                             strict=True):
+            others = planted[(planted["user_id"] == user)
+                             & (planted["subscription_id"] != "Sub-1005")]
+            assert sub in set(others["subscription_id"])
+        stranded_counts.append(int((users["subscription_id"] == "Sub-1005").sum()))
+    assert len(set(stranded_counts)) > 3, stranded_counts

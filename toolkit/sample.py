@@ -369,8 +369,10 @@ def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) 
 
     Each variant has its own name, its own random usage, a usage level between 70% and 130%
     of the sample's (so some run into overage and some do not) and a history of 6 to 34
-    months; every fifth is billed in USD, so a roll-up must keep currencies apart. Variants
-    carry no budgets, raw pages or sessions: the portfolio needs only what allocation reads.
+    months, and a random share of the users the sample leaves on its expired subscription
+    (:func:`_partly_tidied`), so provisioning errors differ; every fifth is billed in USD, so a
+    roll-up must keep currencies apart. Variants carry no budgets, raw pages or sessions: the
+    portfolio needs only what allocation reads.
     The same seed writes the same bytes.
     """
     directory = Path(directory)
@@ -382,7 +384,7 @@ def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) 
         folder = directory / f"tenant-{number:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         save_tenant(tenant, folder / "tenant.yaml")
-        users = sample_users(tenant, rng)
+        users = _partly_tidied(sample_users(tenant, rng), tenant, rng)
         users.to_csv(folder / "users.csv", index=False)
         usage = sample_usage(tenant, users, rng)
         months = int(rng.integers(6, 35))
@@ -392,6 +394,24 @@ def write_portfolio(directory: str | Path, tenants: int = 20, seed: int = SEED) 
         usage["quantity"] = np.maximum(np.round(usage["quantity"] * level), 1).astype(int)
         usage.to_csv(folder / "usage.csv", index=False)
     return directory
+def _partly_tidied(users: pd.DataFrame, tenant: Tenant,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """``users`` with a random share of the rows left on an expired subscription moved back to
+    the subscription the same user holds another license on. Partners' tenants are tidier or
+    messier than the sample, so provisioning errors differ from tenant to tenant and a ranking
+    by access at risk tells them apart; rows with nowhere to go stay as they are."""
+    expired = {sub.id for sub in tenant.subscriptions
+               if max(term.end for term in sub.terms) <= AS_OF}
+    stranded = users["subscription_id"].isin(expired)
+    home = users[~stranded & users["subscription_id"].notna()].drop_duplicates(
+        "user_id").set_index("user_id")["subscription_id"]
+    moved = stranded & users["user_id"].isin(home.index) & (
+        rng.uniform(size=len(users)) < rng.uniform())
+    tidied = users.copy()
+    tidied.loc[moved, "subscription_id"] = users.loc[moved, "user_id"].map(home)
+    return tidied
+
+
 def _licensed(sessions: pd.DataFrame, users: pd.DataFrame, tenant: Tenant) -> pd.DataFrame:
     """The sessions Webex records: those of agents whose subscription is active on the day
     they log in. An agent left mapped to an expired subscription (u9002 on Operations) has

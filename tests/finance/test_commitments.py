@@ -23,17 +23,12 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builders import D, priced_subscription, priced_tenant, usage
-from toolkit import Tenant, allocate, chargeback, commitments
+from builders import ops_wfo_tenant, usage
+from toolkit import allocate, chargeback, commitments
 from toolkit.finance.commitments import line_usage, renewal_candidates
 from toolkit.finance.money import to_cents
 
-
-def tenant() -> Tenant:
-    base = priced_tenant()
-    ops = priced_subscription("Sub-C", "Ops", D(2025, 1, 1), D(2026, 1, 1),
-                              ("wfo", 10, 40.0, 55.0))
-    return Tenant("Priced", "EUR", (*base.subscriptions, ops))
+tenant = ops_wfo_tenant
 
 
 def march() -> pd.DataFrame:

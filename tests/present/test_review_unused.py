@@ -3,18 +3,19 @@ of a line under 60% used all year, and the workbook's Commitments sheet.
 
 The sample's figures are recomputed here from the per line-period grid
 (:func:`toolkit.finance.commitments.line_usage`), rounded once per department and month as the
-chargeback rounds, and checked against the chargeback too. The renewal cases use the tenant of
-``test_commitments``: Ops holds Sub-C alone, 10 WFO users at 40.00 a month in 2025. With 5
-users every month (50%) the line is a renewal candidate: 5 × 40.00 × 12 = 2,400.00 unused in
-the year, 600.00 in October–December of the 1,200.00 committed. With 7 users (70%) it is not.
+chargeback rounds, and checked against the chargeback too. The renewal cases use
+``builders.ops_wfo_tenant`` (as ``test_commitments`` does): Ops holds Sub-C alone, 10 WFO
+users at 40.00 a month in 2025. With 5 users every month (50%) the line is a renewal
+candidate: 5 × 40.00 × 12 = 2,400.00 unused in the year, 600.00 in October–December of the
+1,200.00 committed. With 7 users (70%) it is not.
 """
 
 import openpyxl
 import pandas as pd
 import pytest
 from markupsafe import escape
-from test_commitments import tenant
 
+from builders import ops_wfo_tenant as tenant
 from builders import usage
 from toolkit import commitments
 from toolkit.commands.cli import main

@@ -81,6 +81,9 @@ def page_html(portfolio, title: str = "Portfolio review") -> str:
 
 #: Columns holding money, shown with two decimals; other numbers are counts or units.
 MONEY_COLUMNS = {"committed_cost", "overage_cost", "total_cost"}
+#: Ids, codes and dates: read whole, so never broken across lines ("tenant-" / "004").
+SHORT_COLUMNS = {"tenant", "status", "currency", "as_of", "first_period", "last_period",
+                 "period", "usage_type"}
 
 
 def table_html(table: pd.DataFrame) -> str:
@@ -96,7 +99,9 @@ def table_html(table: pd.DataFrame) -> str:
                     f"{value:,.2f}" if column in MONEY_COLUMNS else f"{value:,.0f}")
                 cells.append(f'<td class="num">{text}</td>')
             else:
-                cells.append(f"<td>{html.escape('' if pd.isna(value) else str(value))}</td>")
+                short = ' class="short"' if column in SHORT_COLUMNS else ""
+                text = html.escape("" if pd.isna(value) else str(value))
+                cells.append(f"<td{short}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="multisub-frame"><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
@@ -115,6 +120,7 @@ h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; }}
 table {{ border-collapse: collapse; font-size: 0.85em; }}
 th, td {{ padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.num, td.short {{ white-space: nowrap; }}
 </style></head>
 <body>
 {body}
