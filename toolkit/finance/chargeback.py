@@ -74,18 +74,25 @@ def _caused(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.D
     pooled = table["usage_type"].isin(pooled_types(tenant)).to_numpy(bool)
     parts: dict[tuple, list[tuple[int, int]]] = {}
     sums = _exact_sums(table, pooled)
-    records = zip(sums["period"], sums["usage_type"], sums["pooled"], sums["department"],
-                  sums["usage"], sums["entitlement"], sums["overage"], strict=True)
+    # the Python loop keys on month ordinals and plain strings: a Period in a dict key costs
+    # a dtype comparison at every lookup
+    ordinals = sums["period"].array.asi8.tolist()
+    records = zip(ordinals, sums["usage_type"].tolist(), sums["pooled"].tolist(),
+                  sums["department"].tolist(), sums["usage"], sums["entitlement"],
+                  sums["overage"], strict=True)
     for (period, _, is_pooled), group in itertools.groupby(records, key=lambda r: r[:3]):
         for department, share in _shares(list(group), bool(is_pooled)):
             parts.setdefault((period, department), []).append(share)
-    amounts = pd.DataFrame(list(parts), columns=["period", "department"]).astype(
-        {"period": table["period"].dtype})
-    amounts = amounts.sort_values(["period", "department"], ignore_index=True)
-    numerators, denominators = _common_denominators(amounts, parts, sums)
-    amounts["cents"] = round_scaled(numerators, denominators, amounts["period"].astype("str"),
-                                    amounts["department"])
-    return amounts[["period", "department", "cents"]]
+    keys = sorted(parts)
+    base = dict(zip(ordinals, sums["denominator"].tolist(), strict=True))
+    numerators, denominators = _common_denominators(keys, parts, base)
+    outer = np.array([period for period, _ in keys], dtype=np.int64)
+    departments = [department for _, department in keys]
+    return pd.DataFrame({
+        "period": pd.arrays.PeriodArray(outer, dtype=table["period"].dtype),
+        "department": pd.Series(departments, dtype=table["department"].dtype),
+        "cents": round_scaled(numerators, denominators, outer, departments),
+    })
 
 
 def pooled_types(tenant: Tenant) -> list[str]:
@@ -129,16 +136,16 @@ def _shares(group: list[tuple], pooled: bool) -> list[tuple[str, tuple[int, int]
     return [(d, (total * x, excess_sum)) for d, x in zip(departments, excess, strict=True)]
 
 
-def _common_denominators(amounts: pd.DataFrame, parts: dict,
-                         sums: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each (period, department)'s exact amount over one denominator per period: the period's
-    own times the least common multiple of its shares' extra denominators."""
-    base = sums.groupby("period", sort=True)["denominator"].first().to_dict()
+def _common_denominators(keys: list[tuple], parts: dict,
+                         base: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each (period, department) of ``keys``: its exact amount over one denominator per
+    period, the period's own (``base``) times the least common multiple of its shares' extra
+    denominators."""
     extra: dict = {}
     for (period, _), shares in parts.items():
         extra[period] = math.lcm(extra.get(period, 1), *(m for _, m in shares))
     numerators, denominators = [], []
-    for period, department in zip(amounts["period"], amounts["department"], strict=True):
+    for period, department in keys:
         common = extra[period]
         numerators.append(sum(n * (common // m) for n, m in parts[(period, department)]))
         denominators.append(int(base[period]) * common)
