@@ -9,7 +9,6 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
@@ -20,27 +19,27 @@ from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
 
 
-class CostsFrame(pa.DataFrameModel):
-    """:func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
-    currency holding whole cents; ``overage_price`` null when no price applies."""
+#: :func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
+#: currency holding whole cents; ``overage_price`` null when no price applies.
+COSTS_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
+    "usage_type": pa.Column(str),
+    "subscription_id": pa.Column(str),
+    "department": pa.Column(str),
+    "entitlement": pa.Column(float),
+    "unit_price": pa.Column(float),
+    "committed_cost": pa.Column(float),
+    "usage": pa.Column(float),
+    "overage": pa.Column(float),
+    "overage_price": pa.Column(float, nullable=True),
+    "price_source": pa.Column(str),
+    "overage_cost": pa.Column(float),
+    "total_cost": pa.Column(float),
+    "currency": pa.Column(str),
+})
 
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
-    usage_type: Series[str]
-    subscription_id: Series[str]
-    department: Series[str]
-    entitlement: Series[float]
-    unit_price: Series[float]
-    committed_cost: Series[float]
-    usage: Series[float]
-    overage: Series[float]
-    overage_price: Series[float] = pa.Field(nullable=True)
-    price_source: Series[str]
-    overage_cost: Series[float]
-    total_cost: Series[float]
-    currency: Series[str]
 
-
-COST_COLUMNS = list(CostsFrame.to_schema().columns)
+COST_COLUMNS = list(COSTS_SCHEMA.columns)
 #: Exact amounts behind the rounded ones (Fractions), kept by :func:`exact_costs`.
 EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact"]
 KEYS = ["period", "usage_type", "subscription_id"]
@@ -92,7 +91,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
     frame["currency"] = tenant.currency
-    typed = shaped(CostsFrame, frame, allocation.period)
+    typed = shaped(COSTS_SCHEMA, frame, allocation.period)
     typed[EXACT_COLUMNS] = frame[EXACT_COLUMNS].to_numpy()
     return typed
 
@@ -292,7 +291,7 @@ def unowned_overage(allocation: Allocation) -> pd.DataFrame:
 
 
 def _empty(freq: str) -> pd.DataFrame:
-    frame = shaped(CostsFrame, freq=freq)
+    frame = shaped(COSTS_SCHEMA, freq=freq)
     for column in EXACT_COLUMNS:
         frame[column] = pd.Series([], dtype=object)
     return frame

@@ -99,3 +99,33 @@ def test_the_console_script_keeps_pandera_from_importing_hypothesis(tmp_path):
     assert {"pandera", "toolkit"} <= loaded and "hypothesis" not in loaded
     assert (tmp_path / "out.csv").exists()
     assert "hypothesis" in modules_after(*argv)  # main alone: pandera does import it
+
+
+#: The cluster stack: only ``portfolio`` needs it. Importing ``dask.dataframe`` costs over a
+#: second, and pandera imports it the moment a ``DataFrameModel`` becomes a schema (it looks
+#: for dask's annotation types), so output frames are declared as ``DataFrameSchema`` objects.
+CLUSTER = ("dask", "distributed")
+
+
+@pytest.mark.parametrize("argv", [
+    ("validate",),
+    ("costs", "--period", "Q", "--out", "{out}"),
+    ("preview",),
+], ids=lambda argv: argv[0])
+def test_a_single_tenant_command_never_imports_dask(argv, tmp_path):
+    loaded = modules_after(*(a.format(out=tmp_path / "out.csv") for a in argv))
+    assert "pandera" in loaded and "toolkit" in loaded  # frames were shaped and checked
+    assert loaded.isdisjoint(CLUSTER), sorted(loaded & set(CLUSTER))
+
+
+def test_the_probe_sees_pandera_import_dask_for_a_model():
+    """The check can fail: with dask installed, a ``DataFrameModel`` turned into a schema does
+    load ``dask`` (pandera 0.35). Should pandera stop doing so, this test says the schemas may
+    go back to models."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = ("import sys, pandera.pandas as pa\nfrom pandera.typing import Series\n"
+            "class M(pa.DataFrameModel):\n    a: Series[int]\n"
+            "M.to_schema()\nprint('dask' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True)
+    assert done.stdout.strip() == "True"

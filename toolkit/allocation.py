@@ -13,12 +13,10 @@ listed in ``unallocated`` with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.frames import as_usage_frame, shaped
 from toolkit.mapping import AI_AGENT_USAGE_TYPES, ai_agent_subscriptions, subscriptions_of_users
@@ -54,47 +52,46 @@ REASONS = (
  UNNAMED_OWN, NO_USER, NO_HOLDER) = range(len(REASONS))
 
 
-
-class PooledFrame(pa.DataFrameModel):
-    """``Allocation.pooled``: per period and usage type, the tenant's usage, its usable
-    entitlement, the overage (P3) and the subscription that owns it (null when none)."""
-
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
-    usage_type: Series[str]
-    usage: Series[float]
-    entitlement: Series[float]
-    overage: Series[float]
-    owner: Series[str] = pa.Field(nullable=True)
-
-
-class BySubscriptionFrame(pa.DataFrameModel):
-    """``Allocation.by_subscription``: each subscription's attributed usage, prorated
-    entitlement (P2) and the overage it owns (P3), per period and usage type."""
-
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
-    usage_type: Series[str]
-    subscription_id: Series[str]
-    department: Series[str]
-    usage: Series[float]
-    entitlement: Series[float]
-    overage: Series[float]
+#: ``Allocation.pooled``: per period and usage type, the tenant's usage, its usable
+#: entitlement, the overage (P3) and the subscription that owns it (null when none).
+POOLED_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
+    "usage_type": pa.Column(str),
+    "usage": pa.Column(float),
+    "entitlement": pa.Column(float),
+    "overage": pa.Column(float),
+    "owner": pa.Column(str, nullable=True),
+})
 
 
-class UnallocatedFrame(pa.DataFrameModel):
-    """``Allocation.unallocated``: every usage row (or period leftover, without a timestamp)
-    that could not be attributed, with its reason (M6)."""
+#: ``Allocation.by_subscription``: each subscription's attributed usage, prorated
+#: entitlement (P2) and the overage it owns (P3), per period and usage type.
+BY_SUBSCRIPTION_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),
+    "usage_type": pa.Column(str),
+    "subscription_id": pa.Column(str),
+    "department": pa.Column(str),
+    "usage": pa.Column(float),
+    "entitlement": pa.Column(float),
+    "overage": pa.Column(float),
+})
 
-    timestamp: Series[Any] = pa.Field(nullable=True)
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]
-    usage_type: Series[str]
-    subscription_id: Series[str] = pa.Field(nullable=True)
-    user_id: Series[str] = pa.Field(nullable=True)
-    quantity: Series[float]
-    reason: Series[str]
+
+#: ``Allocation.unallocated``: every usage row (or period leftover, without a timestamp)
+#: that could not be attributed, with its reason (M6).
+UNALLOCATED_SCHEMA = pa.DataFrameSchema({
+    "timestamp": pa.Column(None, nullable=True),
+    "period": pa.Column(pd.PeriodDtype(freq="M")),
+    "usage_type": pa.Column(str),
+    "subscription_id": pa.Column(str, nullable=True),
+    "user_id": pa.Column(str, nullable=True),
+    "quantity": pa.Column(float),
+    "reason": pa.Column(str),
+})
 
 
-POOLED_COLUMNS = list(PooledFrame.to_schema().columns)
-UNALLOCATED_COLUMNS = list(UnallocatedFrame.to_schema().columns)
+POOLED_COLUMNS = list(POOLED_SCHEMA.columns)
+UNALLOCATED_COLUMNS = list(UNALLOCATED_SCHEMA.columns)
 
 
 @dataclass(frozen=True)
@@ -485,7 +482,7 @@ def charge(tenant: Tenant, periods: pd.PeriodIndex, usage: np.ndarray,
             pooled_rows.append((per, name, u.sum(), usable, over, owner))
     pooled = pd.DataFrame(pooled_rows, columns=POOLED_COLUMNS)
     by_sub = _by_subscription(tenant, periods, types, subs, usage, entitled, owned)
-    return _typed(pooled, periods.freq, PooledFrame), by_sub
+    return _typed(pooled, periods.freq, POOLED_SCHEMA), by_sub
 
 
 def overage_split(rule: OwnershipRule, usage: np.ndarray, entitlement: np.ndarray,
@@ -560,7 +557,7 @@ def _by_subscription(tenant, periods, types, subs, usage, entitled, owned) -> pd
         "overage": owned[p, t, s],
     })
     frame.insert(3, "department", frame["subscription_id"].map(tenant.departments))
-    return _typed(frame, periods.freq, BySubscriptionFrame)
+    return _typed(frame, periods.freq, BY_SUBSCRIPTION_SCHEMA)
 
 
 def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.DataFrame:
@@ -584,12 +581,12 @@ def _unallocated(usage, codes: _Codes, leftover, periods, types, subs) -> pd.Dat
             "user_id": None, "quantity": leftover[p, t], "reason": REASONS[NO_HOLDER],
         }))
     frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
-    return _typed(frame, periods.freq, UnallocatedFrame)
+    return _typed(frame, periods.freq, UNALLOCATED_SCHEMA)
 
 
-def _typed(frame: pd.DataFrame, freq, model: type[pa.DataFrameModel]) -> pd.DataFrame:
-    """The frame in its declared shape (``model``), sorted by period, type and subscription."""
-    frame = shaped(model, frame, freq)
+def _typed(frame: pd.DataFrame, freq, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """The frame in its declared shape (``schema``), sorted by period, type and subscription."""
+    frame = shaped(schema, frame, freq)
     return frame.sort_values(
         [c for c in ("period", "usage_type", "subscription_id") if c in frame], kind="stable",
         ignore_index=True,
@@ -608,11 +605,13 @@ def rolled_up(months: Allocation, period: str) -> Allocation:
     left = months.unallocated.assign(
         period=months.unallocated["period"].dt.asfreq(period, how="end"))
     freq = pd.Period("2000-01", freq=period).freqstr
-    return Allocation(_typed(pooled, freq, PooledFrame), _typed(split, freq, BySubscriptionFrame),
-                      _typed(left, freq, UnallocatedFrame), months.tenant, period,
+    return Allocation(_typed(pooled, freq, POOLED_SCHEMA),
+                      _typed(split, freq, BY_SUBSCRIPTION_SCHEMA),
+                      _typed(left, freq, UNALLOCATED_SCHEMA), months.tenant, period,
                       months.license_model, months)
 
 
 def _empty(tenant: Tenant, period: str, license_model: str) -> Allocation:
-    return Allocation(shaped(PooledFrame, freq=period), shaped(BySubscriptionFrame, freq=period),
-                      shaped(UnallocatedFrame, freq=period), tenant, period, license_model)
+    return Allocation(shaped(POOLED_SCHEMA, freq=period),
+                      shaped(BY_SUBSCRIPTION_SCHEMA, freq=period),
+                      shaped(UNALLOCATED_SCHEMA, freq=period), tenant, period, license_model)

@@ -12,35 +12,28 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 #: Severities from the most to the least urgent: the order findings are listed in.
 SEVERITIES = ("error", "warning", "info")
 
 
-class Findings(pa.DataFrameModel):
-    """``rule`` (a stable id such as ``user-unmapped``), ``severity`` (error, warning, info),
-    ``subject`` (what it is about: a user, a subscription, a session) and ``message`` (a
-    sentence a finance analyst understands). Producers may add columns after these."""
-
-    rule: Series[str]
-    severity: Series[str] = pa.Field(isin=SEVERITIES)
-    subject: Series[str]
-    message: Series[str]
-
-    class Config:
-        coerce = True
-        strict = False
-
-
-FINDING_COLUMNS = list(Findings.to_schema().columns)
+#: ``rule`` (a stable id such as ``user-unmapped``), ``severity`` (error, warning, info),
+#: ``subject`` (what it is about: a user, a subscription, a session) and ``message`` (a
+#: sentence a finance analyst understands). Producers may add columns after these.
+FINDINGS_SCHEMA = pa.DataFrameSchema({
+    "rule": pa.Column(str),
+    "severity": pa.Column(str, pa.Check.isin(SEVERITIES)),
+    "subject": pa.Column(str),
+    "message": pa.Column(str),
+}, coerce=True, strict=False)
+FINDING_COLUMNS = list(FINDINGS_SCHEMA.columns)
 
 
 def findings_frame(rows: Iterable[Sequence], columns: Sequence[str] = FINDING_COLUMNS,
-                   model: type[pa.DataFrameModel] = Findings) -> pd.DataFrame:
+                   schema: pa.DataFrameSchema = FINDINGS_SCHEMA) -> pd.DataFrame:
     """Rows as a typed findings frame (empty, it still has its columns and dtypes)."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
-    return model.validate(frame)
+    return schema.validate(frame)
 
 
 def by_severity(frame: pd.DataFrame, *then: str) -> pd.DataFrame:

@@ -248,16 +248,18 @@ def checked_sessions(sessions: pd.DataFrame, timezone: str | None) -> tuple[pd.D
     return frame, zone
 
 
-def shaped(model: type[pa.DataFrameModel], frame: pd.DataFrame | None = None,
+def shaped(schema: pa.DataFrameSchema, frame: pd.DataFrame | None = None,
            freq: str | None = None) -> pd.DataFrame:
-    """``frame`` (or an empty frame) with exactly the columns and dtypes a pandera model declares.
+    """``frame`` (or an empty frame) with exactly the columns and dtypes a pandera schema declares.
 
-    Output frames declare their shape as a ``DataFrameModel`` in the module that produces them;
-    this builds their empty results and types the full ones, so an empty result has the same
-    columns and dtypes as a full one. ``freq`` sets the frequency of a ``period`` column (the
-    model cannot know whether the allocation ran by month or by quarter).
+    Output frames declare their shape as a ``DataFrameSchema`` in the module that produces them
+    (a schema object, not a ``DataFrameModel`` class: turning a model into a schema makes
+    pandera look for dask's annotation types, and with dask installed for the portfolio that
+    imported ``dask.dataframe``, over a second at every command's start). This builds their
+    empty results and types the full ones, so an empty result has the same columns and dtypes
+    as a full one. ``freq`` sets the frequency of a ``period`` column (the schema cannot know
+    whether the allocation ran by month or by quarter).
     """
-    schema = model.to_schema()
     if freq is not None and "period" in schema.columns:
         schema = schema.update_column("period", dtype=pd.PeriodDtype(freq))
     columns = list(schema.columns)

@@ -25,7 +25,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.commitments import unused_by_department
@@ -36,19 +35,18 @@ from toolkit.frames import shaped
 from toolkit.model import Tenant
 from toolkit.periods import freq_of, roll_up
 
+#: :func:`chargeback`: cost per period and department, in the tenant's currency (cents).
+CHARGEBACK_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
+    "department": pa.Column(str),
+    "committed_cost": pa.Column(float),
+    "overage_cost": pa.Column(float),
+    "total_cost": pa.Column(float),
+    "unused_cost": pa.Column(float),  # the part of committed_cost that bought nothing (P6)
+})
 
-class ChargebackFrame(pa.DataFrameModel):
-    """:func:`chargeback`: cost per period and department, in the tenant's currency (cents)."""
 
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
-    department: Series[str]
-    committed_cost: Series[float]
-    overage_cost: Series[float]
-    total_cost: Series[float]
-    unused_cost: Series[float]  # the part of committed_cost that bought nothing (P6)
-
-
-CHARGEBACK_COLUMNS = list(ChargebackFrame.to_schema().columns)
+CHARGEBACK_COLUMNS = list(CHARGEBACK_SCHEMA.columns)
 
 
 def _billed(table: pd.DataFrame, tenant: Tenant, allocation: Allocation) -> pd.DataFrame:
@@ -197,7 +195,7 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
             allocation.months.by_subscription) else None
         months = chargeback(allocation.months, tenant, method, table=monthly)
         rolled = roll_up(months, allocation.period, ["department"], CENTS_ROLL_UP)
-        return shaped(ChargebackFrame, rolled, _freq(allocation.by_subscription))
+        return shaped(CHARGEBACK_SCHEMA, rolled, _freq(allocation.by_subscription))
     table = cost_table(allocation, tenant) if table is None else table
     if table.empty:  # no usage, no periods: merging empty frames would lose their types
         return _empty(allocation.period)
@@ -216,7 +214,7 @@ def chargeback(allocation: Allocation, tenant: Tenant | None = None, method: str
         "total_cost": from_cents(committed_cents + overage_cents),
         "unused_cost": from_cents(unused_cents),
     })
-    result = shaped(ChargebackFrame, result, allocation.period)
+    result = shaped(CHARGEBACK_SCHEMA, result, allocation.period)
     return result.sort_values(["period", "department"], ignore_index=True)
 
 
@@ -250,4 +248,4 @@ def _cents_by_department(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def _empty(freq: str) -> pd.DataFrame:
     """The chargeback of an allocation without periods: no rows, the usual columns and types."""
-    return shaped(ChargebackFrame, freq=freq)
+    return shaped(CHARGEBACK_SCHEMA, freq=freq)

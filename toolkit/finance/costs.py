@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
@@ -54,28 +53,27 @@ from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import LAST, day_number, period_bounds, roll_up
 
+#: :func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
+#: currency holding whole cents; ``overage_price`` null when no price applies.
+COSTS_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
+    "usage_type": pa.Column(str),
+    "subscription_id": pa.Column(str),
+    "department": pa.Column(str),
+    "entitlement": pa.Column(float),
+    "unit_price": pa.Column(float),
+    "committed_cost": pa.Column(float),
+    "usage": pa.Column(float),
+    "overage": pa.Column(float),
+    "overage_price": pa.Column(float, nullable=True),
+    "price_source": pa.Column(str),
+    "overage_cost": pa.Column(float),
+    "total_cost": pa.Column(float),
+    "currency": pa.Column(str),
+})
 
-class CostsFrame(pa.DataFrameModel):
-    """:func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
-    currency holding whole cents; ``overage_price`` null when no price applies."""
 
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
-    usage_type: Series[str]
-    subscription_id: Series[str]
-    department: Series[str]
-    entitlement: Series[float]
-    unit_price: Series[float]
-    committed_cost: Series[float]
-    usage: Series[float]
-    overage: Series[float]
-    overage_price: Series[float] = pa.Field(nullable=True)
-    price_source: Series[str]
-    overage_cost: Series[float]
-    total_cost: Series[float]
-    currency: Series[str]
-
-
-COST_COLUMNS = list(CostsFrame.to_schema().columns)
+COST_COLUMNS = list(COSTS_SCHEMA.columns)
 #: Exact amounts behind the rounded ones, kept by :func:`exact_costs`: integer numerators
 #: over the row's ``exact_denominator`` (the same for every row of a period).
 EXACT_COLUMNS = ["committed_exact", "overage_exact", "usage_exact", "entitlement_exact",
@@ -145,7 +143,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     frame["overage_cost"] = from_cents(overage_cents)
     frame["total_cost"] = from_cents(committed_cents + overage_cents)
     frame["currency"] = tenant.currency
-    typed = shaped(CostsFrame, frame, allocation.period)
+    typed = shaped(COSTS_SCHEMA, frame, allocation.period)
     for column in EXACT_COLUMNS:
         typed[column] = frame[column].to_numpy()
     return typed
@@ -189,7 +187,7 @@ def roll_up_costs(table: pd.DataFrame, period: str) -> pd.DataFrame:
                      strict=True)]
     rolled["overage_price"] = np.array(effective, dtype=float)
     freq = pd.Period("2000-01", freq=period).freqstr
-    typed = shaped(CostsFrame, rolled, freq)
+    typed = shaped(COSTS_SCHEMA, rolled, freq)
     typed[EXACT_COLUMNS] = _as_numerators(rolled)[EXACT_COLUMNS].to_numpy()
     return typed
 
@@ -571,7 +569,7 @@ def unowned_overage(allocation: Allocation) -> pd.DataFrame:
 
 
 def _empty(freq: str) -> pd.DataFrame:
-    frame = shaped(CostsFrame, freq=freq)
+    frame = shaped(COSTS_SCHEMA, freq=freq)
     for column in EXACT_COLUMNS:
         frame[column] = pd.Series([], dtype=object)
     return frame

@@ -30,7 +30,6 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.allocation import Allocation
 from toolkit.finance.costs import costs
@@ -47,58 +46,58 @@ PRICING_CATEGORY = "Standard"
 UTC = pd.DatetimeTZDtype(tz="UTC")
 
 
-class FocusFrame(pa.DataFrameModel):
-    """:func:`focus_table`: one FOCUS 1.2 charge per row (meanings in ``docs/focus.md``)."""
+#: :func:`focus_table`: one FOCUS 1.2 charge per row (meanings in ``docs/focus.md``).
+FOCUS_SCHEMA = pa.DataFrameSchema({
+    "BillingAccountId": pa.Column(str),
+    "BillingAccountName": pa.Column(str),
+    "BillingCurrency": pa.Column(str),
+    "BillingPeriodStart": pa.Column(UTC),
+    "BillingPeriodEnd": pa.Column(UTC),
+    "ChargePeriodStart": pa.Column(UTC),
+    "ChargePeriodEnd": pa.Column(UTC),
+    "ChargeCategory": pa.Column(str),
+    "ChargeClass": pa.Column(str, nullable=True),
+    "ChargeFrequency": pa.Column(str),
+    "ChargeDescription": pa.Column(str),
+    "BilledCost": pa.Column(float),
+    "EffectiveCost": pa.Column(float),
+    "ListCost": pa.Column(float),
+    "ContractedCost": pa.Column(float),
+    "ListUnitPrice": pa.Column(float),
+    "ContractedUnitPrice": pa.Column(float),
+    "PricingCategory": pa.Column(str),
+    "PricingQuantity": pa.Column(float),
+    "PricingUnit": pa.Column(str),
+    "ConsumedQuantity": pa.Column(float, nullable=True),
+    "ConsumedUnit": pa.Column(str, nullable=True),
+    "CommitmentDiscountStatus": pa.Column(str, nullable=True),
+    "InvoiceId": pa.Column(str, nullable=True),
+    "ServiceName": pa.Column(str),
+    "ServiceCategory": pa.Column(str),
+    "ServiceSubcategory": pa.Column(str),
+    "ProviderName": pa.Column(str),
+    "PublisherName": pa.Column(str),
+    "InvoiceIssuerName": pa.Column(str),
+    "SubAccountId": pa.Column(str),
+    "SubAccountName": pa.Column(str),
+    "ResourceId": pa.Column(str),
+    "ResourceName": pa.Column(str),
+    "ResourceType": pa.Column(str),
+    "SkuId": pa.Column(str),
+    "SkuPriceId": pa.Column(str),
+    "SkuMeter": pa.Column(str),
+    "SkuPriceDetails": pa.Column(str, nullable=True),
+    "x_SubscriptionId": pa.Column(str),
+    "x_UsageType": pa.Column(str),
+    "x_OverageOwner": pa.Column(str, nullable=True),
+    "x_EntitlementQuantity": pa.Column(float),
+    "x_OverageQuantity": pa.Column(float),
+    "x_OveragePrice": pa.Column(float, nullable=True),
+    "x_PriceSource": pa.Column(str),
+})
 
-    BillingAccountId: Series[str]
-    BillingAccountName: Series[str]
-    BillingCurrency: Series[str]
-    BillingPeriodStart: Series[UTC]  # type: ignore[valid-type]
-    BillingPeriodEnd: Series[UTC]  # type: ignore[valid-type]
-    ChargePeriodStart: Series[UTC]  # type: ignore[valid-type]
-    ChargePeriodEnd: Series[UTC]  # type: ignore[valid-type]
-    ChargeCategory: Series[str]
-    ChargeClass: Series[str] = pa.Field(nullable=True)
-    ChargeFrequency: Series[str]
-    ChargeDescription: Series[str]
-    BilledCost: Series[float]
-    EffectiveCost: Series[float]
-    ListCost: Series[float]
-    ContractedCost: Series[float]
-    ListUnitPrice: Series[float]
-    ContractedUnitPrice: Series[float]
-    PricingCategory: Series[str]
-    PricingQuantity: Series[float]
-    PricingUnit: Series[str]
-    ConsumedQuantity: Series[float] = pa.Field(nullable=True)
-    ConsumedUnit: Series[str] = pa.Field(nullable=True)
-    CommitmentDiscountStatus: Series[str] = pa.Field(nullable=True)
-    InvoiceId: Series[str] = pa.Field(nullable=True)
-    ServiceName: Series[str]
-    ServiceCategory: Series[str]
-    ServiceSubcategory: Series[str]
-    ProviderName: Series[str]
-    PublisherName: Series[str]
-    InvoiceIssuerName: Series[str]
-    SubAccountId: Series[str]
-    SubAccountName: Series[str]
-    ResourceId: Series[str]
-    ResourceName: Series[str]
-    ResourceType: Series[str]
-    SkuId: Series[str]
-    SkuPriceId: Series[str]
-    SkuMeter: Series[str]
-    SkuPriceDetails: Series[str] = pa.Field(nullable=True)
-    x_SubscriptionId: Series[str]
-    x_UsageType: Series[str]
-    x_OverageOwner: Series[str] = pa.Field(nullable=True)
-    x_EntitlementQuantity: Series[float]
-    x_OverageQuantity: Series[float]
-    x_OveragePrice: Series[float] = pa.Field(nullable=True)
-    x_PriceSource: Series[str]
 
-
-FOCUS_COLUMNS = list(FocusFrame.to_schema().columns)
+FOCUS_COLUMNS = list(FOCUS_SCHEMA.columns)
 #: FOCUS string columns that must hold ASCII text (FOCUS StringHandling).
 ASCII_COLUMNS = ["BillingAccountId", "BillingAccountName", "ChargeDescription",
                  "SubAccountId", "SubAccountName", "ResourceId", "ResourceName", "PricingUnit",
@@ -135,7 +134,7 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
         return focus_table(allocation.months, tenant, monthly)
     table = costs(allocation, tenant) if cost_table is None else cost_table
     if table.empty:
-        return shaped(FocusFrame)
+        return shaped(FOCUS_SCHEMA)
     table = table.reset_index(drop=True)
     owners = _owners(allocation, table)
     parts = [
@@ -147,7 +146,7 @@ def focus_table(allocation: Allocation, tenant: Tenant | None = None,
                                "ChargeCategory"], kind="stable", ignore_index=True)
     for column in ASCII_COLUMNS:
         frame[column] = frame[column].map(_ascii, na_action="ignore")
-    return shaped(FocusFrame, frame)
+    return shaped(FOCUS_SCHEMA, frame)
 
 
 def _ascii(text: str) -> str:

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from toolkit.allocation import UNALLOCATED_COLUMNS, Allocation, charge, period_owner
 from toolkit.finance.costs import cents_sum, costs
@@ -56,33 +55,33 @@ from toolkit.periods import (
 SCENARIOS = {"low": "usage_low", "": "usage", "high": "usage_high"}
 
 
-class ForecastFrame(pa.DataFrameModel):
-    """:func:`forecast`: per projected period, usage type and subscription, the entitlement,
-    the run-rate usage with its band, and the overage and costs of each scenario."""
+#: :func:`forecast`: per projected period, usage type and subscription, the entitlement,
+#: the run-rate usage with its band, and the overage and costs of each scenario.
+FORECAST_SCHEMA = pa.DataFrameSchema({
+    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
+    "usage_type": pa.Column(str),
+    "subscription_id": pa.Column(str),
+    "department": pa.Column(str),
+    "term_end": pa.Column(None, nullable=True),
+    "history_periods": pa.Column(int),
+    "entitlement": pa.Column(float),
+    "usage_low": pa.Column(float),
+    "usage": pa.Column(float),
+    "usage_high": pa.Column(float),
+    "overage_low": pa.Column(float),
+    "overage": pa.Column(float),
+    "overage_high": pa.Column(float),
+    "committed_cost": pa.Column(float),
+    "overage_cost_low": pa.Column(float),
+    "overage_cost": pa.Column(float),
+    "overage_cost_high": pa.Column(float),
+    "total_cost_low": pa.Column(float),
+    "total_cost": pa.Column(float),
+    "total_cost_high": pa.Column(float),
+})
 
-    period: Series[pd.PeriodDtype(freq="M")]  # type: ignore[valid-type]  # frequency per run
-    usage_type: Series[str]
-    subscription_id: Series[str]
-    department: Series[str]
-    term_end: Series[Any] = pa.Field(nullable=True)
-    history_periods: Series[int]
-    entitlement: Series[float]
-    usage_low: Series[float]
-    usage: Series[float]
-    usage_high: Series[float]
-    overage_low: Series[float]
-    overage: Series[float]
-    overage_high: Series[float]
-    committed_cost: Series[float]
-    overage_cost_low: Series[float]
-    overage_cost: Series[float]
-    overage_cost_high: Series[float]
-    total_cost_low: Series[float]
-    total_cost: Series[float]
-    total_cost_high: Series[float]
 
-
-FORECAST_COLUMNS = list(ForecastFrame.to_schema().columns)
+FORECAST_COLUMNS = list(FORECAST_SCHEMA.columns)
 BASE_COLUMNS = ["period", "usage_type", "subscription_id", "department", "term_end",
                 "history_periods", "entitlement", "usage_low", "usage", "usage_high"]
 
@@ -103,11 +102,11 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
         months = forecast(allocation.months, billing_as_of(as_of),
                           lookback * months_in(freq))
         rolled = roll_up(months, freq, ["usage_type", "subscription_id"], FORECAST_ROLL_UP)
-        return shaped(ForecastFrame, rolled, as_of.freqstr)
+        return shaped(FORECAST_SCHEMA, rolled, as_of.freqstr)
     rates = _run_rates(allocation.by_subscription, as_of, lookback)
     base = _projection(tenant, as_of, rates, freq)
     if base.empty:
-        return shaped(ForecastFrame, freq=freq)
+        return shaped(FORECAST_SCHEMA, freq=freq)
     owners = _owners(tenant, base)
     base = _with_owner_rows(tenant, base, owners)
     priced = {}
@@ -126,7 +125,7 @@ def forecast(allocation: Allocation, as_of, lookback: int = 3) -> pd.DataFrame:
         result[f"overage_cost{name}"] = aligned["overage_cost"].to_numpy()
         result[f"total_cost{name}"] = aligned["total_cost"].to_numpy()
     result["committed_cost"] = priced[""].reindex(keys)["committed_cost"].fillna(0.0).to_numpy()
-    return shaped(ForecastFrame, result, freq)
+    return shaped(FORECAST_SCHEMA, result, freq)
 
 
 #: How the forecast's columns roll up into quarters and years (P1a): money as whole cents,

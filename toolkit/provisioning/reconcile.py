@@ -17,24 +17,21 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
-from toolkit.findings import Findings, by_severity, findings_frame
+from toolkit.findings import FINDINGS_SCHEMA, by_severity, findings_frame
 from toolkit.model import Tenant, as_date
 
+#: Findings about one subscription and usage type: the tenant's entitlement beside what
+#: Webex reports (``totalUnits``) and has assigned (``consumedUnits``, never usage).
+LICENSE_FINDINGS_SCHEMA = FINDINGS_SCHEMA.add_columns({
+    "subscription_id": pa.Column(str, nullable=True),
+    "usage_type": pa.Column(str, nullable=True),
+    "entitled": pa.Column(float, nullable=True),
+    "webex_total_units": pa.Column(float, nullable=True),
+    "assigned_units": pa.Column(float, nullable=True),
+})
 
-class LicenseFindings(Findings):
-    """Findings about one subscription and usage type: the tenant's entitlement beside what
-    Webex reports (``totalUnits``) and has assigned (``consumedUnits``, never usage)."""
-
-    subscription_id: Series[str] = pa.Field(nullable=True)
-    usage_type: Series[str] = pa.Field(nullable=True)
-    entitled: Series[float] = pa.Field(nullable=True)
-    webex_total_units: Series[float] = pa.Field(nullable=True)
-    assigned_units: Series[float] = pa.Field(nullable=True)
-
-
-FINDING_COLUMNS = list(LicenseFindings.to_schema().columns)
+FINDING_COLUMNS = list(LICENSE_FINDINGS_SCHEMA.columns)
 
 #: rule id → severity. Rules are data so a report can be filtered without knowing the code.
 RULES = {
@@ -64,7 +61,7 @@ def reconcile(tenant: Tenant, licenses: pd.DataFrame, on: dt.date | str | None =
     both = entitled.join(_webex_totals(licenses), how="outer").reset_index()
     findings = [_compare(row, day) for row in both.itertuples(index=False)]
     findings += _license_findings(licenses)
-    frame = by_severity(findings_frame(findings, FINDING_COLUMNS, LicenseFindings),
+    frame = by_severity(findings_frame(findings, FINDING_COLUMNS, LICENSE_FINDINGS_SCHEMA),
                         "rule", "subject")
     return frame.reset_index(drop=True)
 
@@ -135,7 +132,7 @@ def _compare(row, day: dt.date) -> tuple:
 
 def unmatched_licenses(licenses: pd.DataFrame) -> pd.DataFrame:
     """Only the license findings (no tenant to compare with): what could not be mapped."""
-    frame = findings_frame(_license_findings(licenses), FINDING_COLUMNS, LicenseFindings)
+    frame = findings_frame(_license_findings(licenses), FINDING_COLUMNS, LICENSE_FINDINGS_SCHEMA)
     return frame.sort_values(["severity", "rule", "subject"], ascending=[False, True, True],
                              kind="stable", ignore_index=True)
 
