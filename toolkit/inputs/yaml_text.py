@@ -93,7 +93,7 @@ def default_place(path: tuple, document: object) -> str:
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
-    too_deep = _too_deep(text)
+    too_deep = nested_beyond(text, _FLOW, MAX_DEPTH)
     if too_deep is not None:
         raise InputError([Problem(file, f"line {too_deep}", "", None, TOO_DEEP)])
     try:
@@ -108,18 +108,20 @@ def _compose(text: str, file: str) -> yaml.Node | None:
         raise InputError([Problem(file, "", "", None, TOO_DEEP)]) from None
 
 
-def _too_deep(text: str) -> int | None:
-    """The line where flow brackets first nest beyond :data:`MAX_DEPTH`, or None. PyYAML's
-    scanner keeps a candidate key per open bracket and checks them all at each token, so a
-    line of thousands of ``[`` costs it seconds before it fails; this scan is linear."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+def nested_beyond(text: str, tokens: re.Pattern, limit: int) -> int | None:
+    """The line where brackets first nest beyond ``limit``, or None: a linear scan of
+    ``tokens`` (a bracket, or a span that hides brackets, such as a quoted string, stepped
+    over whole). Parsers recurse, and PyYAML's scanner also checks one candidate key per open
+    bracket at each token, so thousands of ``[`` cost seconds before they fail; this never
+    does. YAML and JSON pages share it, each with its own ``tokens``."""
+    if text.count("[") + text.count("{") <= limit:
         return None
     depth = 0
-    for match in _FLOW.finditer(text):
+    for match in tokens.finditer(text):
         token = match.group()
         if token in ("[", "{"):
             depth += 1
-            if depth > MAX_DEPTH:
+            if depth > limit:
                 return text.count("\n", 0, match.start()) + 1
         elif token in ("]", "}"):
             depth = max(depth - 1, 0)

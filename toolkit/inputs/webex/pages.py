@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.errors import InputError, Problem, raise_if_any
+from toolkit.inputs.yaml_text import nested_beyond
 
 #: The bookkeeping file a pull keeps beside the pages of one source (hidden: not a page).
 PULL_STATE = ".pull-state"  # no .json suffix: page readers that take *.json skip it
@@ -48,10 +49,9 @@ def read_json(data: bytes | str, name: str) -> tuple[object, list[Problem]]:
     text, bad_byte = _decoded(data)
     if not text.strip():
         return None, [Problem(name, "", "", None, "a JSON response (the file is empty)")]
-    deep = _too_deep(text)
+    deep = nested_beyond(text, _STRUCTURE, MAX_DEPTH)
     if deep is not None:
-        return None, [Problem(name, f"line {text.count(chr(10), 0, deep) + 1}", "", None,
-                              TOO_DEEP)]
+        return None, [Problem(name, f"line {deep}", "", None, TOO_DEEP)]
     repeated: list[tuple[dict, list[str]]] = []
 
     def pairs(items: list[tuple[str, object]]) -> dict:
@@ -93,23 +93,6 @@ def _decoded(data: bytes | str) -> tuple[str, str | None]:
         line = data.count(b"\n", 0, exc.start) + 1
         where = f"byte 0x{data[exc.start]:02x} at line {line} is not UTF-8"
         return data.decode("utf-8", "surrogateescape"), where
-
-
-def _too_deep(text: str) -> int | None:
-    """The offset where nesting first exceeds :data:`MAX_DEPTH`, or None (linear; strings
-    are stepped over whole, so a ``[`` inside one does not count)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return None
-    depth = 0
-    for match in _STRUCTURE.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return match.start()
-        elif token in "]}":
-            depth -= 1
-    return None
 
 
 def _walk_problems(payload: object, name: str, repeated: dict[int, list[str]],
