@@ -1,6 +1,7 @@
 """The Fraction path of the money (issue 22's "before"), kept verbatim as the reference the
 scaled-integer kernels are checked against (tests/test_money_integer.py): costs and the caused
-chargeback computed with :class:`fractions.Fraction`, rounded by the Fraction ``round_nested``."""
+chargeback computed with :class:`fractions.Fraction`, rounded by the Fraction ``round_nested``,
+into the same frame shape (``COSTS_SCHEMA``) as the kernels."""
 # ruff: noqa
 from __future__ import annotations
 
@@ -8,35 +9,15 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from toolkit.allocation import Allocation, overage_split, period_owner
 from toolkit.checks import AMOUNT_LIMIT
 from toolkit.errors import Problem, raise_if_any
+from toolkit.finance.costs import COSTS_SCHEMA  # the frame's shape is the contract, not the path
 from toolkit.finance.money import CENTS, exact, from_cents, round_half_away
 from toolkit.frames import shaped
 from toolkit.model import TENANT_FILE, Tenant
 from toolkit.periods import day_number, period_bounds, prorated
-
-
-#: :func:`costs`: one row per period, usage type and subscription; amounts in the tenant's
-#: currency holding whole cents; ``overage_price`` null when no price applies.
-COSTS_SCHEMA = pa.DataFrameSchema({
-    "period": pa.Column(pd.PeriodDtype(freq="M")),  # frequency per run
-    "usage_type": pa.Column(str),
-    "subscription_id": pa.Column(str),
-    "department": pa.Column(str),
-    "entitlement": pa.Column(float),
-    "unit_price": pa.Column(float),
-    "committed_cost": pa.Column(float),
-    "usage": pa.Column(float),
-    "overage": pa.Column(float),
-    "overage_price": pa.Column(float, nullable=True),
-    "price_source": pa.Column(str),
-    "overage_cost": pa.Column(float),
-    "total_cost": pa.Column(float),
-    "currency": pa.Column(str),
-})
 
 
 COST_COLUMNS = list(COSTS_SCHEMA.columns)
