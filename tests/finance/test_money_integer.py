@@ -35,6 +35,8 @@ from toolkit.finance.money import (
 )
 from toolkit.model import Line, Subscription, Tenant, Term
 
+D = dt.date
+
 START = dt.date(2025, 1, 1)
 DAYS = 150
 TYPES = ("ai_agent", "cc_standard_agent", "webex_connect", "wfo")
@@ -130,6 +132,30 @@ def test_the_exact_columns_are_the_fractions(case):
         got = [Fraction(int(n), int(d)) for n, d in
                zip(new[column], new["exact_denominator"], strict=True)]
         assert got == list(old[column]), column
+
+
+def test_figures_that_need_nineteen_decimal_places_are_priced_beyond_int64():
+    """Found by hypothesis: 0.125 AI Agent sessions on a day whose pooled entitlement (an
+    18-day line and a one-day line, prorated over January) snaps to many decimals. The
+    period's denominator is 31 days × 10**19, past int64: the price check used to raise
+    OverflowError on it. Now it is a Python int and the figures are the Fraction path's."""
+    def sub(n, start, end, *lines):
+        return Subscription(f"Sub-{n}", "Ops", "concurrent", "flex", "cloud", (Term(
+            D(*start), D(*end), tuple(Line(t, q, 0.0, D(*s), D(*e)) for t, q, s, e in lines)),))
+    day = ((2025, 1, 1), (2025, 1, 2))
+    tenant = Tenant("T", "EUR", (
+        sub(0, *day, ("ai_agent", 0.0, *day)),
+        sub(1, *day, ("ai_agent", 0.0, *day)),
+        sub(2, (2025, 1, 2), (2025, 1, 3), ("ai_agent", 1.0, (2025, 1, 2), (2025, 1, 3))),
+        sub(3, (2025, 1, 1), (2025, 1, 19), ("ai_agent", 0.0, *day),
+            ("ai_agent", 2.0, (2025, 1, 2), (2025, 1, 19))),
+    ), overage_prices={"ai_agent": 0.0})
+    allocation = allocate(tenant, usage(("2025-01-01T10:00", "ai_agent", 0.125, None)))
+    new, old = exact_costs(allocation), reference.exact_costs(allocation)
+    assert int(new["exact_denominator"].iloc[0]) == 31 * 10**19
+    for column in reference.EXACT_COLUMNS:
+        assert [Fraction(int(n), int(d)) for n, d in zip(
+            new[column], new["exact_denominator"], strict=True)] == list(old[column]), column
 
 
 @settings(max_examples=200, deadline=None)

@@ -119,7 +119,7 @@ def exact_costs(allocation: Allocation, tenant: Tenant | None = None) -> pd.Data
     prices, sources = _prices(tenant, frame, grid, fallback)
     frame["overage_price"] = prices
     frame["price_source"] = sources
-    _check_prices(frame, owned, prices, days * 10**places)
+    _check_prices(frame, owned, prices, times(days, 10**places))  # past int64 from 19 places
     price = _Scaled(*decimals(np.nan_to_num(prices)))
     overage = times(owned, price.numerators)
     scale = max(quantities.places + unit_prices.places, places + price.places)
